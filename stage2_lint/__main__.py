@@ -1,0 +1,5 @@
+import sys
+
+from stage2_lint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,100 @@
+"""Runs the registry's rules over files: discovery, selection, suppressions, ordering."""
+from __future__ import annotations
+
+import os
+from typing import Iterable, List, Sequence, Tuple
+
+import attrs
+
+from stage2_lint import suppressions
+from stage2_lint.hierarchy import Resolver, canonical_files
+from stage2_lint.rule import FileContext, Rule
+from stage2_lint.rules import REGISTRY
+from stage2_lint.settings import Settings
+from stage2_lint.violation import Violation
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class UsageError(ValueError):
+    """Bad paths or options: exit code 2."""
+
+
+@attrs.frozen
+class Report:
+    violations: Tuple[Violation, ...]
+    files: Tuple[str, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for v in self.violations if v.is_error)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Tuple[Rule, ...]:
+    """Rules whose code starts with a selected prefix (all by default) and no ignored one."""
+    chosen = tuple(code.upper() for code in (select or settings.select))
+    dropped = tuple(code.upper() for code in (*settings.ignore, *ignore))
+    unknown = [code for code in (*chosen, *dropped) if not any(rule.code.startswith(code) for rule in REGISTRY)]
+    if unknown:
+        raise UsageError(f"no rule matches {', '.join(unknown)} (see --list-rules)")
+    return tuple(rule for rule in REGISTRY
+                 if (not chosen or rule.code.startswith(chosen))
+                 and not (dropped and rule.code.startswith(dropped)))
+
+
+def discover(paths: Sequence[str], settings: Settings) -> List[str]:
+    """Files to lint: given files as they are, directories walked for YAML, no path = the
+    canonical surface. A directory walk never follows a symlink out of the directory."""
+    if not paths:
+        return canonical_files(settings, settings.project_dir)
+    files: List[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            files.extend(_walk_directory(path))
+        elif os.path.lexists(path):
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    return list(dict.fromkeys(files))
+
+
+def _walk_directory(top: str) -> Iterable[str]:
+    real_top = os.path.realpath(top)
+    found = []
+    for directory, subdirs, names in os.walk(top):  # followlinks=False: symlinked dirs are skipped
+        subdirs.sort()
+        for name in sorted(names):
+            if not name.endswith(YAML_SUFFIXES):
+                continue
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                real = os.path.realpath(path)
+                if not real.startswith(real_top + os.sep):
+                    continue
+            found.append(path)
+    return found
+
+
+def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = REGISTRY) -> Report:
+    files = discover(paths, settings)
+    resolver = Resolver(settings)
+    violations: List[Violation] = []
+    for path in files:
+        violations.extend(lint_file(path, resolver, rules))
+    return Report(tuple(sorted(violations)), tuple(files))
+
+
+def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = REGISTRY) -> List[Violation]:
+    ctx = FileContext(path, resolver)
+    found: List[Violation] = []
+    for rule in rules:
+        found.extend(rule.check(ctx))
+    ignored = resolver.settings.ignored_codes(path)
+    if ignored:
+        found = [v for v in found if not v.code.startswith(ignored)]
+    kept, _ = suppressions.apply(found, suppressions.parse(ctx.document.text))
+    return kept

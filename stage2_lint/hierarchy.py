@@ -1,0 +1,271 @@
+"""The project's one implementation of ``extends``: parents, cycles, roots, deep merge and
+provenance (which file and line set every resolved key, and what it overrode).
+
+Each file is loaded once per Resolver and each chain checked and merged once, so a deep
+diamond of shared parents costs one visit per file.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from typing import Dict, List, Optional, Tuple
+
+import attrs
+
+from stage2_lint.document import Document, Mark, load_document
+from stage2_lint.settings import Settings
+from stage2_lint.violation import Violation
+
+EXTENDS = "extends"
+MALFORMED, UNRESOLVABLE = "S2L010", "S2L011"
+MAX_CHAIN = 64  # files in one extends chain; real chains are two or three long
+
+
+@attrs.frozen
+class ParentRef:
+    raw: str  # as written in the child
+    path: str  # joined to the child's directory, normalized (display form)
+    mark: Mark  # where the child writes it
+
+
+@attrs.frozen
+class Origin:
+    """One file setting one key: a link in that key's override chain."""
+
+    path: str
+    line: int
+    col: int
+    value: object
+
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@attrs.frozen
+class Resolved:
+    path: str
+    config: dict  # plain nested dicts/lists, as yaml.safe_load of one flat file would give
+    provenance: Dict[tuple, Tuple[Origin, ...]]  # key path -> origins, winner last
+    files: Tuple[str, ...]  # every file merged, root-most first
+
+    def origin(self, keys: tuple) -> Optional[Origin]:
+        chain = self.provenance.get(tuple(keys))
+        return chain[-1] if chain else None
+
+
+_OK = "ok"  # memo marker: this file's chain is sound
+
+
+class Resolver:
+    """Loads, checks and merges extends chains, caching every file for one run."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._documents: Dict[str, Document] = {}
+        self._parents: Dict[str, Tuple[List[ParentRef], List[Violation]]] = {}
+        self._chain_failure: Dict[str, str] = {}
+        self._resolved: Dict[str, Resolved] = {}
+        self._surface_children: Dict[str, Dict[str, List[str]]] = {}
+
+    def document(self, path: str) -> Document:
+        key = os.path.abspath(path)
+        doc = self._documents.get(key)
+        if doc is None:
+            doc = self._documents[key] = load_document(path, self.settings.limits)
+        return doc
+
+    def parents(self, path: str) -> Tuple[List[ParentRef], List[Violation]]:
+        """The parents a file names, and what is wrong with naming them (file-local)."""
+        key = os.path.abspath(path)
+        if key not in self._parents:
+            self._parents[key] = self._read_parents(path)
+        return self._parents[key]
+
+    def _read_parents(self, path: str) -> Tuple[List[ParentRef], List[Violation]]:
+        doc = self.document(path)
+        if not doc.usable or EXTENDS not in doc.root:
+            return [], []
+        value, (line, col) = doc.root[EXTENDS], doc.root.value_marks[EXTENDS]
+        entries = _extends_entries(value, doc.root.value_marks[EXTENDS])
+        if entries is None:
+            return [], [Violation(path, line, col, MALFORMED,
+                                  f"'extends' must be a path or a list of paths, not {_kind(value)}",
+                                  key_path=EXTENDS, fix="extends: ../base.yaml")]
+        refs, problems = [], []
+        root = self.settings.config_root(path)
+        for raw, mark in entries:
+            if not isinstance(raw, str) or not raw.strip():
+                problems.append(Violation(path, mark[0], mark[1], MALFORMED,
+                                          f"'extends' entries must be non-empty paths, not {_kind(raw)}",
+                                          key_path=EXTENDS))
+                continue
+            target = os.path.normpath(os.path.join(os.path.dirname(path), raw))
+            failure = _unreachable(target, root)
+            if failure:
+                problems.append(Violation(path, mark[0], mark[1], UNRESOLVABLE, f"parent {raw!r} {failure}",
+                                          key_path=EXTENDS))
+            else:
+                refs.append(ParentRef(raw, target, mark))
+        return refs, problems
+
+    def lineage_problems(self, path: str) -> List[Violation]:
+        """Every reason this file's chain cannot be resolved, located at its ``extends``."""
+        refs, problems = self.parents(path)
+        problems = list(problems)
+        for ref in refs:
+            failure = self._failure(ref.path, [os.path.abspath(path)], [path])
+            if failure:
+                problems.append(Violation(path, ref.mark[0], ref.mark[1], UNRESOLVABLE, failure, key_path=EXTENDS))
+        return problems
+
+    def _failure(self, path: str, stack_keys: List[str], stack_names: List[str]) -> Optional[str]:
+        key = os.path.abspath(path)
+        if key in stack_keys:
+            cycle = stack_names[stack_keys.index(key):] + [path]
+            return "extends cycle: " + " -> ".join(cycle)
+        memo = self._chain_failure.get(key)
+        if memo is not None:
+            return None if memo is _OK else memo
+        failure = self._failure_uncached(path, stack_keys + [key], stack_names + [path])
+        self._chain_failure[key] = failure or _OK
+        return failure
+
+    def _failure_uncached(self, path, stack_keys, stack_names) -> Optional[str]:
+        if len(stack_keys) > MAX_CHAIN:
+            return f"extends chain longer than {MAX_CHAIN} files"
+        doc = self.document(path)
+        if not doc.usable:
+            return f"parent {path} cannot be loaded: {doc.problems[0].format()}"
+        refs, problems = self.parents(path)
+        if problems:
+            return f"parent {path} is invalid: {problems[0].format()}"
+        for ref in refs:
+            failure = self._failure(ref.path, stack_keys, stack_names)
+            if failure:
+                return failure
+        return None
+
+    def canonical_children(self, path: str) -> List[str]:
+        """Canonical-surface files (of ``path``'s config tree) that name ``path`` as a parent."""
+        anchor = os.path.dirname(self.settings.config_root(path))
+        children = self._surface_children.get(anchor)
+        if children is None:
+            children = self._surface_children[anchor] = {}
+            for leaf in canonical_files(self.settings, anchor):
+                for ref in self.parents(leaf)[0]:
+                    children.setdefault(os.path.abspath(ref.path), []).append(leaf)
+        return children.get(os.path.abspath(path), [])
+
+    def resolve(self, path: str) -> Optional[Resolved]:
+        """The merged config with provenance, or None when the file or its chain is broken."""
+        if not self.document(path).usable or self.lineage_problems(path):
+            return None
+        return self._resolve(path)
+
+    def _resolve(self, path: str) -> Resolved:
+        key = os.path.abspath(path)
+        done = self._resolved.get(key)
+        if done is not None:
+            return done
+        config: dict = {}
+        provenance: Dict[tuple, Tuple[Origin, ...]] = {}
+        files: List[str] = []
+        refs, _ = self.parents(path)
+        for ref in refs:  # later parents win over earlier ones
+            parent = self._resolve(ref.path)
+            config = _overlay(config, parent.config)
+            _merge_provenance(provenance, parent.provenance)
+            files.extend(f for f in parent.files if f not in files)
+        own = self.document(path).root
+        config = _overlay(config, {k: v for k, v in own.items() if k != EXTENDS})
+        _record_own(provenance, own, path)
+        files.append(path)
+        done = self._resolved[key] = Resolved(path, config, provenance, tuple(files))
+        return done
+
+
+def _extends_entries(value, mark: Mark) -> Optional[List[Tuple[object, Mark]]]:
+    if isinstance(value, str):
+        return [(value, mark)]
+    if isinstance(value, list):
+        return list(zip(value, value.item_marks))
+    return None
+
+
+def _unreachable(target: str, root: str) -> Optional[str]:
+    real = os.path.realpath(target)
+    if real != root and not real.startswith(root + os.sep):
+        return f"resolves outside the config root {display_path(root)}" + (" through a symlink" if os.path.islink(target) or real != os.path.abspath(target) else "")
+    if not os.path.exists(target):
+        return "does not exist"
+    if not os.path.isfile(target):
+        return "is not a regular file"
+    return None
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list of mixed values"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _overlay(base: dict, top: dict) -> dict:
+    """Deep merge into a new dict: mappings merge, the top wins, lists are replaced whole."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            merged[key] = _overlay(below, value)
+        else:
+            merged[key] = _plain(value)
+    return merged
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _merge_provenance(into: Dict[tuple, Tuple[Origin, ...]], parent: Dict[tuple, Tuple[Origin, ...]]) -> None:
+    for keys, chain in parent.items():
+        mine = into.get(keys, ())
+        into[keys] = mine + tuple(origin for origin in chain if origin not in mine)
+
+
+def _record_own(provenance: Dict[tuple, Tuple[Origin, ...]], tree: dict, path: str, prefix: tuple = ()) -> None:
+    for key, value in tree.items():
+        if not prefix and key == EXTENDS:
+            continue
+        keys = prefix + (key,)
+        line, col = tree.value_marks[key] if not isinstance(value, dict) else tree.key_marks[key]
+        if not isinstance(value, dict):
+            _drop_below(provenance, keys)  # a scalar replacing a mapping hides what was below
+        origin = Origin(path, line, col, _plain(value) if not isinstance(value, dict) else None)
+        provenance[keys] = provenance.get(keys, ()) + (origin,)
+        if isinstance(value, dict):
+            _record_own(provenance, value, path, keys)
+
+
+def _drop_below(provenance: Dict[tuple, Tuple[Origin, ...]], keys: tuple) -> None:
+    depth = len(keys)
+    for stale in [k for k in provenance if len(k) > depth and k[:depth] == keys]:
+        del provenance[stale]
+
+
+def canonical_files(settings: Settings, anchor: str) -> List[str]:
+    """The canonical surface below ``anchor`` (the parent of a config root), as display paths."""
+    found = set()
+    for pattern in settings.canonical:
+        found.update(glob.glob(os.path.join(anchor, pattern), recursive=True))
+    return sorted(display_path(path) for path in found)
+
+
+def display_path(path: str) -> str:
+    return os.path.relpath(path)

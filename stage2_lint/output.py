@@ -1,0 +1,87 @@
+"""Report formats: text (one ``path:line:col: CODE message`` a line), json, github, sarif.
+
+JSON schema (version 1): ``{"version": 1, "files_checked": int, "errors": int,
+"warnings": int, "violations": [{"path", "line", "col", "code", "name", "severity",
+"message", "key_path", "fix"}]}``; violations sorted by path, line, col, code.
+"""
+from __future__ import annotations
+
+import json
+from typing import Callable, Dict
+
+from stage2_lint import __version__
+from stage2_lint.engine import Report
+from stage2_lint.rules import BY_CODE, REGISTRY
+from stage2_lint.violation import Violation
+
+
+def text(report: Report) -> str:
+    return "".join(violation.format() + "\n" for violation in report.violations)
+
+
+def as_json(report: Report) -> str:
+    return json.dumps({
+        "version": 1,
+        "files_checked": len(report.files),
+        "errors": report.errors,
+        "warnings": len(report.violations) - report.errors,
+        "violations": [_record(v) for v in report.violations],
+    }, indent=2) + "\n"
+
+
+def _record(v: Violation) -> dict:
+    rule = BY_CODE.get(v.code)
+    return {"path": v.path, "line": v.line, "col": v.col, "code": v.code, "name": rule.name if rule else None,
+            "severity": v.severity, "message": v.message, "key_path": v.key_path, "fix": v.fix}
+
+
+def github(report: Report) -> str:
+    """GitHub Actions workflow commands: ``::error file=F,line=L,col=C,title=CODE::message``."""
+    lines = []
+    for v in report.violations:
+        properties = ",".join(f"{name}={_escape_property(str(value))}"
+                              for name, value in (("file", v.path), ("line", v.line), ("col", v.col), ("title", v.code)))
+        lines.append(f"::{v.severity} {properties}::{_escape_data(v.message)}\n")
+    return "".join(lines)
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def sarif(report: Report) -> str:
+    index = {rule.code: position for position, rule in enumerate(REGISTRY)}
+    results = [{
+        "ruleId": v.code,
+        "ruleIndex": index[v.code],
+        "level": "error" if v.is_error else "warning",
+        "message": {"text": v.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": v.path.replace("\\", "/")},
+            "region": {"startLine": v.line, "startColumn": v.col},
+        }}],
+    } for v in report.violations if v.code in index]
+    rules = [{
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.rationale},
+        "help": {"text": f"{rule.summary}\n\nWhy: {rule.rationale}\n\nFix: {rule.fix}"},
+        "defaultConfiguration": {"level": "error" if rule.severity == "error" else "warning"},
+    } for rule in REGISTRY]
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "stage2-lint", "version": __version__, "rules": rules}},
+            "results": results,
+        }],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+FORMATS: Dict[str, Callable[[Report], str]] = {"text": text, "json": as_json, "github": github, "sarif": sarif}

@@ -1,0 +1,89 @@
+"""What a rule is, and what it sees of the file it checks."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Callable, Iterable, List, Mapping, Optional, Tuple
+
+import attrs
+
+from stage2_lint.document import Document
+from stage2_lint.hierarchy import Resolved, Resolver
+from stage2_lint.settings import Settings
+from stage2_lint.violation import ERROR, Violation
+
+
+@attrs.frozen
+class Example:
+    """A file tree a rule must pass or fail. ``text`` is the file under test at ``path``;
+    ``files`` are the other files around it (parents). ``marks`` are the ``line:col`` of
+    the violations a failing example must produce, in order."""
+
+    text: str
+    path: str = "configs/stage2_ab/example.yaml"
+    files: Mapping[str, str] = attrs.field(factory=dict)
+    marks: Tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Rule:
+    code: str
+    name: str
+    summary: str
+    rationale: str
+    fix: str
+    check: Callable[["FileContext"], Iterable[Violation]] = attrs.field(repr=False)
+    passing: Tuple[Example, ...] = ()
+    failing: Tuple[Example, ...] = ()
+    severity: str = ERROR
+
+    def violation(self, ctx: "FileContext", mark, message: str, key_path: Optional[str] = None,
+                  fix: Optional[str] = None) -> Violation:
+        line, col = mark
+        return Violation(ctx.path, line, col, self.code, message, key_path=key_path,
+                         severity=self.severity, fix=fix or self.fix)
+
+
+class FileContext:
+    """One file under check, with lazy access to its chain and its place in the tree."""
+
+    def __init__(self, path: str, resolver: Resolver):
+        self.path = path
+        self.resolver = resolver
+        self.settings: Settings = resolver.settings
+
+    @cached_property
+    def document(self) -> Document:
+        return self.resolver.document(self.path)
+
+    @cached_property
+    def is_canonical(self) -> bool:
+        return self.settings.is_canonical(self.path)
+
+    @cached_property
+    def is_leaf(self) -> bool:
+        """A profile on the canonical surface (a retired parent there is no leaf: S2L050)."""
+        return self.is_canonical and not self.settings.is_retired(self.path)
+
+    @cached_property
+    def in_schema_scope(self) -> bool:
+        return self.settings.in_schema_scope(self.path)
+
+    @cached_property
+    def schema_findings(self) -> list:
+        from stage2_lint import schema  # imported on first use: the classes cost start-up time
+
+        return list(schema.walk(self.document.root))
+
+    @cached_property
+    def resolved(self) -> Optional[Resolved]:
+        return self.resolver.resolve(self.path)
+
+    def lineage_problems(self, code: str) -> List[Violation]:
+        return [v for v in self.resolver.lineage_problems(self.path) if v.code == code]
+
+    def load_problems(self, code: str) -> List[Violation]:
+        return [v for v in self.document.problems if v.code == code]
+
+    def canonical_children(self) -> List[str]:
+        """Other canonical-surface files that name this file as a parent."""
+        return self.resolver.canonical_children(self.path)

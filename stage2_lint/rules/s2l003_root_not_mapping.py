@@ -1,0 +1,15 @@
+from stage2_lint.rule import Example, Rule
+
+RULE = Rule(
+    code="S2L003",
+    name="root-not-mapping",
+    summary="The file is empty, a scalar, a list, or several YAML documents.",
+    rationale="A profile is one mapping of sections; anything else would be merged as nothing "
+              "or replace the whole parent config.",
+    fix="Make the file a single mapping (one document, keys at the top level).",
+    check=lambda ctx: ctx.load_problems("S2L003"),
+    passing=(Example("training: {}\n"),),
+    failing=(Example("# only a comment\n", marks=("1:1",)),
+             Example("- a\n- b\n", marks=("1:1",)),
+             Example("a: 1\n---\nb: 2\n", marks=("2:1",))),
+)

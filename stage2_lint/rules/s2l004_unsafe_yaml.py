@@ -1,0 +1,21 @@
+from stage2_lint.rule import Example, Rule
+
+RULE = Rule(
+    code="S2L004",
+    name="unsafe-yaml",
+    summary="Input the loader refuses: custom tags, alias bombs, recursion, excessive depth "
+            "or size, bad encoding, control characters, non-regular files.",
+    rationale="A profile is read at commit time, in CI and at training start. Hostile or "
+              "broken input must cost a violation, never a hang, a crash or code execution.",
+    fix="Write plain YAML: no tags, no self-referencing or exploding aliases, UTF-8 text, "
+        "a regular file of reasonable size and depth.",
+    check=lambda ctx: ctx.load_problems("S2L004"),
+    passing=(Example("defaults: &d {seed: 1}\ntraining:\n  <<: *d\n"),),
+    failing=(Example("training: !!python/object/apply:os.system [echo hi]\n", marks=("1:11",)),
+             Example("a: &a [*a]\n", marks=("1:4",)),
+             Example("a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                     "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                     "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
+                     marks=("6:1",)),
+             Example("training:\n  run_name: a\x00b\n", marks=("2:14",))),
+)

@@ -1,0 +1,15 @@
+from stage2_lint.rule import Example, Rule
+
+RULE = Rule(
+    code="S2L010",
+    name="extends-malformed",
+    summary="`extends` is not a path or a list of paths.",
+    rationale="The loader can only follow string paths; a mapping, number or null in `extends` "
+              "would be silently ignored or crash a naive loader.",
+    fix="extends: ../base.yaml",
+    check=lambda ctx: ctx.lineage_problems("S2L010"),
+    passing=(Example("extends: base.yaml\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"}),),
+    failing=(Example("extends: {path: base.yaml}\n", marks=("1:10",)),
+             Example("extends: [base.yaml, 3]\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"},
+                     marks=("1:22",))),
+)

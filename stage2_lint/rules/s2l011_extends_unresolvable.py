@@ -1,0 +1,18 @@
+from stage2_lint.rule import Example, Rule
+
+RULE = Rule(
+    code="S2L011",
+    name="extends-unresolvable",
+    summary="A parent is missing, unloadable, outside the config root, or part of a cycle.",
+    rationale="A profile whose chain cannot be resolved has no defined values; a parent "
+              "outside the config root (directly or through a symlink) escapes review.",
+    fix="Point `extends` at an existing file inside the config root and break any cycle.",
+    check=lambda ctx: ctx.lineage_problems("S2L011"),
+    passing=(Example("extends: base.yaml\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"}),),
+    failing=(Example("extends: missing.yaml\n", marks=("1:10",)),
+             Example("extends: ../../../outside.yaml\n", marks=("1:10",)),
+             Example("extends: other.yaml\n", files={"configs/stage2_ab/other.yaml": "extends: example.yaml\n"},
+                     marks=("1:10",)),
+             Example("extends: broken.yaml\n", files={"configs/stage2_ab/broken.yaml": "a: [\n"},
+                     marks=("1:10",))),
+)

@@ -1,0 +1,54 @@
+import os
+
+from stage2_lint.rule import Example, Rule
+from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
+
+
+def check(ctx):
+    if not ctx.is_leaf or not ctx.document.usable:
+        return
+    refs, problems = ctx.resolver.parents(ctx.path)
+    expected = ctx.settings.required_parent
+    if "extends" not in ctx.document.root:
+        yield RULE.violation(ctx, (1, 1), f"canonical leaf has no 'extends'; it must extend exactly {expected!r}",
+                             key_path="extends", fix=f"extends: {expected}")
+        return
+    if len(refs) != 1 or problems:
+        return  # dual parents are S2L013; broken entries are S2L010/S2L011
+    ref = refs[0]
+    wanted = os.path.normpath(os.path.join(os.path.dirname(ctx.path), expected))
+    if os.path.abspath(ref.path) == os.path.abspath(wanted):
+        return
+    chain = " -> ".join(_chain(ctx.resolver, ctx.path))
+    yield RULE.violation(ctx, ref.mark,
+                         f"canonical leaf extends {ref.raw!r}; it must extend exactly {expected!r} "
+                         f"(one hop, no chain): {chain}",
+                         key_path="extends", fix=f"extends: {expected}")
+
+
+def _chain(resolver, path, limit=16):
+    """The first-parent chain from ``path`` up, as the files are named."""
+    chain, seen = [path], {os.path.abspath(path)}
+    while len(chain) < limit:
+        refs = resolver.parents(chain[-1])[0]
+        if not refs or os.path.abspath(refs[0].path) in seen:
+            break
+        chain.append(refs[0].path)
+        seen.add(os.path.abspath(refs[0].path))
+    return chain
+
+
+RULE = Rule(
+    code="S2L012",
+    name="one-hop",
+    summary="A canonical leaf does not extend exactly `../base.yaml`, or has no `extends`.",
+    rationale="With one hop, what a leaf runs is the base plus what the leaf itself says; "
+              "chains hide the values that matter in intermediate files nobody reviews.",
+    fix="extends: ../base.yaml, then pin the values the old chain supplied (stage2-lint flatten).",
+    check=check,
+    passing=(Example(LEAF, path=LEAF_PATH, files=TREE),),
+    failing=(Example(LEAF.replace("../base.yaml", "mid.yaml"), path=LEAF_PATH,
+                     files={**TREE, "configs/stage2_ab/prod/mid.yaml": "extends: ../base.yaml\n"},
+                     marks=("1:10",)),
+             Example(LEAF.replace("extends: ../base.yaml\n", ""), path=LEAF_PATH, files=TREE, marks=("1:1",))),
+)

@@ -1,0 +1,30 @@
+from stage2_lint.rule import Example, Rule
+from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
+
+
+def check(ctx):
+    if not ctx.is_leaf or not ctx.document.usable:
+        return
+    value = ctx.document.root.get("extends")
+    if isinstance(value, list) and len(value) > 1:
+        names = ", ".join(str(item) for item in value)
+        yield RULE.violation(ctx, ctx.document.root.key_marks["extends"],
+                             f"canonical leaf extends {len(value)} parents ({names}); it must extend "
+                             f"exactly {ctx.settings.required_parent!r} and inline the rest",
+                             key_path="extends")
+
+
+RULE = Rule(
+    code="S2L013",
+    name="dual-parent",
+    summary="A canonical leaf extends more than one parent.",
+    rationale="With two parents the winner of every shared key depends on list order; a "
+              "reader of the leaf cannot tell which smoke or prod value it runs with.",
+    fix="Keep only extends: ../base.yaml and inline the second parent's overrides "
+        "(stage2-lint flatten does this and checks nothing changed).",
+    check=check,
+    passing=(Example(LEAF.replace("extends: ../base.yaml", "extends: [../base.yaml]"), path=LEAF_PATH, files=TREE),),
+    failing=(Example(LEAF.replace("extends: ../base.yaml", "extends:\n  - ../base.yaml\n  - ../smoke.yaml"),
+                     path=LEAF_PATH, files={**TREE, "configs/stage2_ab/smoke.yaml": "training: {max_steps: 100}\n"},
+                     marks=("1:1",)),),
+)

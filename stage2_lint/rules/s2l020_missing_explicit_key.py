@@ -1,0 +1,39 @@
+from stage2_lint.rule import Example, Rule
+from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
+
+
+def check(ctx):
+    if not ctx.is_leaf or not ctx.document.usable:
+        return
+    for dotted in ctx.settings.required_keys:
+        keys = tuple(dotted.split("."))
+        if ctx.document.find(keys) is not None:
+            continue
+        yield RULE.violation(ctx, ctx.document.nearest_mark(keys),
+                             f"{dotted} is not set in this leaf{_inherited(ctx, keys)}; "
+                             f"canonical leaves pin it explicitly",
+                             key_path=dotted, fix=f"set {dotted} in the leaf itself")
+
+
+def _inherited(ctx, keys) -> str:
+    resolved = ctx.resolved
+    origin = resolved.origin(keys) if resolved is not None else None
+    if origin is None:
+        return " (nor anywhere in its chain)" if resolved is not None else ""
+    return f" (it inherits {origin.value!r} from {origin.where()})"
+
+
+RULE = Rule(
+    code="S2L020",
+    name="missing-explicit-key",
+    summary="A canonical leaf does not itself set a required high-signal key.",
+    rationale="Model, run identity, output dirs, learning rates, batch, eval/save policy and "
+              "schedule decide what a run is. Pinned in the leaf, a reviewer sees them in one "
+              "file, and a change to the base cannot silently retarget a run.",
+    fix="Set the key in the leaf itself, even when the base has the same value.",
+    check=check,
+    passing=(Example(LEAF, path=LEAF_PATH, files=TREE),),
+    failing=(Example(LEAF.replace("  vit_lr: 2.0e-5\n", ""), path=LEAF_PATH, files=TREE, marks=("4:1",)),
+             Example(LEAF.replace("model:\n  model: ckpt/merged\n", ""), path=LEAF_PATH, files=TREE,
+                     marks=("1:1",))),
+)

@@ -1,0 +1,41 @@
+from stage2_lint.rule import Example, Rule
+
+
+def check(ctx):
+    if not ctx.in_schema_scope or not ctx.document.usable:
+        return
+    for finding in ctx.schema_findings:
+        if finding.kind != "type":
+            continue
+        dotted = ".".join(map(str, finding.keys))
+        yield RULE.violation(ctx, _value_mark(ctx.document.root, finding.keys),
+                             f"{dotted}: {finding.message}", key_path=dotted)
+
+
+def _value_mark(root, keys):
+    """Where the offending value stands (list items by index)."""
+    node, mark = root, (1, 1)
+    for key in keys:
+        if isinstance(node, dict) and key in node:
+            node, mark = node[key], node.value_marks[key]
+        elif isinstance(node, list) and str(key).isdigit() and int(key) < len(node):
+            node, mark = node[int(key)], node.item_marks[int(key)]
+        else:
+            break
+    return mark
+
+
+RULE = Rule(
+    code="S2L040",
+    name="value-type",
+    summary="A known knob has the wrong type or value.",
+    rationale="YAML 1.1 reads `no` as false and `2e-5` as a string; the trainer would then "
+              "disable eval or crash hours in. Types are checked where the value is written.",
+    fix="Write the value in the expected type; quote strings such as \"no\", give floats a dot (2.0e-5).",
+    check=check,
+    passing=(Example("training:\n  eval_strategy: 'no'\n  learning_rate: 2.0e-5\n"
+                     "rollout_matching:\n  decode_batch_size: 4\n"),),
+    failing=(Example("training:\n  eval_strategy: no\n", marks=("2:18",)),
+             Example("training:\n  learning_rate: 2e-5\n", marks=("2:18",)),
+             Example("rollout_matching:\n  decode_batch_size: 0\n", marks=("2:22",))),
+)

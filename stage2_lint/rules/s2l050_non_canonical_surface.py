@@ -1,0 +1,41 @@
+import os
+
+from stage2_lint.rule import Example, Rule
+from stage2_lint.rules._examples import BASE, LEAF, LEAF_PATH, TREE
+
+
+def check(ctx):
+    if not ctx.document.usable:
+        return
+    if ctx.is_canonical and ctx.settings.is_retired(ctx.path):
+        yield RULE.violation(ctx, (1, 1), "retired parent on the canonical surface; fold its values into "
+                                          f"{ctx.settings.required_parent!r} and the leaves, then delete it")
+    elif ctx.is_canonical:
+        children = ctx.canonical_children()
+        if children:
+            yield RULE.violation(ctx, (1, 1), f"intermediate parent on the canonical surface (extended by "
+                                              f"{', '.join(children)}); only one-hop leaves live here")
+    for ref in ctx.resolver.parents(ctx.path)[0]:
+        if ctx.settings.is_retired(ref.path) and os.path.exists(ref.path):
+            yield RULE.violation(ctx, ref.mark, f"extends retired parent {ref.raw!r}; extend "
+                                                f"{ctx.settings.required_parent!r} (the canonical base) instead",
+                                 key_path="extends")
+
+
+RULE = Rule(
+    code="S2L050",
+    name="non-canonical-surface",
+    summary="A retired or intermediate parent on the canonical `prod/`/`smoke/` surface, or "
+            "any file extending a retired parent.",
+    rationale="Tooling enumerates profiles from prod/*.yaml and smoke/*.yaml; a parent there "
+              "is launched as if it were a profile, and retired parents keep old values alive.",
+    fix="Fold the parent's values into ../base.yaml or the leaves, move variants off the surface, "
+        "and extend the canonical base.",
+    check=check,
+    passing=(Example(LEAF, path=LEAF_PATH, files=TREE),),
+    failing=(Example(BASE, path="configs/stage2_ab/prod/base.yaml", marks=("1:1",)),
+             Example(LEAF, path=LEAF_PATH,
+                     files={**TREE, "configs/stage2_ab/prod/child.yaml": "extends: leaf.yaml\n"}, marks=("1:1",)),
+             Example("extends: ../base_smoke_runtime.yaml\n", path="configs/stage2_ab/ablation/x.yaml",
+                     files={"configs/stage2_ab/base_smoke_runtime.yaml": "a: 1\n"}, marks=("1:10",))),
+)

@@ -1,0 +1,24 @@
+from stage2_lint.rule import Example, Rule
+
+
+def check(ctx):
+    if not ctx.in_schema_scope or not ctx.document.usable:
+        return
+    for finding in ctx.schema_findings:
+        if finding.kind == "unknown":
+            dotted = ".".join(map(str, finding.keys))
+            yield RULE.violation(ctx, ctx.document.nearest_mark(finding.keys), finding.message, key_path=dotted)
+
+
+RULE = Rule(
+    code="S2L060",
+    name="unknown-key",
+    summary="A key the Stage-2 AB schema does not know.",
+    rationale="A misspelt knob (`eval_step`) is silently ignored and the default runs instead. "
+              "The schema is the same one the runtime loader builds its typed config from.",
+    fix="Use the suggested spelling, or add the knob to the schema (stage2_lint/schema.py).",
+    check=check,
+    passing=(Example("training:\n  eval_steps: 80\n"),),
+    failing=(Example("training:\n  eval_step: 80\n", marks=("2:3",)),
+             Example("rollout_matching:\n  decode_batchsize: 4\n", marks=("2:3",))),
+)

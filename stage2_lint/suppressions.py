@@ -1,0 +1,54 @@
+"""Inline suppressions: ``# stage2-lint: disable=CODE[,CODE] [-- reason]`` at the end of a
+line silences those codes on that line; ``disable-file=`` anywhere silences them file-wide."""
+from __future__ import annotations
+
+import re
+from typing import Iterable, List, Tuple
+
+import attrs
+
+from stage2_lint.violation import Violation
+
+MARKER = "stage2-lint:"
+_PATTERN = re.compile(r"#\s*stage2-lint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_,\s]*?)\s*(?:--\s*(.*?))?\s*$")
+
+
+@attrs.frozen
+class Suppression:
+    line: int
+    col: int
+    whole_file: bool
+    codes: Tuple[str, ...]
+    reason: str = ""
+
+    def covers(self, violation: Violation) -> bool:
+        if not self.whole_file and violation.line != self.line:
+            return False
+        return any(violation.code.startswith(code) for code in self.codes)
+
+
+def parse(text: str) -> List[Suppression]:
+    if MARKER not in text:  # the common case costs one substring search
+        return []
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if MARKER not in line:
+            continue
+        match = _PATTERN.search(line)
+        if match:
+            codes = tuple(code for code in re.split(r"[\s,]+", match.group(2).upper()) if code)
+            found.append(Suppression(number, match.start() + 1, match.group(1) == "disable-file",
+                                     codes, match.group(3) or ""))
+    return found
+
+
+def apply(violations: Iterable[Violation], suppressions: List[Suppression]) -> Tuple[List[Violation], set]:
+    """The violations no suppression covers, and the suppressions that covered something."""
+    kept, used = [], set()
+    for violation in violations:
+        covering = [s for s in suppressions if s.covers(violation)]
+        if covering:
+            used.update(covering)
+        else:
+            kept.append(violation)
+    return kept, used
