@@ -218,7 +218,7 @@ class _Builder:
         try:
             return yaml.compose(text, Loader=_Loader)
         except yaml.composer.ComposerError as error:
-            if "single document" in str(error.problem):
+            if "single document" in str(error.context):
                 raise _Refused(NOT_MAPPING, _yaml_mark(error.problem_mark), "more than one YAML document; a profile is one mapping")
             raise _Refused(SYNTAX, _yaml_mark(error.problem_mark), _describe(error))
         except yaml.MarkedYAMLError as error:

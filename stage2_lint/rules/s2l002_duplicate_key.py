@@ -10,5 +10,5 @@ RULE = Rule(
     check=lambda ctx: ctx.load_problems("S2L002"),
     passing=(Example("training:\n  eval_steps: 80\n  save_steps: 80\n"),),
     failing=(Example("training:\n  eval_steps: 80\n  eval_steps: 40\n", marks=("3:3",)),
-             Example("training: {eval_steps: 80, eval_steps: 40}\n", marks=("1:30",))),
+             Example("training: {eval_steps: 80, eval_steps: 40}\n", marks=("1:28",))),
 )

@@ -1,0 +1,166 @@
+"""The CLI as a user meets it: exact lines, exit codes, formats, selection, suppressions."""
+import json
+
+import pytest
+
+from stage2_lint.rules import REGISTRY
+from stage2_lint.rules._examples import BASE, LEAF
+
+CANONICAL = {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF}
+
+# One exact output line per rule, from a small tree that breaks exactly that rule.
+EXACT = {
+    "S2L001": ({"configs/x.yaml": "a: [1\n"},
+               "configs/x.yaml:2:1: S2L001 invalid YAML: while parsing a flow sequence, did not find expected ',' or ']'"),
+    "S2L002": ({"configs/x.yaml": "a: 1\na: 2\n"},
+               "configs/x.yaml:2:1: S2L002 duplicate key 'a' (first set at line 1); YAML keeps only the last value"),
+    "S2L003": ({"configs/x.yaml": "- 1\n"},
+               "configs/x.yaml:1:1: S2L003 top level is a list; a profile must be a mapping"),
+    "S2L004": ({"configs/x.yaml": "a: !!python/name:os.system x\n"},
+               "configs/x.yaml:1:4: S2L004 tag !!python/name:os.system is not allowed; configs use plain YAML values only"),
+    "S2L010": ({"configs/x.yaml": "extends: 3\n"},
+               "configs/x.yaml:1:10: S2L010 'extends' must be a path or a list of paths, not int 3"),
+    "S2L011": ({"configs/x.yaml": "extends: nope.yaml\n"},
+               "configs/x.yaml:1:10: S2L011 parent 'nope.yaml' does not exist"),
+    "S2L012": ({**CANONICAL, "configs/stage2_ab/prod/leaf.yaml": LEAF.replace("../base.yaml", "../mid.yaml"),
+                "configs/stage2_ab/mid.yaml": "extends: base.yaml\n"},
+               "configs/stage2_ab/prod/leaf.yaml:1:10: S2L012 canonical leaf extends '../mid.yaml'; it must extend "
+               "exactly '../base.yaml' (one hop, no chain): configs/stage2_ab/prod/leaf.yaml -> "
+               "configs/stage2_ab/mid.yaml -> configs/stage2_ab/base.yaml"),
+    "S2L013": ({**CANONICAL, "configs/stage2_ab/smoke.yaml": "a: 1\n",
+                "configs/stage2_ab/prod/leaf.yaml": LEAF.replace("extends: ../base.yaml",
+                                                                 "extends: [../base.yaml, ../smoke.yaml]")},
+               "configs/stage2_ab/prod/leaf.yaml:1:1: S2L013 canonical leaf extends 2 parents (../base.yaml, "
+               "../smoke.yaml); it must extend exactly '../base.yaml' and inline the rest"),
+    "S2L020": ({**CANONICAL, "configs/stage2_ab/base.yaml": BASE.replace("training:\n", "training:\n  vit_lr: 1.0e-5\n"),
+                "configs/stage2_ab/prod/leaf.yaml": LEAF.replace("  vit_lr: 2.0e-5\n", "")},
+               "configs/stage2_ab/prod/leaf.yaml:4:1: S2L020 training.vit_lr is not set in this leaf (it inherits "
+               "1e-05 from configs/stage2_ab/base.yaml:2); canonical leaves pin it explicitly"),
+    "S2L030": ({"configs/x.yaml": "custom:\n  extra:\n    rollout_matching:\n      vllm: {mode: server}\n"},
+               "configs/x.yaml:4:14: S2L030 custom.extra.rollout_matching.vllm.mode is in the retired namespace; "
+               "move it to rollout_matching.vllm.mode"),
+    "S2L031": ({"configs/stage2_ab/x.yaml": "custom:\n  extra:\n    monitor: true\n"},
+               "configs/stage2_ab/x.yaml:3:5: S2L031 custom.extra.monitor is an untyped knob; give it a typed home "
+               "in the schema or drop it"),
+    "S2L040": ({"configs/stage2_ab/x.yaml": "training:\n  eval_strategy: no\n"},
+               "configs/stage2_ab/x.yaml:2:18: S2L040 training.eval_strategy: expected one of no, steps, epoch, got "
+               "the boolean false: YAML 1.1 reads unquoted yes/no/on/off as booleans; quote it: \"no\""),
+    "S2L050": ({**CANONICAL, "configs/stage2_ab/prod/base.yaml": "a: 1\n"},
+               "configs/stage2_ab/prod/base.yaml:1:1: S2L050 retired parent on the canonical surface; fold its "
+               "values into '../base.yaml' and the leaves, then delete it"),
+    "S2L060": ({"configs/stage2_ab/x.yaml": "training:\n  eval_step: 80\n"},
+               "configs/stage2_ab/x.yaml:2:3: S2L060 unknown key training.eval_step; did you mean training.eval_steps?"),
+}
+
+
+def test_every_rule_has_an_exact_line_test():
+    assert set(EXACT) == {rule.code for rule in REGISTRY}
+
+
+@pytest.mark.parametrize("code", sorted(EXACT))
+def test_exact_output_line(code, tree, cli):
+    files, line = EXACT[code]
+    tree(files)
+    target = line.split(":")[0]
+    status, out, _ = cli("--select", code, target)
+    assert line in out.splitlines()
+    assert status == (0 if code == "S2L031" else 1)  # S2L031 is a warning
+
+
+def test_clean_canonical_tree_exits_zero(tree, cli):
+    tree(CANONICAL)
+    status, out, err = cli("configs/stage2_ab")
+    assert (status, out) == (0, "")
+    assert "2 files checked, no violations" in err
+
+
+def test_no_path_lints_the_canonical_surface(tree, cli):
+    tree({**CANONICAL, "configs/stage2_ab/prod/bad.yaml": LEAF.replace("  run_name: leaf\n", ""),
+          "configs/elsewhere.yaml": "a: [\n"})
+    status, out, _ = cli()
+    assert status == 1
+    assert out.splitlines() == ["configs/stage2_ab/prod/bad.yaml:4:1: S2L020 training.run_name is not set in this "
+                                "leaf (nor anywhere in its chain); canonical leaves pin it explicitly"]
+
+
+def test_usage_errors_exit_two(tree, cli):
+    tree({})
+    assert cli("missing.yaml")[0] == 2
+    assert cli("--select", "S9X")[0] == 2
+    assert cli("--explain", "S2L999")[0] == 2
+
+
+def test_select_ignore_and_prefixes(tree, cli):
+    tree({"configs/x.yaml": "a: 1\na: 2\ncustom: {extra: {rollout_matching: {x: 1}}}\n"})
+    assert {line.split()[1] for line in cli("configs/x.yaml")[1].splitlines()} == {"S2L002", "S2L030"}
+    assert {line.split()[1] for line in cli("--select", "S2L03", "configs/x.yaml")[1].splitlines()} == {"S2L030"}
+    assert {line.split()[1] for line in cli("--ignore", "S2L002,S2L03", "configs/x.yaml")[1].splitlines()} == set()
+
+
+def test_inline_and_file_suppressions(tree, cli):
+    tree({"configs/x.yaml": "a: 1\na: 2  # stage2-lint: disable=S2L002 -- kept for a test\n",
+          "configs/y.yaml": "# stage2-lint: disable-file=S2L002\na: 1\na: 2\n",
+          "configs/z.yaml": "a: 1  # stage2-lint: disable=S2L002\na: 2\n"})
+    status, out, _ = cli("configs")
+    assert status == 1
+    assert out.splitlines() == ["configs/z.yaml:2:1: S2L002 duplicate key 'a' (first set at line 1); YAML keeps "
+                                "only the last value"]
+
+
+def test_per_file_ignores_from_setup_cfg(tree, cli):
+    tree({"setup.cfg": "[stage2_lint]\nper_file_ignores =\n    configs/legacy/*.yaml: S2L030\n",
+          "configs/legacy/x.yaml": "custom: {extra: {rollout_matching: {x: 1}}}\n",
+          "configs/y.yaml": "custom: {extra: {rollout_matching: {x: 1}}}\n"})
+    _, out, _ = cli("configs")
+    assert [line.split(":")[0] for line in out.splitlines()] == ["configs/y.yaml"]
+
+
+def test_bad_settings_exit_two(tree, cli):
+    tree({"setup.cfg": "[stage2_lint]\nnot_a_setting = 1\n", "configs/x.yaml": "a: 1\n"})
+    status, _, err = cli("configs/x.yaml")
+    assert status == 2 and "not_a_setting" in err
+
+
+def test_json_format(tree, cli):
+    tree({"configs/x.yaml": "a: 1\na: 2\n"})
+    status, out, _ = cli("--format", "json", "configs/x.yaml")
+    data = json.loads(out)
+    assert status == 1
+    assert data["version"] == 1 and data["files_checked"] == 1 and data["errors"] == 1
+    assert data["violations"][0] == {
+        "path": "configs/x.yaml", "line": 2, "col": 1, "code": "S2L002", "name": "duplicate-key",
+        "severity": "error", "message": "duplicate key 'a' (first set at line 1); YAML keeps only the last value",
+        "key_path": None, "fix": "delete one of the two entries"}
+
+
+def test_github_format_escapes_properties_and_data(tree, cli):
+    tree({"configs/a,b.yaml": "a: 1\na: 2\n"})
+    _, out, _ = cli("--format", "github", "configs/a,b.yaml")
+    assert out == ("::error file=configs/a%2Cb.yaml,line=2,col=1,title=S2L002::duplicate key 'a' (first set at "
+                   "line 1); YAML keeps only the last value\n")
+
+
+def test_sarif_format_lists_rules_and_results(tree, cli):
+    tree({"configs/x.yaml": "a: 1\na: 2\n"})
+    _, out, _ = cli("--format", "sarif", "configs/x.yaml")
+    run = json.loads(out)["runs"][0]
+    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == [rule.code for rule in REGISTRY]
+    result = run["results"][0]
+    assert result["ruleId"] == "S2L002"
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 2, "startColumn": 1}
+
+
+def test_list_rules_and_explain(cli):
+    status, out, _ = cli("--list-rules")
+    assert status == 0 and len(out.splitlines()) == len(REGISTRY)
+    status, out, _ = cli("--explain", "s2l040")
+    assert status == 0
+    assert "S2L040 value-type" in out and "eval_strategy: no" in out and "Fix:" in out
+
+
+def test_python_dash_m_entry_point(tree):
+    from conftest import run_cli_process
+
+    root = tree({"configs/x.yaml": "a: 1\n"})
+    result = run_cli_process(["configs/x.yaml"], cwd=root)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,38 @@
+"""Every rule's documented examples are tests: passing ones stay clean, failing ones fail
+at the documented line:col."""
+import pytest
+
+from stage2_lint.engine import lint_paths
+from stage2_lint.rules import REGISTRY
+from stage2_lint.settings import Settings
+
+from conftest import write_tree
+
+CASES = [(rule, example, kind) for rule in REGISTRY
+         for kind, examples in (("pass", rule.passing), ("fail", rule.failing)) for example in examples]
+
+
+@pytest.mark.parametrize("rule,example,kind", CASES,
+                         ids=[f"{r.code}-{k}-{i}" for i, (r, _, k) in enumerate(CASES)])
+def test_documented_example(rule, example, kind, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path, {**example.files, example.path: example.text})
+    report = lint_paths([example.path], Settings(project_dir=str(tmp_path)), rules=(rule,))
+    marks = tuple(f"{v.line}:{v.col}" for v in report.violations if v.code == rule.code)
+    if kind == "pass":
+        assert marks == ()
+    else:
+        assert marks == example.marks
+
+
+def test_every_rule_documents_both_kinds_of_example():
+    for rule in REGISTRY:
+        assert rule.passing and rule.failing, rule.code
+        assert rule.summary and rule.rationale and rule.fix, rule.code
+        assert all(example.marks for example in rule.failing), rule.code
+
+
+def test_codes_are_unique_and_well_formed():
+    codes = [rule.code for rule in REGISTRY]
+    assert len(codes) == len(set(codes))
+    assert all(code.startswith("S2L") and len(code) == 6 for code in codes)
