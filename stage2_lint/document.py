@@ -222,7 +222,7 @@ class _Builder:
                 raise _Refused(NOT_MAPPING, _yaml_mark(error.problem_mark), "more than one YAML document; a profile is one mapping")
             raise _Refused(SYNTAX, _yaml_mark(error.problem_mark), _describe(error))
         except yaml.MarkedYAMLError as error:
-            raise _Refused(SYNTAX, _yaml_mark(error.problem_mark or error.context_mark), _describe(error))
+            raise _refusal(error)
         except yaml.YAMLError as error:  # ReaderError and friends
             raise _Refused(UNSAFE, (1, 1), f"unreadable YAML: {error}".splitlines()[0])
         except RecursionError:
@@ -240,7 +240,7 @@ class _Builder:
                 elif isinstance(event, yaml.CollectionEndEvent):
                     depth -= 1
         except yaml.MarkedYAMLError as error:
-            raise _Refused(SYNTAX, _yaml_mark(error.problem_mark or error.context_mark), _describe(error))
+            raise _refusal(error)
 
     def _node(self, node, depth: int, site: Optional[Mark]):
         """Build one node. ``site`` is the alias use-site that every mark inside reports."""
@@ -341,6 +341,13 @@ def _rough_depth_bound(text: str) -> int:
 
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+
+
+def _refusal(error: yaml.MarkedYAMLError) -> _Refused:
+    mark = _yaml_mark(error.problem_mark or error.context_mark)
+    if "nesting depth" in str(error.problem):  # libyaml's own depth guard
+        return _Refused(UNSAFE, mark, "nesting too deep (libyaml refuses past 1000 levels)")
+    return _Refused(SYNTAX, mark, _describe(error))
 
 
 def _describe(error: yaml.MarkedYAMLError) -> str:

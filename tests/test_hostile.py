@@ -1,0 +1,152 @@
+"""Hostile input: each case is exit 1 with a code and a location, within 2 s and 500 MB,
+while a valid leaf linted in the same run stays clean; the guard raises for each."""
+import os
+import re
+import time
+
+import pytest
+
+from stage2_lint.guard import ConfigContractError, enforce
+from stage2_lint.rules._examples import BASE, LEAF
+
+from conftest import run_cli_process, write_tree
+
+BOMB = ("a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{n}: &{n} [{','.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi")))
+
+# name -> (files to write, file to lint, expected code)
+CASES = {
+    "syntax-unclosed-flow": ({"configs/x.yaml": "a: [1, 2\n"}, "S2L001"),
+    "syntax-tab-indent": ({"configs/x.yaml": "a:\n\tb: 1\n"}, "S2L001"),
+    "syntax-undefined-alias": ({"configs/x.yaml": "a: *nope\n"}, "S2L001"),
+    "bad-int-tag": ({"configs/x.yaml": "a: !!int twelve\n"}, "S2L001"),
+    "duplicate-block": ({"configs/x.yaml": "a: 1\nb: 2\na: 3\n"}, "S2L002"),
+    "duplicate-flow-nested": ({"configs/x.yaml": "t: {u: {v: 1, v: 2}}\n"}, "S2L002"),
+    "empty-file": ({"configs/x.yaml": ""}, "S2L003"),
+    "scalar-root": ({"configs/x.yaml": "just a string\n"}, "S2L003"),
+    "multi-document": ({"configs/x.yaml": "a: 1\n---\na: 2\n"}, "S2L003"),
+    "python-object-tag": ({"configs/x.yaml": "a: !!python/object/apply:os.system ['touch pwned']\n"}, "S2L004"),
+    "custom-local-tag": ({"configs/x.yaml": "a: !include other.yaml\n"}, "S2L004"),
+    "set-tag": ({"configs/x.yaml": "a: !!set {x, y}\n"}, "S2L004"),
+    "binary-tag": ({"configs/x.yaml": "a: !!binary aGVsbG8=\n"}, "S2L004"),
+    "billion-laughs": ({"configs/x.yaml": BOMB}, "S2L004"),
+    "merge-key-bomb": ({"configs/x.yaml": "a: &a {k0: 1}\n" + "".join(
+        f"m{i}: &m{i}\n  <<: [{', '.join(['*a' if i == 0 else f'*m{i - 1}'] * 1)}]\n  l{i}: [{','.join(['*a'] * 50)}]\n"
+        for i in range(40))}, "S2L004"),
+    "recursive-alias": ({"configs/x.yaml": "a: &a\n  b: *a\n"}, "S2L004"),
+    "recursive-merge": ({"configs/x.yaml": "a: &a\n  <<: *a\n"}, "S2L004"),
+    "deep-flow-nesting": ({"configs/x.yaml": "a: " + "[" * 60000 + "]" * 60000 + "\n"}, "S2L004"),
+    "deep-block-nesting": ({"configs/x.yaml": "".join(" " * i + f"k{i}:\n" for i in range(200)) + " " * 200 + "v\n"},
+                           "S2L004"),
+    "oversized-file": ({"configs/x.yaml": "a: 1\n" + "# padding\n" * 1_100_000}, "S2L004"),
+    "invalid-utf8": ({"configs/x.yaml": b"a: caf\xe9\n"}, "S2L004"),
+    "nul-byte": ({"configs/x.yaml": b"a: 1\nb: x\x00y\n"}, "S2L004"),
+    "control-character": ({"configs/x.yaml": "a: \x1b[31mred\n"}, "S2L004"),
+    "utf16-file": ({"configs/x.yaml": "a: 1\n".encode("utf-16")}, "S2L004"),
+    "complex-key": ({"configs/x.yaml": "? [a, b]\n: 1\n"}, "S2L004"),
+    "extends-cycle": ({"configs/x.yaml": "extends: y.yaml\n", "configs/y.yaml": "extends: x.yaml\n"}, "S2L011"),
+    "extends-self": ({"configs/x.yaml": "extends: x.yaml\n"}, "S2L011"),
+    "extends-escapes-root": ({"configs/x.yaml": "extends: ../../etc/passwd\n"}, "S2L011"),
+    "extends-missing": ({"configs/x.yaml": "extends: [nope.yaml]\n"}, "S2L011"),
+    "extends-wrong-type": ({"configs/x.yaml": "extends: {a: 1}\n"}, "S2L010"),
+    "extends-null": ({"configs/x.yaml": "extends:\n"}, "S2L010"),
+    "parent-is-broken": ({"configs/x.yaml": "extends: y.yaml\n", "configs/y.yaml": "a: !!python/none x\n"},
+                         "S2L011"),
+    "wrong-value-type": ({"configs/stage2_ab/x.yaml": "rollout_matching:\n  decode_batch_size: four\n"}, "S2L040"),
+    "section-is-scalar": ({"configs/stage2_ab/x.yaml": "training: 3\n"}, "S2L040"),
+}
+VALID = {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF}
+LINE = re.compile(r"^configs/\S+:(\d+):(\d+): (S2L\d{3}) .+$")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_input_is_a_located_violation(name, tmp_path):
+    files, code = CASES[name]
+    write_tree(tmp_path, {**VALID, **files})
+    started = time.monotonic()
+    result = run_cli_process(["configs/x.yaml" if "configs/x.yaml" in files else "configs/stage2_ab/x.yaml",
+                              "configs/stage2_ab/prod/leaf.yaml"], cwd=tmp_path, timeout=10, memory_mb=500)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines and all(LINE.match(line) for line in lines), result.stdout
+    assert code in {LINE.match(line).group(3) for line in lines}
+    assert not [line for line in lines if line.startswith("configs/stage2_ab/prod/leaf.yaml")]
+    assert elapsed < 2.0, f"{name} took {elapsed:.2f}s"
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_guard_raises_contract_error(name, tmp_path, monkeypatch):
+    files, code = CASES[name]
+    write_tree(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    target = "configs/x.yaml" if "configs/x.yaml" in files else "configs/stage2_ab/x.yaml"
+    with pytest.raises(ConfigContractError) as raised:
+        enforce(target)
+    assert isinstance(raised.value, ValueError)
+    assert f"{target}:" in str(raised.value) and code in str(raised.value)
+
+
+def test_fifo_is_refused_not_read(tmp_path):
+    (tmp_path / "configs").mkdir()
+    os.mkfifo(tmp_path / "configs" / "x.yaml")
+    result = run_cli_process(["configs/x.yaml"], cwd=tmp_path, timeout=5)
+    assert result.returncode == 1
+    assert result.stdout.startswith("configs/x.yaml:1:1: S2L004 not a regular file")
+
+
+def test_device_is_refused(tmp_path):
+    result = run_cli_process(["/dev/zero"], cwd=tmp_path, timeout=5)
+    assert result.returncode == 1 and "S2L004 not a regular file" in result.stdout
+
+
+def test_symlinked_parent_leaving_the_root_is_refused(tmp_path):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("secret: 1\n")
+    write_tree(tmp_path, {"repo/configs/x.yaml": "extends: link.yaml\n"})
+    os.symlink(outside, tmp_path / "repo" / "configs" / "link.yaml")
+    result = run_cli_process(["configs/x.yaml"], cwd=tmp_path / "repo", timeout=5)
+    assert result.returncode == 1
+    assert "configs/x.yaml:1:10: S2L011 parent 'link.yaml' resolves outside the config root configs " \
+           "through a symlink" in result.stdout
+
+
+def test_directory_walk_skips_symlinks_out_and_loops(tmp_path):
+    write_tree(tmp_path, {"elsewhere/bad.yaml": "a: [\n", "configs/ok.yaml": "a: 1\n"})
+    os.symlink(tmp_path / "elsewhere", tmp_path / "configs" / "linked_dir")
+    os.symlink(tmp_path / "elsewhere" / "bad.yaml", tmp_path / "configs" / "linked.yaml")
+    os.symlink(tmp_path / "configs", tmp_path / "configs" / "loop")
+    result = run_cli_process(["configs"], cwd=tmp_path, timeout=5)
+    assert result.returncode == 0, result.stdout
+    assert "1 file checked" in result.stderr
+
+
+def test_bom_and_crlf_keep_line_numbers(tmp_path):
+    write_tree(tmp_path, {"configs/x.yaml": b"\xef\xbb\xbfa: 1\r\nb: 2\r\na: 3\r\n"})
+    result = run_cli_process(["configs/x.yaml"], cwd=tmp_path, timeout=5)
+    assert result.stdout.startswith("configs/x.yaml:3:1: S2L002 duplicate key 'a' (first set at line 1)")
+
+
+def test_merge_key_smuggling_is_reported_where_used(tmp_path):
+    text = ("defaults: &d\n  extra:\n    rollout_matching:\n      decode_batch_size: 4\n"
+            "custom:\n  <<: *d\n  train_jsonl: x\n")
+    write_tree(tmp_path, {"configs/x.yaml": text})
+    result = run_cli_process(["configs/x.yaml"], cwd=tmp_path, timeout=5)
+    assert result.stdout.splitlines() == [
+        "configs/x.yaml:6:3: S2L030 custom.extra.rollout_matching.decode_batch_size is in the retired namespace; "
+        "move it to rollout_matching.decode_batch_size"]
+
+
+def test_diamond_of_25_levels_is_linear(tmp_path):
+    files = {"configs/l0a.yaml": "k0: a\n", "configs/l0b.yaml": "k0: b\n"}
+    for level in range(1, 25):
+        for side in "ab":
+            files[f"configs/l{level}{side}.yaml"] = f"extends: [l{level - 1}a.yaml, l{level - 1}b.yaml]\nk{level}: {side}\n"
+    files["configs/top.yaml"] = "extends: [l24a.yaml, l24b.yaml]\n"
+    write_tree(tmp_path, files)
+    started = time.monotonic()
+    result = run_cli_process(["configs/top.yaml"], cwd=tmp_path, timeout=10)
+    assert result.returncode == 0, result.stdout
+    assert time.monotonic() - started < 2.0
