@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import re
 import stat
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Tuple
 
-import attrs
 import yaml
 from yaml.constructor import SafeConstructor
 
@@ -34,7 +33,8 @@ Mark = Tuple[int, int]  # 1-based (line, col)
 SYNTAX, DUPLICATE, NOT_MAPPING, UNSAFE = "S2L001", "S2L002", "S2L003", "S2L004"
 
 _CORE = "tag:yaml.org,2002:"
-_MAP_TAG, _SEQ_TAG, _MERGE_TAG = _CORE + "map", _CORE + "seq", _CORE + "merge"
+_MAP_TAG, _SEQ_TAG, _MERGE_TAG, _STR_TAG = _CORE + "map", _CORE + "seq", _CORE + "merge", _CORE + "str"
+_ScalarNode, _MappingNode = yaml.ScalarNode, yaml.MappingNode
 _constructor = SafeConstructor()
 # Core-schema scalars, constructed exactly as yaml.safe_load would.
 _SCALARS = {
@@ -49,8 +49,7 @@ _SCALARS = {
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-@attrs.frozen
-class Limits:
+class Limits(NamedTuple):
     """What one file may cost. Configs are a few KB and a few levels deep."""
 
     max_bytes: int = 1 << 20
@@ -81,14 +80,15 @@ class YSeq(list):
         self.item_marks: List[Mark] = []
 
 
-@attrs.define
 class Document:
     """One loaded file: its text, its tree (None when unusable) and what went wrong."""
 
-    path: str
-    text: str = ""
-    root: Optional[YMap] = None
-    problems: List[Violation] = attrs.Factory(list)
+    __slots__ = ("path", "text", "root", "problems")
+
+    def __init__(self, path: str, text: str = ""):
+        self.path, self.text = path, text
+        self.root: Optional[YMap] = None
+        self.problems: List[Violation] = []
 
     @property
     def usable(self) -> bool:
@@ -243,77 +243,84 @@ class _Builder:
             raise _refusal(error)
 
     def _node(self, node, depth: int, site: Optional[Mark]):
-        """Build one node. ``site`` is the alias use-site that every mark inside reports."""
+        """Build a mapping or sequence. ``site`` is the alias use-site every mark inside reports."""
         node_id = id(node)
+        mark = site or _yaml_mark(node.start_mark)
         if node_id in self.active:
-            raise _Refused(UNSAFE, site or _yaml_mark(node.start_mark), "recursive alias (an anchor that contains itself)")
+            raise _Refused(UNSAFE, mark, "recursive alias (an anchor that contains itself)")
         if depth > self.limits.max_depth:
-            raise _Refused(UNSAFE, site or _yaml_mark(node.start_mark), f"nesting deeper than {self.limits.max_depth} levels")
-        self.budget -= 1
+            raise _Refused(UNSAFE, mark, f"nesting deeper than {self.limits.max_depth} levels")
+        self.budget -= 1 + len(node.value)
         if self.budget < 0:
-            raise _Refused(UNSAFE, site or _yaml_mark(node.start_mark), f"aliases expand past {self.limits.max_nodes} nodes (alias bomb?)")
+            raise _Refused(UNSAFE, mark, f"aliases expand past {self.limits.max_nodes} nodes (alias bomb?)")
         self.seen.add(node_id)  # ids stay unique: the composed root keeps every node alive
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, site)
         self.active.add(node_id)
         try:
-            if isinstance(node, yaml.MappingNode):
-                return self._mapping(node, depth, site)
-            return self._sequence(node, depth, site)
+            if node.__class__ is _MappingNode:
+                return self._mapping(node, depth, site, mark)
+            return self._sequence(node, depth, site, mark)
         finally:
             self.active.discard(node_id)
 
-    def _child_site(self, child, site: Optional[Mark], holder: Mark) -> Optional[Mark]:
-        # A node met a second time was reached through an alias: report it where it is used.
-        if site is None and id(child) in self.seen:
-            return holder
-        return site
+    def _child(self, node, depth: int, site: Optional[Mark], holder: Mark):
+        """Build a child node and return it with its mark; scalars take the short path."""
+        node_id = id(node)
+        if site is None and node_id in self.seen:
+            site = holder  # met a second time, so reached through an alias: report where it is used
+        if node.__class__ is not _ScalarNode:
+            value = self._node(node, depth, site)
+            return value, value.mark
+        self.seen.add(node_id)
+        mark = site or (node.start_mark.line + 1, node.start_mark.column + 1)
+        return (node.value if node.tag == _STR_TAG else self._scalar(node, mark)), mark
 
-    def _scalar(self, node, site):
+    def _scalar(self, node, mark: Mark):
         tag = node.tag
         if tag not in _SCALARS:
-            raise _Refused(UNSAFE, site or _yaml_mark(node.start_mark), f"tag {_short_tag(tag)} is not allowed; configs use plain YAML values only")
+            raise _Refused(UNSAFE, mark, f"tag {_short_tag(tag)} is not allowed; configs use plain YAML values only")
         construct = _SCALARS[tag]
         if construct is None:
             return node.value
         try:
             return construct(node)
         except (ValueError, TypeError, yaml.YAMLError):
-            raise _Refused(SYNTAX, site or _yaml_mark(node.start_mark), f"cannot read {node.value!r} as {_short_tag(tag)}")
+            raise _Refused(SYNTAX, mark, f"cannot read {node.value!r} as {_short_tag(tag)}")
 
-    def _sequence(self, node, depth, site):
+    def _sequence(self, node, depth, site, mark):
         if node.tag != _SEQ_TAG:
-            raise _Refused(UNSAFE, site or _yaml_mark(node.start_mark), f"tag {_short_tag(node.tag)} is not allowed; configs use plain YAML values only")
-        mark = site or _yaml_mark(node.start_mark)
+            raise _Refused(UNSAFE, mark, f"tag {_short_tag(node.tag)} is not allowed; configs use plain YAML values only")
         seq = YSeq(mark)
         for item in node.value:
-            item_site = self._child_site(item, site, mark)
-            seq.append(self._node(item, depth + 1, item_site))
-            seq.item_marks.append(item_site or _yaml_mark(item.start_mark))
+            value, item_mark = self._child(item, depth + 1, site, mark)
+            seq.append(value)
+            seq.item_marks.append(item_mark)
         return seq
 
-    def _mapping(self, node, depth, site):
+    def _mapping(self, node, depth, site, mark):
         if node.tag != _MAP_TAG:
-            raise _Refused(UNSAFE, site or _yaml_mark(node.start_mark), f"tag {_short_tag(node.tag)} is not allowed; configs use plain YAML values only")
-        mapping = YMap(site or _yaml_mark(node.start_mark))
+            raise _Refused(UNSAFE, mark, f"tag {_short_tag(node.tag)} is not allowed; configs use plain YAML values only")
+        mapping = YMap(mark)
+        key_marks, value_marks = mapping.key_marks, mapping.value_marks
         merges = []
         for key_node, value_node in node.value:
-            key_mark = site or _yaml_mark(key_node.start_mark)
-            if key_node.tag == _MERGE_TAG:
+            if site is None:
+                start = key_node.start_mark
+                key_mark = (start.line + 1, start.column + 1)
+            else:
+                key_mark = site
+            tag = key_node.tag
+            if tag == _MERGE_TAG:
                 merges.append((key_mark, value_node))
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if key_node.__class__ is not _ScalarNode:
                 raise _Refused(UNSAFE, key_mark, "a mapping or list used as a key; config keys are plain scalars")
-            key = self._scalar(key_node, site)
+            key = key_node.value if tag == _STR_TAG else self._scalar(key_node, key_mark)
             if key in mapping and site is None:  # report once, not at every alias expansion
-                line, col = mapping.key_marks[key]
                 self.problems.append(Violation(self.path, key_mark[0], key_mark[1], DUPLICATE,
-                                               f"duplicate key {key!r} (first set at line {line}); YAML keeps only the last value",
-                                               fix="delete one of the two entries"))
-            value_site = self._child_site(value_node, site, key_mark)
-            mapping[key] = self._node(value_node, depth + 1, value_site)
-            mapping.key_marks[key] = key_mark
-            mapping.value_marks[key] = value_site or _yaml_mark(value_node.start_mark)
+                                               f"duplicate key {key!r} (first set at line {key_marks[key][0]}); "
+                                               f"YAML keeps only the last value", fix="delete one of the two entries"))
+            mapping[key], value_marks[key] = self._child(value_node, depth + 1, site, key_mark)
+            key_marks[key] = key_mark
         for merge_mark, value_node in merges:
             self._merge(mapping, merge_mark, value_node, depth)
         return mapping
@@ -324,7 +331,7 @@ class _Builder:
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
                 raise _Refused(SYNTAX, merge_mark, "'<<' merges mappings only")
-            built = self._node(source, depth + 1, self._child_site(source, None, merge_mark))
+            built, _ = self._child(source, depth + 1, None, merge_mark)
             for key, value in built.items():
                 if key not in mapping:
                     mapping[key] = value

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterable, List, Sequence, Tuple
-
-import attrs
+from typing import Iterable, List, NamedTuple, Sequence, Tuple
 
 from stage2_lint import suppressions
 from stage2_lint.hierarchy import Resolver, canonical_files
@@ -20,8 +18,7 @@ class UsageError(ValueError):
     """Bad paths or options: exit code 2."""
 
 
-@attrs.frozen
-class Report:
+class Report(NamedTuple):
     violations: Tuple[Violation, ...]
     files: Tuple[str, ...]
 
@@ -85,7 +82,7 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
     violations: List[Violation] = []
     for path in files:
         violations.extend(lint_file(path, resolver, rules))
-    return Report(tuple(sorted(violations)), tuple(files))
+    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files))
 
 
 def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = REGISTRY) -> List[Violation]:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Dict, List, Optional, Tuple
-
-import attrs
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Document, Mark, load_document
 from stage2_lint.settings import Settings
@@ -21,15 +19,13 @@ MALFORMED, UNRESOLVABLE = "S2L010", "S2L011"
 MAX_CHAIN = 64  # files in one extends chain; real chains are two or three long
 
 
-@attrs.frozen
-class ParentRef:
+class ParentRef(NamedTuple):
     raw: str  # as written in the child
     path: str  # joined to the child's directory, normalized (display form)
     mark: Mark  # where the child writes it
 
 
-@attrs.frozen
-class Origin:
+class Origin(NamedTuple):
     """One file setting one key: a link in that key's override chain."""
 
     path: str
@@ -41,8 +37,7 @@ class Origin:
         return f"{self.path}:{self.line}"
 
 
-@attrs.frozen
-class Resolved:
+class Resolved(NamedTuple):
     path: str
     config: dict  # plain nested dicts/lists, as yaml.safe_load of one flat file would give
     provenance: Dict[tuple, Tuple[Origin, ...]]  # key path -> origins, winner last
@@ -66,9 +61,17 @@ class Resolver:
         self._chain_failure: Dict[str, str] = {}
         self._resolved: Dict[str, Resolved] = {}
         self._surface_children: Dict[str, Dict[str, List[str]]] = {}
+        self._keys: Dict[str, str] = {}
+
+    def _key(self, path: str) -> str:
+        """The cache key of a path: absolute, computed once per path per run."""
+        key = self._keys.get(path)
+        if key is None:
+            key = self._keys[path] = os.path.abspath(path)
+        return key
 
     def document(self, path: str) -> Document:
-        key = os.path.abspath(path)
+        key = self._key(path)
         doc = self._documents.get(key)
         if doc is None:
             doc = self._documents[key] = load_document(path, self.settings.limits)
@@ -76,7 +79,7 @@ class Resolver:
 
     def parents(self, path: str) -> Tuple[List[ParentRef], List[Violation]]:
         """The parents a file names, and what is wrong with naming them (file-local)."""
-        key = os.path.abspath(path)
+        key = self._key(path)
         if key not in self._parents:
             self._parents[key] = self._read_parents(path)
         return self._parents[key]
@@ -113,13 +116,13 @@ class Resolver:
         refs, problems = self.parents(path)
         problems = list(problems)
         for ref in refs:
-            failure = self._failure(ref.path, [os.path.abspath(path)], [path])
+            failure = self._failure(ref.path, [self._key(path)], [path])
             if failure:
                 problems.append(Violation(path, ref.mark[0], ref.mark[1], UNRESOLVABLE, failure, key_path=EXTENDS))
         return problems
 
     def _failure(self, path: str, stack_keys: List[str], stack_names: List[str]) -> Optional[str]:
-        key = os.path.abspath(path)
+        key = self._key(path)
         if key in stack_keys:
             cycle = stack_names[stack_keys.index(key):] + [path]
             return "extends cycle: " + " -> ".join(cycle)
@@ -153,8 +156,8 @@ class Resolver:
             children = self._surface_children[anchor] = {}
             for leaf in canonical_files(self.settings, anchor):
                 for ref in self.parents(leaf)[0]:
-                    children.setdefault(os.path.abspath(ref.path), []).append(leaf)
-        return children.get(os.path.abspath(path), [])
+                    children.setdefault(self._key(ref.path), []).append(leaf)
+        return children.get(self._key(path), [])
 
     def resolve(self, path: str) -> Optional[Resolved]:
         """The merged config with provenance, or None when the file or its chain is broken."""
@@ -163,7 +166,7 @@ class Resolver:
         return self._resolve(path)
 
     def _resolve(self, path: str) -> Resolved:
-        key = os.path.abspath(path)
+        key = self._key(path)
         done = self._resolved.get(key)
         if done is not None:
             return done

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Callable, Iterable, List, Mapping, Optional, Tuple
+from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
-import attrs
+from types import MappingProxyType
 
 from stage2_lint.document import Document
 from stage2_lint.hierarchy import Resolved, Resolver
@@ -12,26 +12,26 @@ from stage2_lint.settings import Settings
 from stage2_lint.violation import ERROR, Violation
 
 
-@attrs.frozen
-class Example:
+class Example(NamedTuple):
     """A file tree a rule must pass or fail. ``text`` is the file under test at ``path``;
     ``files`` are the other files around it (parents). ``marks`` are the ``line:col`` of
     the violations a failing example must produce, in order."""
 
     text: str
     path: str = "configs/stage2_ab/example.yaml"
-    files: Mapping[str, str] = attrs.field(factory=dict)
+    files: Mapping[str, str] = MappingProxyType({})
     marks: Tuple[str, ...] = ()
 
 
-@attrs.frozen
-class Rule:
+class Rule(NamedTuple):
+    """One contract rule: its identity and docs, its check, and examples that are tests."""
+
     code: str
     name: str
     summary: str
     rationale: str
     fix: str
-    check: Callable[["FileContext"], Iterable[Violation]] = attrs.field(repr=False)
+    check: Callable[["FileContext"], Iterable[Violation]]
     passing: Tuple[Example, ...] = ()
     failing: Tuple[Example, ...] = ()
     severity: str = ERROR

@@ -4,15 +4,14 @@ This is the one source of known keys. The linter's unknown-key (S2L060) and valu
 (S2L040) rules walk a file against it, and the runtime loader builds its typed config from
 the same classes, so the commit-time and training-time views never disagree.
 
-A field is a ``knob`` (a value with a check) or a ``section`` (a nested class). A section
-marked ``open`` accepts any keys (free-form kwargs such as ``lr_scheduler_kwargs``).
+A field is a ``knob`` (a value with a check and a default), a ``section`` (a nested
+class), ``items`` (a list of sections) or ``free_form`` (any keys, such as
+``lr_scheduler_kwargs``). ``typed(cls)`` derives the frozen attrs class of a section.
 """
 from __future__ import annotations
 
 import re
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
-
-import attrs
 
 Check = Callable[[Any], Optional[str]]  # returns what is wrong, or None
 
@@ -115,61 +114,92 @@ def _with_dot(raw: str) -> str:
     return mantissa + (sep + exponent if sep else "")
 
 
-# -- field helpers
+# -- declaring fields. Declarations are plain objects, cheap to import: the linter walks them
+# on every commit, while attrs classes (for the typed runtime config) are derived on demand.
 
-def knob(check: Check, default: Any = None):
-    return attrs.field(default=default, metadata={"check": check})
+class Knob:
+    __slots__ = ("check", "default")
 
-
-def section(cls, open_keys: bool = False):
-    return attrs.field(factory=cls, metadata={"section": cls, "open": open_keys})
-
-
-def items(cls):
-    """A list of mappings, each checked against ``cls`` (e.g. rollout servers)."""
-    return attrs.field(factory=list, metadata={"items": cls})
+    def __init__(self, check: Check, default: Any = None):
+        self.check, self.default = check, default
 
 
-def free_form():
-    return attrs.field(factory=dict, metadata={"open": True})
+class Sub:
+    """A nested section (``open``: any keys allowed below it)."""
+
+    __slots__ = ("section", "open")
+
+    def __init__(self, section: Optional[type], open_keys: bool = False):
+        self.section, self.open = section, open_keys
+
+
+class Items:
+    """A list of mappings, each checked against ``section`` (e.g. rollout servers)."""
+
+    __slots__ = ("section",)
+
+    def __init__(self, section: type):
+        self.section = section
+
+
+def knob(check: Check, default: Any = None) -> Knob:
+    return Knob(check, default)
+
+
+def section(cls) -> Sub:
+    return Sub(cls)
+
+
+def items(cls) -> Items:
+    return Items(cls)
+
+
+def free_form() -> Sub:
+    return Sub(None, open_keys=True)
+
+
+class Section:
+    """A schema section: subclasses declare their keys as class attributes."""
+
+    FIELDS: Dict[str, object] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.FIELDS = {name: value for name, value in vars(cls).items() if isinstance(value, (Knob, Sub, Items))}
 
 
 # -- the schema. Defaults are what the trainer assumes when a key is unset.
 
-@attrs.frozen
-class Model:
+class Model(Section):
     model: Optional[str] = knob(optional(text()))
     torch_dtype: str = knob(choice("bfloat16", "float16", "float32", "auto"), "bfloat16")
     attn_impl: Optional[str] = knob(optional(text()))
 
 
-@attrs.frozen
-class Template:
+class Template(Section):
     template: Optional[str] = knob(optional(text()))
     truncation_strategy: str = knob(choice("raise", "right", "left", "delete"), "raise")
     max_pixels: Optional[int] = knob(optional(integer(1)))
     max_length: Optional[int] = knob(optional(integer(1)))
 
 
-@attrs.frozen
-class Tuner:
+class Tuner(Section):
     train_type: str = knob(choice("lora", "full"), "lora")
     use_swift_lora: bool = knob(boolean(), False)
     use_dora: bool = knob(boolean(), False)
     freeze_llm: bool = knob(boolean(), False)
     freeze_vit: bool = knob(boolean(), False)
     freeze_aligner: bool = knob(boolean(), False)
-    target_modules: list = knob(list_of(text()), attrs.Factory(list))
+    target_modules: list = knob(list_of(text()), ())
     target_regex: Optional[str] = knob(optional(text()))
-    modules_to_save: list = knob(list_of(text()), attrs.Factory(list))
+    modules_to_save: list = knob(list_of(text()), ())
     lora_rank: int = knob(integer(1), 8)
     lora_alpha: int = knob(integer(1), 32)
     lora_dropout: float = knob(number(0, 1), 0.0)
     lora_bias: str = knob(choice("none", "all", "lora_only"), "none")
 
 
-@attrs.frozen
-class DeepSpeed:
+class DeepSpeed(Section):
     enabled: bool = knob(boolean(), False)
     config: Optional[str] = knob(optional(text()))
 
@@ -177,8 +207,7 @@ class DeepSpeed:
 _STRATEGY = choice("no", "steps", "epoch")
 
 
-@attrs.frozen
-class Training:
+class Training(Section):
     output_dir: Optional[str] = knob(optional(text()))
     logging_dir: Optional[str] = knob(optional(text()))
     run_name: Optional[str] = knob(optional(text()))
@@ -202,7 +231,7 @@ class Training:
     max_grad_norm: float = knob(number(0), 1.0)
     lr_scheduler_type: Optional[str] = knob(optional(text()))
     lr_scheduler_kwargs: dict = free_form()
-    report_to: list = knob(list_of(text()), attrs.Factory(list))
+    report_to: list = knob(list_of(text()), ())
     add_version: bool = knob(boolean(), False)
     packing: bool = knob(boolean(), False)
     packing_buffer: Optional[int] = knob(optional(integer(1)))
@@ -226,10 +255,9 @@ class Training:
     resume_from_checkpoint: Optional[str] = knob(optional(text()))
 
 
-@attrs.frozen
-class Data:
-    dataset: list = knob(list_of(text()), attrs.Factory(list))
-    val_dataset: list = knob(list_of(text()), attrs.Factory(list))
+class Data(Section):
+    dataset: list = knob(list_of(text()), ())
+    val_dataset: list = knob(list_of(text()), ())
     dataset_num_proc: int = knob(integer(1), 1)
     dataloader_num_workers: int = knob(integer(0), 0)
     dataloader_pin_memory: bool = knob(boolean(), True)
@@ -237,19 +265,16 @@ class Data:
     dataloader_persistent_workers: bool = knob(boolean(), False)
 
 
-@attrs.frozen
-class CoordTokens:
+class CoordTokens(Section):
     enabled: bool = knob(boolean(), False)
     skip_bbox_norm: bool = knob(boolean(), False)
 
 
-@attrs.frozen
-class Toggle:
+class Toggle(Section):
     enabled: bool = knob(boolean(), False)
 
 
-@attrs.frozen
-class Custom:
+class Custom(Section):
     trainer_variant: Optional[str] = knob(optional(text()))
     json_format: Optional[str] = knob(optional(text()))
     emit_norm: Optional[str] = knob(optional(text()))
@@ -264,54 +289,46 @@ class Custom:
     extra: dict = free_form()
 
 
-@attrs.frozen
-class Debug:
+class Debug(Section):
     enabled: bool = knob(boolean(), False)
     output_dir: Optional[str] = knob(optional(text()))
     train_sample_limit: Optional[int] = knob(optional(integer(1)))
     val_sample_limit: Optional[int] = knob(optional(integer(1)))
 
 
-@attrs.frozen
-class Schedule:
+class Schedule(Section):
     b_ratio: float = knob(number(0, 1), 0.0)
 
 
-@attrs.frozen
-class SemanticDescGate:
+class SemanticDescGate(Section):
     enabled: Optional[bool] = knob(optional(boolean()))
     revision: Optional[str] = knob(optional(text()))
 
 
-@attrs.frozen
-class ChannelB:
+class ChannelB(Section):
     desc_ce_weight_matched: Optional[float] = knob(optional(number(0)))
     semantic_desc_gate: SemanticDescGate = section(SemanticDescGate)
 
 
-@attrs.frozen
-class Stage2AB:
+class Stage2AB(Section):
     schedule: Schedule = section(Schedule)
     n_softctx_iter: int = knob(integer(1), 2)
     bbox_smoothl1_weight: Optional[float] = knob(optional(number(0)))
     channel_b: ChannelB = section(ChannelB)
 
 
-@attrs.frozen
-class Offload:
+class Offload(Section):
     enabled: bool = knob(boolean(), False)
     offload_model: bool = knob(boolean(), False)
     offload_optimizer: bool = knob(boolean(), False)
 
 
-@attrs.frozen
-class Server:
+class Server(Section):
     base_url: str = knob(text(), "")
     group_port: Optional[int] = knob(optional(integer(1)))
 
 
-@attrs.frozen
-class DebugDump:
+class DebugDump(Section):
     enabled: bool = knob(boolean(), False)
     every_steps: Optional[int] = knob(optional(integer(1)))
     dump_first_step: bool = knob(boolean(), False)
@@ -320,22 +337,19 @@ class DebugDump:
     max_chars: int = knob(integer(0), 0)
 
 
-@attrs.frozen
-class VllmServer:
+class VllmServer(Section):
     timeout_s: Optional[float] = knob(optional(number(0)), 240.0)
     infer_timeout_s: Optional[float] = knob(optional(number(0)))
     servers: list = items(Server)
     debug_dump: DebugDump = section(DebugDump)
 
 
-@attrs.frozen
-class VllmSync:
+class VllmSync(Section):
     mode: str = knob(choice("full", "adapter", "auto"), "full")
     fallback_to_full: bool = knob(boolean(), True)
 
 
-@attrs.frozen
-class Vllm:
+class Vllm(Section):
     mode: str = knob(choice("colocate", "server"), "colocate")
     tensor_parallel_size: int = knob(integer(1), 1)
     gpu_memory_utilization: float = knob(number(0, 1), 0.9)
@@ -347,15 +361,13 @@ class Vllm:
     sync: VllmSync = section(VllmSync)
 
 
-@attrs.frozen
-class Decoding:
+class Decoding(Section):
     temperature: float = knob(number(0), 0.0)
     top_p: float = knob(number(0, 1), 1.0)
     top_k: int = knob(integer(-1), -1)
 
 
-@attrs.frozen
-class RepeatTerminate:
+class RepeatTerminate(Section):
     enabled: bool = knob(boolean(), False)
     min_new_tokens: int = knob(integer(0), 0)
     max_consecutive_token_repeats: Optional[int] = knob(optional(integer(1)))
@@ -364,8 +376,7 @@ class RepeatTerminate:
     max_object_keys: Optional[int] = knob(optional(integer(1)))
 
 
-@attrs.frozen
-class MonitorDump:
+class MonitorDump(Section):
     enabled: bool = knob(boolean(), False)
     every_steps: Optional[int] = knob(optional(integer(1)))
     max_events: Optional[int] = knob(optional(integer(0)))
@@ -373,8 +384,7 @@ class MonitorDump:
     max_text_chars: int = knob(integer(0), 0)
 
 
-@attrs.frozen
-class RolloutMatching:
+class RolloutMatching(Section):
     rollout_backend: str = knob(choice("vllm", "hf"), "vllm")
     # The one rollout decode/eval microbatch knob; per_device_eval_batch_size never sets it.
     decode_batch_size: int = knob(integer(1), 1)
@@ -396,8 +406,7 @@ class RolloutMatching:
     ot_iters: Optional[int] = knob(optional(integer(1)))
 
 
-@attrs.frozen
-class Profile:
+class Profile(Section):
     """A whole resolved training profile."""
 
     global_max_length: Optional[int] = knob(optional(integer(1)))
@@ -416,53 +425,51 @@ class Profile:
 
 # -- walking a mapping against the schema
 
-@attrs.frozen
 class Finding:
-    kind: str  # "unknown" or "type"
-    keys: Tuple[str, ...]
-    message: str
+    __slots__ = ("kind", "keys", "message")
+
+    def __init__(self, kind: str, keys: Tuple[str, ...], message: str):
+        self.kind, self.keys, self.message = kind, keys, message  # kind: "unknown" or "type"
 
 
 def known_keys(cls) -> Tuple[str, ...]:
-    return tuple(field.name for field in attrs.fields(cls))
+    return tuple(cls.FIELDS)
 
 
-def walk(tree: dict, cls=Profile, prefix: Tuple[str, ...] = ()) -> Iterator[Finding]:
+def walk(tree: dict, cls=None, prefix: Tuple[str, ...] = ()) -> Iterator[Finding]:
     """Every unknown key and every ill-typed value in ``tree`` (the ``extends`` key aside)."""
-    fields: Dict[str, attrs.Attribute] = attrs.fields_dict(cls)
+    cls = cls or Profile
     for key, value in tree.items():
         keys = prefix + (key,)
         if not prefix and key == "extends":
             continue
-        field = fields.get(key) if isinstance(key, str) else None
+        field = cls.FIELDS.get(key) if isinstance(key, str) else None
         if field is None:
             yield Finding("unknown", keys, _unknown_message(keys, cls))
-            continue
-        yield from _walk_field(field, value, keys)
+        else:
+            yield from _walk_field(field, value, keys)
 
 
-def _walk_field(field: attrs.Attribute, value, keys) -> Iterator[Finding]:
-    meta = field.metadata
-    if "check" in meta:
-        problem = meta["check"](value)
+def _walk_field(field, value, keys) -> Iterator[Finding]:
+    if isinstance(field, Knob):
+        problem = field.check(value)
         if problem:
             yield Finding("type", keys, problem)
-    elif meta.get("section") is not None or meta.get("open"):
+    elif isinstance(field, Sub):
         if value is None:
             return  # an empty section, as `training:` with nothing under it
         if not isinstance(value, dict):
             yield Finding("type", keys, f"expected a mapping of {keys[-1]} settings, got {_describe(value)}")
-        elif meta.get("section") is not None:
-            yield from walk(value, meta["section"], keys)
-    elif "items" in meta:
-        if not isinstance(value, list):
-            yield Finding("type", keys, f"expected a list, got {_describe(value)}")
-            return
+        elif field.section is not None:
+            yield from walk(value, field.section, keys)
+    elif not isinstance(value, list):
+        yield Finding("type", keys, f"expected a list, got {_describe(value)}")
+    else:
         for index, item in enumerate(value):
             if not isinstance(item, dict):
                 yield Finding("type", keys + (str(index),), f"expected a mapping, got {_describe(item)}")
             else:
-                yield from walk(item, meta["items"], keys + (str(index),))
+                yield from walk(item, field.section, keys + (str(index),))
 
 
 def _unknown_message(keys: Tuple[str, ...], cls) -> str:
@@ -476,16 +483,41 @@ def _unknown_message(keys: Tuple[str, ...], cls) -> str:
     return f"unknown key {dotted}; known keys here: {', '.join(known_keys(cls))}"
 
 
+# -- the typed runtime view: frozen attrs classes derived from the declarations
+
+_TYPED: Dict[type, type] = {}
+
+
+def typed(cls) -> type:
+    """The frozen attrs class for section ``cls`` (built once, on first use)."""
+    if cls not in _TYPED:
+        import attrs
+
+        fields = {}
+        for name, field in cls.FIELDS.items():
+            if isinstance(field, Knob):
+                default = field.default
+                fields[name] = attrs.field(default=tuple(default) if isinstance(default, (list, tuple)) else default)
+            elif isinstance(field, Sub) and field.section is not None:
+                fields[name] = attrs.field(factory=typed(field.section))
+            else:
+                fields[name] = attrs.field(factory=tuple if isinstance(field, Items) else dict)
+        _TYPED[cls] = attrs.make_class(cls.__name__, fields, frozen=True)
+    return _TYPED[cls]
+
+
 def structure(cls, tree: Optional[dict]):
-    """Build the typed config ``cls`` from a mapping that :func:`walk` found clean."""
+    """Build the typed config for ``cls`` from a mapping that :func:`walk` found clean."""
     values = {}
-    for field in attrs.fields(cls):
-        if tree is None or field.name not in tree:
+    for name, field in cls.FIELDS.items():
+        if tree is None or name not in tree:
             continue
-        value, meta = tree[field.name], field.metadata
-        if meta.get("section") is not None:
-            value = structure(meta["section"], value)
-        elif "items" in meta:
-            value = tuple(structure(meta["items"], item) for item in value)
-        values[field.name] = value
-    return cls(**values)
+        value = tree[name]
+        if isinstance(field, Sub) and field.section is not None:
+            value = structure(field.section, value)
+        elif isinstance(field, Items):
+            value = tuple(structure(field.section, item) for item in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[name] = value
+    return typed(cls)(**values)

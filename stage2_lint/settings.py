@@ -6,9 +6,7 @@ import configparser
 import os
 import re
 from functools import lru_cache
-from typing import Dict, Optional, Tuple
-
-import attrs
+from typing import Dict, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Limits
 
@@ -41,8 +39,7 @@ class SettingsError(ValueError):
     """A configuration file that cannot be used (exit code 2)."""
 
 
-@attrs.frozen
-class Settings:
+class Settings(NamedTuple):
     # Globs below are relative to the parent of the config root, so they start with "configs/".
     canonical: Tuple[str, ...] = DEFAULT_CANONICAL
     required_parent: str = "../base.yaml"
@@ -65,11 +62,7 @@ class Settings:
 
     def relative_to_anchor(self, path: str) -> Optional[str]:
         """``path`` relative to the config root's parent, in posix form, as globs are written."""
-        anchor = os.path.dirname(self.config_root(path))
-        relative = os.path.relpath(os.path.realpath(path), anchor)
-        if relative.startswith(".."):
-            return None
-        return relative.replace(os.sep, "/")
+        return _relative_to_anchor(self.root, self.project_dir, path)
 
     def matches(self, path: str, patterns: Tuple[str, ...]) -> bool:
         relative = self.relative_to_anchor(path)
@@ -85,12 +78,26 @@ class Settings:
         return self.matches(path, self.schema_scope)
 
     def ignored_codes(self, path: str) -> Tuple[str, ...]:
+        if not self.per_file_ignores:
+            return ()
         relative = os.path.relpath(os.path.abspath(path), os.path.abspath(self.project_dir)).replace(os.sep, "/")
         codes: list = []
         for pattern, pattern_codes in self.per_file_ignores:
             if _glob_regex(pattern).match(relative):
                 codes.extend(pattern_codes)
         return tuple(codes)
+
+
+@lru_cache(maxsize=65536)
+def _relative_to_anchor(root: Optional[str], project_dir: str, path: str) -> Optional[str]:
+    if root is not None:
+        anchor = os.path.dirname(os.path.abspath(os.path.join(project_dir, root)))
+    else:
+        anchor = os.path.dirname(_outermost_configs_dir(os.path.dirname(os.path.abspath(path))))
+    relative = os.path.relpath(os.path.abspath(path), anchor)
+    if relative.startswith(".."):
+        return None
+    return relative.replace(os.sep, "/")
 
 
 @lru_cache(maxsize=4096)

@@ -3,9 +3,7 @@ line silences those codes on that line; ``disable-file=`` anywhere silences them
 from __future__ import annotations
 
 import re
-from typing import Iterable, List, Tuple
-
-import attrs
+from typing import Iterable, List, NamedTuple, Tuple
 
 from stage2_lint.violation import Violation
 
@@ -13,8 +11,7 @@ MARKER = "stage2-lint:"
 _PATTERN = re.compile(r"#\s*stage2-lint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_,\s]*?)\s*(?:--\s*(.*?))?\s*$")
 
 
-@attrs.frozen
-class Suppression:
+class Suppression(NamedTuple):
     line: int
     col: int
     whole_file: bool

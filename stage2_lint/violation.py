@@ -1,16 +1,15 @@
 """The one record every check produces, whatever runs it (CLI, guard, flake8)."""
 from __future__ import annotations
 
-from typing import Optional
-
-import attrs
+from typing import NamedTuple, Optional
 
 ERROR = "error"
 WARNING = "warning"
 
 
-@attrs.frozen(order=False)
-class Violation:
+class Violation(NamedTuple):
+    """Frozen and cheap: a NamedTuple, because the pre-commit hook pays every import."""
+
     path: str
     line: int
     col: int
@@ -22,9 +21,6 @@ class Violation:
 
     def sort_key(self):
         return (self.path, self.line, self.col, self.code, self.message)
-
-    def __lt__(self, other: "Violation") -> bool:
-        return self.sort_key() < other.sort_key()
 
     def format(self) -> str:
         """The CLI's text line: ``path:line:col: CODE message``."""

@@ -1,0 +1,97 @@
+"""Speed benchmark: stage2-lint against yamllint -d relaxed and a compose-only floor, in one run.
+
+Usage: python3 bench/run.py [--repeat N] [--sizes 1,10,50]
+Needs ../shared/corpus/real-configs. It builds its own virtual environment under bench/work/
+with a regular (non-editable, byte-compiled) install of this checkout and yamllint, as a
+pre-commit hook environment would have, so both tools are measured the same way.
+Prints markdown tables (paste them into docs/benchmarks.md).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "real-configs" / "configs"
+WORK = REPO / "bench" / "work"
+VENV = WORK / "venv"
+BIN = VENV / "bin"
+LEAF = "configs/stage2_ab/prod/ab_mixed.yaml"
+
+
+def build_venv() -> None:
+    """A fresh environment with stage2-lint installed like a hook's (pip byte-compiles it)."""
+    if VENV.exists():
+        shutil.rmtree(VENV)
+    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(BIN / "pip"), "install", "-q", str(REPO), "yamllint"], check=True)
+
+
+def build_corpus(copies: int) -> Path:
+    """``copies`` copies of the real tree side by side under one ``configs`` root."""
+    root = WORK / f"x{copies}"
+    configs = root / "configs"
+    if not configs.is_dir():
+        for index in range(copies):
+            shutil.copytree(CORPUS, configs / f"copy{index:03d}")
+    return root
+
+
+def wall(command, cwd, repeat: int) -> float:
+    """Median wall time of ``repeat`` runs (after one warm-up), in seconds."""
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def count_files(root: Path) -> int:
+    return sum(1 for path in root.rglob("*") if path.suffix in (".yaml", ".yml"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sizes", default="1,10,50")
+    args = parser.parse_args()
+    build_venv()
+    python = str(BIN / "python")
+    lint = [str(BIN / "stage2-lint"), "-q"]
+    yamllint = [str(BIN / "yamllint"), "-d", "relaxed"]
+    floor = [python, str(REPO / "bench" / "floor.py")]
+
+    print("| tree | files | floor (compose only) | stage2-lint | yamllint -d relaxed | lint / floor | yamllint / lint |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for copies in (int(size) for size in args.sizes.split(",")):
+        root = build_corpus(copies)
+        repeat = args.repeat if copies < 50 else max(1, args.repeat // 2)
+        floor_s = wall(floor + ["configs"], root, repeat)
+        lint_s = wall(lint + ["configs"], root, repeat)
+        yamllint_s = wall(yamllint + ["configs"], root, max(1, repeat // 2) if copies >= 10 else repeat)
+        print(f"| real-configs x{copies} | {count_files(root)} | {floor_s:.3f} s | {lint_s:.3f} s | "
+              f"{yamllint_s:.3f} s | {lint_s / floor_s:.2f}x | {yamllint_s / lint_s:.1f}x |")
+
+    repeat = args.repeat * 4
+    import_s = wall([python, "-c", "import yaml"], REPO, repeat)
+    leaf_s = wall(lint + [LEAF], REPO, repeat)
+    yamllint_leaf_s = wall(yamllint + [LEAF], REPO, repeat)
+    print()
+    print("| one canonical leaf (`" + LEAF + "`, parents included) | wall time | ratio |")
+    print("| --- | ---: | ---: |")
+    print(f"| `python -c \"import yaml\"` | {import_s * 1000:.0f} ms | 1.00x |")
+    print(f"| stage2-lint | {leaf_s * 1000:.0f} ms | {leaf_s / import_s:.2f}x |")
+    print(f"| yamllint -d relaxed | {yamllint_leaf_s * 1000:.0f} ms | {yamllint_leaf_s / import_s:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
