@@ -1,0 +1,80 @@
+"""extends resolution: merge semantics, provenance, and the shape of chain failures."""
+from stage2_lint.hierarchy import Resolver
+from stage2_lint.settings import Settings
+
+
+def _resolver(tmp_path):
+    return Resolver(Settings(project_dir=str(tmp_path)))
+
+
+def test_deep_merge_child_wins_lists_replaced_whole(tree):
+    root = tree({
+        "configs/base.yaml": "a: {x: 1, y: [1, 2, 3], z: {p: 1}}\nkeep: true\n",
+        "configs/leaf.yaml": "extends: base.yaml\na: {x: 2, y: [9], z: {q: 2}}\n",
+    })
+    resolved = _resolver(root).resolve("configs/leaf.yaml")
+    assert resolved.config == {"a": {"x": 2, "y": [9], "z": {"p": 1, "q": 2}}, "keep": True}
+    assert resolved.files == ("configs/base.yaml", "configs/leaf.yaml")
+
+
+def test_later_parent_wins_over_earlier_then_child(tree):
+    root = tree({
+        "configs/p1.yaml": "a: 1\nb: 1\nc: 1\n",
+        "configs/p2.yaml": "b: 2\nc: 2\n",
+        "configs/leaf.yaml": "extends: [p1.yaml, p2.yaml]\nc: 3\n",
+    })
+    assert _resolver(root).resolve("configs/leaf.yaml").config == {"a": 1, "b": 2, "c": 3}
+
+
+def test_provenance_keeps_the_override_chain_winner_last(tree):
+    root = tree({
+        "configs/base.yaml": "training:\n  eval_steps: 20\n  seed: 17\n",
+        "configs/mid.yaml": "extends: base.yaml\ntraining:\n  eval_steps: 80\n",
+        "configs/leaf.yaml": "extends: mid.yaml\n\ntraining:\n  eval_steps: 100\n",
+    })
+    resolved = _resolver(root).resolve("configs/leaf.yaml")
+    chain = resolved.provenance[("training", "eval_steps")]
+    assert [(o.path, o.line, o.value) for o in chain] == [
+        ("configs/base.yaml", 2, 20), ("configs/mid.yaml", 3, 80), ("configs/leaf.yaml", 4, 100)]
+    assert resolved.origin(("training", "seed")).where() == "configs/base.yaml:3"
+
+
+def test_scalar_replacing_a_mapping_drops_provenance_below(tree):
+    root = tree({"configs/base.yaml": "a: {b: 1}\n", "configs/leaf.yaml": "extends: base.yaml\na: 5\n"})
+    resolved = _resolver(root).resolve("configs/leaf.yaml")
+    assert resolved.config == {"a": 5}
+    assert ("a", "b") not in resolved.provenance
+
+
+def test_cycle_message_shows_the_whole_chain(tree):
+    root = tree({"configs/a.yaml": "extends: b.yaml\n", "configs/b.yaml": "extends: c.yaml\n",
+                 "configs/c.yaml": "extends: a.yaml\n"})
+    problems = _resolver(root).lineage_problems("configs/a.yaml")
+    assert [v.format() for v in problems] == [
+        "configs/a.yaml:1:10: S2L011 extends cycle: configs/a.yaml -> configs/b.yaml -> configs/c.yaml -> "
+        "configs/a.yaml"]
+
+
+def test_each_file_is_loaded_once(tree, monkeypatch):
+    from stage2_lint import hierarchy
+
+    root = tree({"configs/base.yaml": "a: 1\n", **{f"configs/l{i}.yaml": "extends: base.yaml\n" for i in range(5)}})
+    loads = []
+    real = hierarchy.load_document
+    monkeypatch.setattr(hierarchy, "load_document", lambda path, limits: loads.append(path) or real(path, limits))
+    resolver = _resolver(root)
+    for i in range(5):
+        resolver.resolve(f"configs/l{i}.yaml")
+    assert sorted(loads) == ["configs/base.yaml"] + [f"configs/l{i}.yaml" for i in range(5)]
+
+
+def test_root_defaults_to_outermost_configs_dir(tree):
+    root = tree({"configs/sub/configs/x.yaml": "extends: ../../top.yaml\n", "configs/top.yaml": "a: 1\n"})
+    assert _resolver(root).lineage_problems("configs/sub/configs/x.yaml") == []
+
+
+def test_configured_root_is_enforced(tree):
+    root = tree({"configs/a/x.yaml": "extends: ../b/y.yaml\n", "configs/b/y.yaml": "a: 1\n"})
+    resolver = Resolver(Settings(project_dir=str(root), root="configs/a"))
+    [problem] = resolver.lineage_problems("configs/a/x.yaml")
+    assert problem.code == "S2L011" and "outside the config root configs/a" in problem.message
