@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -26,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only these codes or prefixes (comma-separated)")
     parser.add_argument("--ignore", type=_codes, action="extend", default=[], metavar="CODES",
                         help="skip these codes or prefixes (comma-separated)")
+    parser.add_argument("--fix", action="store_true",
+                        help="relocate custom.extra.rollout_matching to rollout_matching in place (S2L030)")
+    parser.add_argument("--diff", action="store_true", help="show what --fix would change; write nothing")
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
     parser.add_argument("--explain", metavar="CODE", help="show a rule's rationale, fix and examples")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
@@ -34,13 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return SUBCOMMANDS[argv[0]](argv[1:])
         return _run(build_parser().parse_args(argv))
     except (UsageError, SettingsError) as error:
         print(f"stage2-lint: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 2
+    except BrokenPipeError:  # output piped into `head`
+        sys.stderr.close()
+        return 1
     except Exception as error:  # a traceback is a bug: say so in one line, exit 2
         print(f"stage2-lint: internal error: {type(error).__name__}: {error} (please report this)", file=sys.stderr)
         return 2
@@ -57,11 +67,50 @@ def _run(args: argparse.Namespace) -> int:
     rules = select_rules(settings, args.select, args.ignore)
     from stage2_lint.output import FORMATS  # json/sarif machinery only when reporting
 
+    if args.fix or args.diff:
+        pending = _fix(args.paths, settings, write=not args.diff)
+        if args.diff:
+            return 1 if pending else 0
     report = lint_paths(args.paths, settings, rules)
     sys.stdout.write(FORMATS[args.format](report))
     if not args.quiet:
         print(_summary(report), file=sys.stderr)
     return report.exit_code
+
+
+def _fix(paths, settings, write: bool) -> int:
+    """Apply (or, with ``write=False``, show as a diff) every S2L030 relocation; returns
+    how many files changed or would change."""
+    import difflib
+
+    from stage2_lint.document import load_document
+    from stage2_lint.engine import discover
+    from stage2_lint.fix import fix_legacy_namespace
+
+    changed = 0
+    for path in discover(paths, settings):
+        result = fix_legacy_namespace(load_document(path, settings.limits))
+        if result.problem:
+            print(f"{path}:{result.line}:{result.col}: S2L030 not fixed: {result.problem}", file=sys.stderr)
+        if not result.changed:
+            continue
+        changed += 1
+        if write:
+            _write_preserving_bom(path, result.new)
+        else:
+            sys.stdout.writelines(difflib.unified_diff(result.old.splitlines(keepends=True),
+                                                       result.new.splitlines(keepends=True),
+                                                       fromfile=f"a/{path}", tofile=f"b/{path}"))
+    if write and changed:
+        print(f"stage2-lint: fixed {changed} file(s)", file=sys.stderr)
+    return changed
+
+
+def _write_preserving_bom(path: str, text: str) -> None:
+    with open(path, "rb") as handle:
+        bom = handle.read(3) == b"\xef\xbb\xbf"
+    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        handle.write(text)
 
 
 def _summary(report) -> str:
@@ -83,3 +132,34 @@ def _explain(code: str) -> int:
             print(f"\n{title} ({example.path}{where}):")
             print("".join(f"    {line}\n" for line in example.text.splitlines()), end="")
     return 0
+
+
+def _flatten_command(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="stage2-lint flatten",
+        description="Rewrite a chained or dual-parent leaf as a one-hop leaf with the same resolved values.")
+    parser.add_argument("leaf")
+    parser.add_argument("--onto", help="the new parent (default: the required parent, ../base.yaml)")
+    parser.add_argument("--output", help="write the flattened profile here instead of over LEAF")
+    parser.add_argument("--diff", action="store_true", help="show the change; write nothing")
+    args = parser.parse_args(argv)
+    from stage2_lint.flatten import flatten
+
+    if not os.path.isfile(args.leaf):
+        raise UsageError(f"{args.leaf}: no such file")
+    result = flatten(args.leaf, find_settings(), onto=args.onto, output=args.output, write=not args.diff)
+    if result.problem:
+        print(f"stage2-lint flatten: {args.leaf}: {result.problem}", file=sys.stderr)
+        return 1
+    if args.diff:
+        import difflib
+
+        old = open(result.path, encoding="utf-8").read() if os.path.exists(result.path) else ""
+        sys.stdout.writelines(difflib.unified_diff(old.splitlines(keepends=True), result.text.splitlines(keepends=True),
+                                                   fromfile=f"a/{result.path}", tofile=f"b/{result.path}"))
+    else:
+        print(f"stage2-lint flatten: wrote {result.path} (resolved values unchanged)", file=sys.stderr)
+    return 0
+
+
+SUBCOMMANDS = {"flatten": _flatten_command}

@@ -1,0 +1,177 @@
+"""``stage2-lint flatten LEAF``: rewrite a chained or dual-parent leaf as a one-hop leaf.
+
+The new file extends only the canonical base (or ``--onto``), keeps the leaf's own lines and
+comments, relocates the legacy rollout namespace, and pins every required key and every value
+where the old chain differs from the new parent. It is written only after its resolved
+config is shown to equal the old one; otherwise nothing is touched and the first differing
+key is named.
+"""
+from __future__ import annotations
+
+import os
+from typing import List, NamedTuple, Optional, Tuple
+
+from stage2_lint import textedit
+from stage2_lint.document import load_text
+from stage2_lint.fix import fix_legacy_namespace, relocated
+from stage2_lint.hierarchy import Resolver, _overlay
+from stage2_lint.settings import Settings
+
+_MISSING = object()
+
+
+class FlattenResult(NamedTuple):
+    path: str  # where the flattened profile goes
+    text: Optional[str]  # None when refused
+    problem: Optional[str] = None
+
+
+def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: Optional[str] = None,
+            write: bool = True) -> FlattenResult:
+    output = output or leaf
+    resolver = Resolver(settings)
+    old = resolver.resolve(leaf)
+    if old is None:
+        problems = resolver.document(leaf).problems or resolver.lineage_problems(leaf)
+        return FlattenResult(output, None, f"cannot resolve {leaf}: {problems[0].format() if problems else 'unknown'}")
+    parent = onto or os.path.normpath(os.path.join(os.path.dirname(output), settings.required_parent))
+    new_parent = resolver.resolve(parent)
+    if new_parent is None:
+        return FlattenResult(output, None, f"cannot resolve the new parent {parent}")
+    text = _own_text_relocated(resolver, leaf)
+    if text is None:
+        return FlattenResult(output, None, f"{leaf}: the legacy rollout namespace cannot be relocated automatically")
+    text = _replace_extends(text, os.path.relpath(parent, os.path.dirname(output) or "."))
+    wanted = relocated(old.config)
+    text, problem = _pin_differences(text, wanted, new_parent.config, settings.required_keys)
+    if problem:
+        return FlattenResult(output, None, problem)
+    problem = _verify(text, output, settings, wanted)
+    if problem:
+        return FlattenResult(output, None, problem)
+    if write:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    return FlattenResult(output, text)
+
+
+def _own_text_relocated(resolver: Resolver, leaf: str) -> Optional[str]:
+    doc = resolver.document(leaf)
+    result = fix_legacy_namespace(doc)
+    if result.problem:
+        return None
+    return result.new if result.changed else doc.text
+
+
+def _replace_extends(text: str, parent: str) -> str:
+    """Point ``extends`` at ``parent`` alone, keeping any comment written inside the old value."""
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    line = f"extends: {parent}{newline}"
+    for index, existing in enumerate(lines):
+        if existing.startswith("extends:"):
+            start, end = textedit.block_span(lines, index)
+            kept = [other for other in lines[start + 1:end] if other.strip().startswith("#")]
+            comment = textedit.trailing_comment_line(existing, 0, newline)
+            return "".join(lines[:start] + comment + kept + [line] + lines[end:])
+    return line + text
+
+
+def _pin_differences(text: str, wanted: dict, base: dict, required: Tuple[str, ...]) -> Tuple[str, Optional[str]]:
+    """Insert every key whose value the new chain would get wrong, and every required key."""
+    for _ in range(10_000):  # each pass inserts one entry; a profile has a few hundred at most
+        doc = load_text(text)
+        if not doc.usable:
+            return text, f"flattening produced unparsable YAML: {doc.problems[0].message}"
+        own = {k: v for k, v in doc.root.items() if k != "extends"}
+        candidate = _overlay(base, own)
+        target = _first_gap(wanted, candidate, own, required)
+        if target is None:
+            return text, None
+        keys, value = target
+        if value is _MISSING:
+            return text, (f"{'.'.join(keys)} is set by the new parent but not by the old chain; "
+                          f"flatten cannot unset it")
+        text, problem = _insert(text, doc, keys, value)
+        if problem:
+            return text, problem
+    return text, "flatten did not converge"
+
+
+def _first_gap(wanted, candidate, own, required) -> Optional[Tuple[tuple, object]]:
+    for dotted in required:
+        keys = tuple(dotted.split("."))
+        if _get(own, keys) is _MISSING and _get(wanted, keys) is not _MISSING:
+            return keys, _get(wanted, keys)
+    return _difference(wanted, candidate, ())
+
+
+def _difference(wanted, candidate, prefix) -> Optional[Tuple[tuple, object]]:
+    for key, value in wanted.items():
+        keys = prefix + (key,)
+        other = candidate.get(key, _MISSING) if isinstance(candidate, dict) else _MISSING
+        if isinstance(value, dict) and isinstance(other, dict) and value:
+            found = _difference(value, other, keys)
+            if found:
+                return found
+        elif other is _MISSING or other != value or type(other) is not type(value):
+            return keys, value
+    if isinstance(candidate, dict):
+        for key in candidate:
+            if key not in wanted:
+                return prefix + (key,), _MISSING
+    return None
+
+
+def _get(tree, keys):
+    for key in keys:
+        if not isinstance(tree, dict) or key not in tree:
+            return _MISSING
+        tree = tree[key]
+    return tree
+
+
+def _insert(text: str, doc, keys: tuple, value) -> Tuple[str, Optional[str]]:
+    """Add ``keys: value`` at the end of its deepest existing block-style mapping."""
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += newline
+    depth = 0
+    while depth < len(keys) - 1 and isinstance(_get(doc.root, keys[:depth + 1]), dict):
+        depth += 1
+    if depth < len(keys) - 1 and _get(doc.root, keys[:depth + 1]) is not _MISSING:
+        return text, f"{'.'.join(keys[:depth + 1])} is not a mapping in the leaf; cannot pin {'.'.join(keys)}"
+    nested = value
+    for key in reversed(keys[depth + 1:]):
+        nested = {key: nested}
+    if depth == 0:
+        entry = textedit.dump_entry(keys[0], nested, 0)
+        return "".join(lines + [line.replace("\n", newline) if newline != "\n" else line for line in entry]), None
+    line = doc.find(keys[:depth])[1][0]
+    start, end = textedit.block_span(lines, line - 1)
+    if end == start + 1 and lines[start].rstrip().endswith(("}", "]")):
+        return text, f"{'.'.join(keys[:depth])} is written in flow style; pin {'.'.join(keys)} by hand"
+    indent = textedit.child_indent(lines, start, end, textedit.indent_of(lines[start]))
+    entry = textedit.dump_entry(keys[depth], nested, indent)
+    if newline != "\n":
+        entry = [line.replace("\n", newline) for line in entry]
+    return "".join(lines[:end] + entry + lines[end:]), None
+
+
+def _verify(text: str, output: str, settings: Settings, wanted: dict) -> Optional[str]:
+    """Resolve the candidate where it will live; it must equal the old resolved config."""
+    directory = os.path.dirname(output) or "."
+    probe = os.path.join(directory, f".{os.path.basename(output)}.flatten-check.yaml")
+    with open(probe, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    try:
+        resolved = Resolver(settings).resolve(probe)
+        if resolved is None:
+            return "the flattened profile does not resolve; nothing was written"
+        found = _difference(wanted, resolved.config, ())
+        if found:
+            return f"the flattened profile would change {'.'.join(map(str, found[0]))}; nothing was written"
+        return None
+    finally:
+        os.remove(probe)

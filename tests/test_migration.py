@@ -1,0 +1,151 @@
+"""--fix and flatten: the legacy tree migrates with every value and comment kept."""
+import os
+import shutil
+
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from stage2_lint.document import load_text
+from stage2_lint.fix import fix_legacy_namespace, relocated
+from stage2_lint.hierarchy import Resolver
+from stage2_lint.settings import Settings
+from stage2_lint.textedit import comment_lines
+
+from conftest import LEGACY, requires_shared, run_cli_process, write_tree
+
+LEAVES = ["prod/a_only_base.yaml", "prod/a_only_iter-1.yaml", "prod/a_only_iter-3.yaml", "prod/a_only_iter-4.yaml",
+          "prod/ab_mixed.yaml", "prod/b_only.yaml", "smoke/a_only_iter1.yaml", "smoke/ab_mixed.yaml",
+          "smoke/b_only.yaml"]
+
+
+def _resolved_all(root):
+    resolver = Resolver(Settings(project_dir=str(root)))
+    return {leaf: resolver.resolve(str(root / "configs/stage2_ab" / leaf)).config for leaf in LEAVES}
+
+
+def _comments(root):
+    found = []
+    for path in sorted((root / "configs/stage2_ab").rglob("*.yaml")):
+        found.extend(comment_lines(path.read_text()))
+    return sorted(found)
+
+
+@requires_shared
+def test_fix_then_flatten_migrates_the_legacy_tree(tmp_path):
+    root = tmp_path / "legacy"
+    shutil.copytree(LEGACY, root)
+    before = {leaf: relocated(config) for leaf, config in _resolved_all(root).items()}
+    comments_before = _comments(root)
+
+    result = run_cli_process(["--fix", "configs/stage2_ab"], cwd=root)
+    assert "fixed 9 file(s)" in result.stderr
+    assert " S2L030 " not in result.stdout
+    assert _comments(root) == comments_before  # --fix moves comments, never drops one
+
+    result = run_cli_process(["flatten", "configs/stage2_ab/prod/base.yaml", "--onto", "configs/base.yaml",
+                              "--output", "configs/stage2_ab/base.yaml"], cwd=root)
+    assert result.returncode == 0, result.stderr
+    for leaf in LEAVES:
+        result = run_cli_process(["flatten", f"configs/stage2_ab/{leaf}"], cwd=root)
+        assert result.returncode == 0, result.stderr
+    for retired in ("prod/base.yaml", "base_rollout_matching_sft.yaml", "base_smoke_runtime.yaml"):
+        (root / "configs/stage2_ab" / retired).unlink()
+
+    result = run_cli_process(["configs/stage2_ab"], cwd=root)
+    assert result.returncode == 0, result.stdout
+    assert _resolved_all(root) == before
+    for leaf in LEAVES:
+        text = (root / "configs/stage2_ab" / leaf).read_text()
+        original = (LEGACY / "configs/stage2_ab" / leaf).read_text()
+        assert set(comment_lines(original)) <= set(comment_lines(text)), leaf
+
+
+@requires_shared
+def test_fix_is_idempotent_and_diff_writes_nothing(tmp_path):
+    root = tmp_path / "legacy"
+    shutil.copytree(LEGACY, root)
+    target = root / "configs/stage2_ab/prod/ab_mixed.yaml"
+    original = target.read_text()
+    result = run_cli_process(["--diff", "configs/stage2_ab/prod/ab_mixed.yaml"], cwd=root)
+    assert result.returncode == 1
+    assert "+rollout_matching:" in result.stdout and "-    rollout_matching:" in result.stdout
+    assert target.read_text() == original
+    run_cli_process(["--fix", "configs/stage2_ab/prod/ab_mixed.yaml"], cwd=root)
+    fixed = target.read_text()
+    assert fixed != original
+    result = run_cli_process(["--diff", "configs/stage2_ab/prod/ab_mixed.yaml"], cwd=root)
+    assert (result.returncode, result.stdout) == (0, "")
+    run_cli_process(["--fix", "configs/stage2_ab/prod/ab_mixed.yaml"], cwd=root)
+    assert target.read_text() == fixed
+
+
+def test_conflicting_namespaces_change_nothing(tmp_path):
+    text = ("rollout_matching:\n  decode_batch_size: 8\n"
+            "custom:\n  extra:\n    rollout_matching:\n      decode_batch_size: 4\n")
+    write_tree(tmp_path, {"configs/x.yaml": text})
+    result = run_cli_process(["--fix", "configs/x.yaml"], cwd=tmp_path)
+    assert (tmp_path / "configs/x.yaml").read_text() == text
+    assert ("configs/x.yaml:5:5: S2L030 not fixed: rollout_matching.decode_batch_size is set in both namespaces "
+            "to different values; keep one value by hand (nothing was changed in this file)") in result.stderr
+    assert "(conflict: rollout_matching.decode_batch_size is 8; keep one value)" in result.stdout
+    assert result.returncode == 1
+
+
+def test_fix_merges_into_an_existing_top_level_block(tmp_path):
+    text = ("rollout_matching:  # new home\n  rollout_backend: vllm\n"
+            "custom:\n  train_jsonl: x.jsonl\n  extra:  # legacy bag\n"
+            "    rollout_matching:\n      decode_batch_size: 4  # one knob\n")
+    doc = load_text(text, "x.yaml")
+    result = fix_legacy_namespace(doc)
+    assert result.changed
+    assert result.new == ("rollout_matching:  # new home\n  rollout_backend: vllm\n  decode_batch_size: 4  # one knob\n"
+                          "custom:\n  train_jsonl: x.jsonl\n  # legacy bag\n")
+
+
+def test_flatten_refuses_when_the_new_parent_adds_a_key(tree):
+    root = tree({"configs/stage2_ab/base.yaml": "extra_knob: 1\n",
+                 "configs/stage2_ab/old.yaml": "a: 1\n",
+                 "configs/stage2_ab/prod/leaf.yaml": "extends: ../old.yaml\nb: 2\n"})
+    original = (root / "configs/stage2_ab/prod/leaf.yaml").read_text()
+    result = run_cli_process(["flatten", "configs/stage2_ab/prod/leaf.yaml"], cwd=root)
+    assert result.returncode == 1
+    assert "extra_knob is set by the new parent but not by the old chain" in result.stderr
+    assert (root / "configs/stage2_ab/prod/leaf.yaml").read_text() == original
+
+
+# -- property: --fix is lossless and idempotent on generated configs
+
+NAMES = st.sampled_from(["decode_batch_size", "rollout_backend", "vllm", "mode", "server", "servers", "timeout_s",
+                         "max_new_tokens", "x", "y"])
+VALUES = st.one_of(st.integers(-5, 5), st.booleans(), st.none(), st.sampled_from(["vllm", "hf", "no", "a b"]),
+                   st.floats(allow_nan=False, allow_infinity=False, width=32))
+TREES = st.recursive(VALUES, lambda inner: st.dictionaries(NAMES, inner, min_size=1, max_size=3), max_leaves=12)
+COMMENTS = st.lists(st.sampled_from(["# note", "# keep me", "#x"]), max_size=2)
+
+
+@st.composite
+def legacy_files(draw):
+    legacy = draw(st.dictionaries(NAMES, TREES, min_size=1, max_size=4))
+    body = yaml.safe_dump({"custom": {"train_jsonl": "t.jsonl", "extra": {"rollout_matching": legacy}}},
+                          sort_keys=False, default_flow_style=False)
+    lines = body.splitlines(keepends=True)
+    for comment in draw(COMMENTS):  # comments at random depths stay attached as written
+        index = draw(st.integers(0, len(lines)))
+        indent = (len(lines[index - 1]) - len(lines[index - 1].lstrip())) if index else 0
+        lines.insert(index, " " * indent + comment + "\n")
+    prefix = draw(st.sampled_from(["", "extends: base.yaml\n", "training:\n  seed: 1  # s\n"]))
+    return prefix + "".join(lines)
+
+
+@settings(max_examples=int(os.environ.get("STAGE2_FUZZ_EXAMPLES", "150")), deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(legacy_files())
+def test_fix_is_lossless_and_idempotent(text):
+    doc = load_text(text, "x.yaml")
+    assert doc.usable and not doc.problems
+    result = fix_legacy_namespace(doc)
+    assert result.problem is None, result.problem
+    after = load_text(result.new, "x.yaml")
+    assert after.root == relocated(doc.root)
+    assert comment_lines(result.new) == comment_lines(text)
+    assert not fix_legacy_namespace(after).changed
