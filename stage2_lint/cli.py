@@ -162,4 +162,57 @@ def _flatten_command(argv: List[str]) -> int:
     return 0
 
 
-SUBCOMMANDS = {"flatten": _flatten_command}
+def _resolved_or_error(path: str):
+    from stage2_lint.hierarchy import Resolver
+
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such file")
+    resolver = Resolver(find_settings())
+    resolved = resolver.resolve(path)
+    if resolved is None:
+        problems = resolver.document(path).problems or resolver.lineage_problems(path)
+        raise UsageError(f"{path} cannot be resolved:\n" + "\n".join(v.format() for v in problems))
+    return resolved
+
+
+def _resolve_command(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(prog="stage2-lint resolve",
+                                     description="Print a profile's fully resolved config.")
+    parser.add_argument("profile")
+    parser.add_argument("--key", help="show one key's whole override chain (dotted path), winner last")
+    parser.add_argument("--blame", action="store_true", help="name the file:line that set every value")
+    parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    args = parser.parse_args(argv)
+    from stage2_lint import audit
+
+    resolved = _resolved_or_error(args.profile)
+    if args.key:
+        sys.stdout.write(audit.render(audit.key_chain(resolved, args.key), args.format))
+    elif args.blame and args.format == "yaml":
+        sys.stdout.write(audit.blame_yaml(resolved))
+    elif args.blame:
+        sys.stdout.write(audit.render({"config": resolved.config, "blame": audit.blame_map(resolved)}, "json"))
+    else:
+        sys.stdout.write(audit.render(resolved.config, args.format))
+    return 0
+
+
+def _diff_command(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(prog="stage2-lint diff",
+                                     description="What two profiles really differ in, after inheritance. "
+                                                 "Exit 0 when equal, 1 when they differ.")
+    parser.add_argument("profile_a")
+    parser.add_argument("profile_b")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+    from stage2_lint import audit
+
+    found = audit.differences(_resolved_or_error(args.profile_a), _resolved_or_error(args.profile_b))
+    if args.format == "json":
+        sys.stdout.write(audit.render({"a": args.profile_a, "b": args.profile_b, "differences": found}, "json"))
+    else:
+        sys.stdout.write(audit.diff_text(found))
+    return 1 if found else 0
+
+
+SUBCOMMANDS = {"flatten": _flatten_command, "resolve": _resolve_command, "diff": _diff_command}

@@ -87,11 +87,10 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
 
 def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = REGISTRY) -> List[Violation]:
     ctx = FileContext(path, resolver)
-    found: List[Violation] = []
-    for rule in rules:
-        found.extend(rule.check(ctx))
+    found = [v for rule in rules if not rule.after_suppressions for v in rule.check(ctx)]
+    written = suppressions.parse(ctx.document.text)
+    kept, used = suppressions.apply(found, written)
+    ctx.unused_suppressions = suppressions.unused(written, used, tuple(rule.code for rule in rules))
+    kept += [v for rule in rules if rule.after_suppressions for v in rule.check(ctx)]
     ignored = resolver.settings.ignored_codes(path)
-    if ignored:
-        found = [v for v in found if not v.code.startswith(ignored)]
-    kept, _ = suppressions.apply(found, suppressions.parse(ctx.document.text))
-    return kept
+    return [v for v in kept if not v.code.startswith(ignored)] if ignored else kept

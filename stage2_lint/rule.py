@@ -35,6 +35,7 @@ class Rule(NamedTuple):
     passing: Tuple[Example, ...] = ()
     failing: Tuple[Example, ...] = ()
     severity: str = ERROR
+    after_suppressions: bool = False  # runs once suppressions are applied (S2L070)
 
     def violation(self, ctx: "FileContext", mark, message: str, key_path: Optional[str] = None,
                   fix: Optional[str] = None) -> Violation:
@@ -50,6 +51,7 @@ class FileContext:
         self.path = path
         self.resolver = resolver
         self.settings: Settings = resolver.settings
+        self.unused_suppressions: list = []  # set by the engine before after-suppression rules
 
     @cached_property
     def document(self) -> Document:

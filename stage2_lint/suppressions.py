@@ -49,3 +49,10 @@ def apply(violations: Iterable[Violation], suppressions: List[Suppression]) -> T
         else:
             kept.append(violation)
     return kept, used
+
+
+def unused(written: List[Suppression], used: set, selected: Tuple[str, ...]) -> List[Suppression]:
+    """Suppressions that silenced nothing, among those whose every code was checked this run
+    (with --select S2L002, a suppression of S2L031 cannot be judged)."""
+    return [s for s in written if s not in used
+            and all(any(code.startswith(prefix) for code in selected) for prefix in s.codes)]

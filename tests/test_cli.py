@@ -50,6 +50,8 @@ EXACT = {
                "values into '../base.yaml' and the leaves, then delete it"),
     "S2L060": ({"configs/stage2_ab/x.yaml": "training:\n  eval_step: 80\n"},
                "configs/stage2_ab/x.yaml:2:3: S2L060 unknown key training.eval_step; did you mean training.eval_steps?"),
+    "S2L070": ({"configs/x.yaml": "a: 1  # stage2-lint: disable=S2L002 -- stale\n"},
+               "configs/x.yaml:1:7: S2L070 unused suppression: nothing on this line violates S2L002; delete the comment"),
 }
 
 
@@ -62,7 +64,7 @@ def test_exact_output_line(code, tree, cli):
     files, line = EXACT[code]
     tree(files)
     target = line.split(":")[0]
-    status, out, _ = cli("--select", code, target)
+    status, out, _ = cli("--select", code if code != "S2L070" else "S2L002,S2L070", target)
     assert line in out.splitlines()
     assert status == (0 if code == "S2L031" else 1)  # S2L031 is a warning
 
@@ -103,8 +105,9 @@ def test_inline_and_file_suppressions(tree, cli):
           "configs/z.yaml": "a: 1  # stage2-lint: disable=S2L002\na: 2\n"})
     status, out, _ = cli("configs")
     assert status == 1
-    assert out.splitlines() == ["configs/z.yaml:2:1: S2L002 duplicate key 'a' (first set at line 1); YAML keeps "
-                                "only the last value"]
+    assert out.splitlines() == [
+        "configs/z.yaml:1:7: S2L070 unused suppression: nothing on this line violates S2L002; delete the comment",
+        "configs/z.yaml:2:1: S2L002 duplicate key 'a' (first set at line 1); YAML keeps only the last value"]
 
 
 def test_per_file_ignores_from_setup_cfg(tree, cli):

@@ -17,6 +17,7 @@ from stage2_lint.rules import (
     s2l040_value_type,
     s2l050_non_canonical_surface,
     s2l060_unknown_key,
+    s2l070_unused_suppression,
 )
 
 REGISTRY: Tuple[Rule, ...] = tuple(module.RULE for module in (
@@ -34,5 +35,6 @@ REGISTRY: Tuple[Rule, ...] = tuple(module.RULE for module in (
     s2l040_value_type,
     s2l050_non_canonical_surface,
     s2l060_unknown_key,
+    s2l070_unused_suppression,
 ))
 BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in REGISTRY}

@@ -1,0 +1,109 @@
+"""Audit commands on the resolver's provenance: ``resolve`` (with ``--blame`` and ``--key``)
+and ``diff`` of two profiles after inheritance."""
+from __future__ import annotations
+
+import json
+from typing import Dict, Iterator, List, Tuple
+
+import yaml
+
+from stage2_lint.hierarchy import Origin, Resolved
+
+_MISSING = object()
+
+
+def leaves(tree: dict, prefix: tuple = ()) -> Iterator[Tuple[tuple, object]]:
+    """(key path, value) for every leaf; lists and empty mappings are leaves."""
+    for key, value in tree.items():
+        keys = prefix + (key,)
+        if isinstance(value, dict) and value:
+            yield from leaves(value, keys)
+        else:
+            yield keys, value
+
+
+def dotted(keys: tuple) -> str:
+    return ".".join(map(str, keys))
+
+
+def _scalar(value) -> str:
+    """One value as a single line of YAML (flow style for lists and mappings)."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"), allow_unicode=True)
+    return text[:-len("\n...\n")] if text.endswith("\n...\n") else text.rstrip("\n")
+
+
+def blame_yaml(resolved: Resolved) -> str:
+    """The resolved config as block YAML, each leaf followed by ``# file:line`` of its setter."""
+    out: List[str] = []
+
+    def emit(tree: dict, prefix: tuple, indent: int) -> None:
+        for key, value in tree.items():
+            keys = prefix + (key,)
+            head = " " * indent + _scalar(key) + ":"
+            if isinstance(value, dict) and value:
+                out.append(head)
+                emit(value, keys, indent + 2)
+            else:
+                origin = resolved.origin(keys)
+                where = f"  # {origin.where()}" if origin else ""
+                out.append(f"{head} {_scalar(value)}{where}")
+
+    emit(resolved.config, (), 0)
+    return "\n".join(out) + "\n"
+
+
+def blame_map(resolved: Resolved) -> Dict[str, Dict[str, object]]:
+    return {dotted(keys): _origin_record(resolved.origin(keys)) for keys, _ in leaves(resolved.config)}
+
+
+def _origin_record(origin: Origin) -> Dict[str, object]:
+    return {"file": origin.path, "line": origin.line} if origin else {"file": None, "line": None}
+
+
+def key_chain(resolved: Resolved, key: str) -> Dict[str, object]:
+    """The override chain of one key, winner last."""
+    keys = tuple(key.split("."))
+    value = resolved.config
+    for part in keys:
+        value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
+    chain = resolved.provenance.get(keys, ())
+    return {
+        "key": key,
+        "set": value is not _MISSING,
+        "value": None if value is _MISSING else value,
+        "chain": [{"file": o.path, "line": o.line, "value": o.value} for o in chain],
+    }
+
+
+def render(data, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(data, indent=2, default=str) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+
+
+def differences(a: Resolved, b: Resolved) -> List[Dict[str, object]]:
+    """Added, removed and changed leaves from ``a`` to ``b``, sorted by key path."""
+    left, right = dict(leaves(a.config)), dict(leaves(b.config))
+    found = []
+    for keys in sorted(left.keys() | right.keys(), key=dotted):
+        old, new = left.get(keys, _MISSING), right.get(keys, _MISSING)
+        if old is not _MISSING and new is not _MISSING and old == new and type(old) is type(new):
+            continue
+        kind = "added" if old is _MISSING else "removed" if new is _MISSING else "changed"
+        entry = {"key": dotted(keys), "kind": kind}
+        if old is not _MISSING:
+            entry["a"] = {"value": old, **_origin_record(a.origin(keys))}
+        if new is not _MISSING:
+            entry["b"] = {"value": new, **_origin_record(b.origin(keys))}
+        found.append(entry)
+    return found
+
+
+def diff_text(found: List[Dict[str, object]]) -> str:
+    lines = []
+    for entry in found:
+        sides = [f"{_scalar(side['value'])} ({side['file']}:{side['line']})"
+                 for side in (entry.get("a"), entry.get("b")) if side]
+        mark = {"added": "+", "removed": "-", "changed": "~"}[entry["kind"]]
+        lines.append(f"{mark} {entry['key']}: {' -> '.join(sides)}")
+    return "".join(line + "\n" for line in lines)
