@@ -9,7 +9,6 @@ Prints markdown tables (paste them into docs/benchmarks.md).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -69,7 +68,8 @@ def main() -> int:
     yamllint = [str(BIN / "yamllint"), "-d", "relaxed"]
     floor = [python, str(REPO / "bench" / "floor.py")]
 
-    print("| tree | files | floor (compose only) | stage2-lint | yamllint -d relaxed | lint / floor | yamllint / lint |")
+    print("| tree | files | floor (compose only) | stage2-lint | yamllint -d relaxed | lint / floor "
+          "| yamllint / lint |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for copies in (int(size) for size in args.sizes.split(",")):
         root = build_corpus(copies)

@@ -155,7 +155,8 @@ def _read_regular_file(path: str, limits: Limits) -> bytes:
         # Opening a FIFO blocks and a device may never end: refuse before reading.
         raise _Refused(UNSAFE, (1, 1), "not a regular file (FIFO, device or socket); refusing to read it")
     if info.st_size > limits.max_bytes:
-        raise _Refused(UNSAFE, (1, 1), f"file is {info.st_size} bytes, over the {limits.max_bytes}-byte limit for a config")
+        raise _Refused(UNSAFE, (1, 1),
+                       f"file is {info.st_size} bytes, over the {limits.max_bytes}-byte limit for a config")
     try:
         with open(path, "rb") as handle:
             data = handle.read(limits.max_bytes + 1)
@@ -209,7 +210,8 @@ class _Builder:
             raise _Refused(NOT_MAPPING, (1, 1), "file has no content; a profile must be a mapping")
         if not isinstance(node, yaml.MappingNode):
             kind = "a list" if isinstance(node, yaml.SequenceNode) else "a scalar"
-            raise _Refused(NOT_MAPPING, _yaml_mark(node.start_mark), f"top level is {kind}; a profile must be a mapping")
+            raise _Refused(NOT_MAPPING, _yaml_mark(node.start_mark),
+                           f"top level is {kind}; a profile must be a mapping")
         return self._node(node, 1, None)
 
     def _compose(self, text: str):
@@ -219,7 +221,8 @@ class _Builder:
             return yaml.compose(text, Loader=_Loader)
         except yaml.composer.ComposerError as error:
             if "single document" in str(error.context):
-                raise _Refused(NOT_MAPPING, _yaml_mark(error.problem_mark), "more than one YAML document; a profile is one mapping")
+                raise _Refused(NOT_MAPPING, _yaml_mark(error.problem_mark),
+                               "more than one YAML document; a profile is one mapping")
             raise _Refused(SYNTAX, _yaml_mark(error.problem_mark), _describe(error))
         except yaml.MarkedYAMLError as error:
             raise _refusal(error)
@@ -236,7 +239,8 @@ class _Builder:
                 if isinstance(event, yaml.CollectionStartEvent):
                     depth += 1
                     if depth > self.limits.max_depth:
-                        raise _Refused(UNSAFE, _yaml_mark(event.start_mark), f"nesting deeper than {self.limits.max_depth} levels")
+                        raise _Refused(UNSAFE, _yaml_mark(event.start_mark),
+                                       f"nesting deeper than {self.limits.max_depth} levels")
                 elif isinstance(event, yaml.CollectionEndEvent):
                     depth -= 1
         except yaml.MarkedYAMLError as error:
@@ -277,7 +281,7 @@ class _Builder:
     def _scalar(self, node, mark: Mark):
         tag = node.tag
         if tag not in _SCALARS:
-            raise _Refused(UNSAFE, mark, f"tag {_short_tag(tag)} is not allowed; configs use plain YAML values only")
+            raise _tag_refusal(tag, mark)
         construct = _SCALARS[tag]
         if construct is None:
             return node.value
@@ -288,7 +292,7 @@ class _Builder:
 
     def _sequence(self, node, depth, site, mark):
         if node.tag != _SEQ_TAG:
-            raise _Refused(UNSAFE, mark, f"tag {_short_tag(node.tag)} is not allowed; configs use plain YAML values only")
+            raise _tag_refusal(node.tag, mark)
         seq = YSeq(mark)
         for item in node.value:
             value, item_mark = self._child(item, depth + 1, site, mark)
@@ -298,7 +302,7 @@ class _Builder:
 
     def _mapping(self, node, depth, site, mark):
         if node.tag != _MAP_TAG:
-            raise _Refused(UNSAFE, mark, f"tag {_short_tag(node.tag)} is not allowed; configs use plain YAML values only")
+            raise _tag_refusal(node.tag, mark)
         mapping = YMap(mark)
         key_marks, value_marks = mapping.key_marks, mapping.value_marks
         merges = []
@@ -344,6 +348,10 @@ def _rough_depth_bound(text: str) -> int:
     need a deeper column (at most twice per column, for a list under a key)."""
     widest = max(map(len, text.split("\n"))) if text else 0
     return text.count("[") + text.count("{") + 2 * widest + 2
+
+
+def _tag_refusal(tag: str, mark: Mark) -> _Refused:
+    return _Refused(UNSAFE, mark, f"tag {_short_tag(tag)} is not allowed; configs use plain YAML values only")
 
 
 def _short_tag(tag: str) -> str:

@@ -7,7 +7,7 @@ from typing import Iterable, List, NamedTuple, Sequence, Tuple
 from stage2_lint import suppressions
 from stage2_lint.hierarchy import Resolver, canonical_files
 from stage2_lint.rule import FileContext, Rule
-from stage2_lint.rules import REGISTRY
+from stage2_lint.rules import YAML_RULES
 from stage2_lint.settings import Settings
 from stage2_lint.violation import Violation
 
@@ -35,10 +35,10 @@ def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequenc
     """Rules whose code starts with a selected prefix (all by default) and no ignored one."""
     chosen = tuple(code.upper() for code in (select or settings.select))
     dropped = tuple(code.upper() for code in (*settings.ignore, *ignore))
-    unknown = [code for code in (*chosen, *dropped) if not any(rule.code.startswith(code) for rule in REGISTRY)]
+    unknown = [code for code in (*chosen, *dropped) if not any(rule.code.startswith(code) for rule in YAML_RULES)]
     if unknown:
         raise UsageError(f"no rule matches {', '.join(unknown)} (see --list-rules)")
-    return tuple(rule for rule in REGISTRY
+    return tuple(rule for rule in YAML_RULES
                  if (not chosen or rule.code.startswith(chosen))
                  and not (dropped and rule.code.startswith(dropped)))
 
@@ -76,7 +76,7 @@ def _walk_directory(top: str) -> Iterable[str]:
     return found
 
 
-def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = REGISTRY) -> Report:
+def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES) -> Report:
     files = discover(paths, settings)
     resolver = Resolver(settings)
     violations: List[Violation] = []
@@ -85,7 +85,7 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
     return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files))
 
 
-def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = REGISTRY) -> List[Violation]:
+def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = YAML_RULES) -> List[Violation]:
     ctx = FileContext(path, resolver)
     found = [v for rule in rules if not rule.after_suppressions for v in rule.check(ctx)]
     written = suppressions.parse(ctx.document.text)

@@ -39,7 +39,7 @@ def relocated(config: dict) -> dict:
     result = dict(config)
     result["custom"] = dict(custom)
     result["custom"]["extra"] = {k: v for k, v in extra.items() if k != "rollout_matching"}
-    legacy = extra["rollout_matching"]
+    legacy = extra["rollout_matching"]  # noqa: S2P001 -- the fix reads the old namespace to move it
     current = config.get("rollout_matching")
     result["rollout_matching"] = _overlay(current, legacy) if isinstance(current, dict) and isinstance(legacy, dict) \
         else legacy

@@ -9,7 +9,7 @@ key is named.
 from __future__ import annotations
 
 import os
-from typing import List, NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 from stage2_lint import textedit
 from stage2_lint.document import load_text

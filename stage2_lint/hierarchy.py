@@ -198,7 +198,8 @@ def _extends_entries(value, mark: Mark) -> Optional[List[Tuple[object, Mark]]]:
 def _unreachable(target: str, root: str) -> Optional[str]:
     real = os.path.realpath(target)
     if real != root and not real.startswith(root + os.sep):
-        return f"resolves outside the config root {display_path(root)}" + (" through a symlink" if os.path.islink(target) or real != os.path.abspath(target) else "")
+        through = " through a symlink" if os.path.islink(target) or real != os.path.abspath(target) else ""
+        return f"resolves outside the config root {display_path(root)}{through}"
     if not os.path.exists(target):
         return "does not exist"
     if not os.path.isfile(target):

@@ -39,8 +39,8 @@ def github(report: Report) -> str:
     """GitHub Actions workflow commands: ``::error file=F,line=L,col=C,title=CODE::message``."""
     lines = []
     for v in report.violations:
-        properties = ",".join(f"{name}={_escape_property(str(value))}"
-                              for name, value in (("file", v.path), ("line", v.line), ("col", v.col), ("title", v.code)))
+        fields = (("file", v.path), ("line", v.line), ("col", v.col), ("title", v.code))
+        properties = ",".join(f"{name}={_escape_property(str(value))}" for name, value in fields)
         lines.append(f"::{v.severity} {properties}::{_escape_data(v.message)}\n")
     return "".join(lines)
 

@@ -36,6 +36,7 @@ class Rule(NamedTuple):
     failing: Tuple[Example, ...] = ()
     severity: str = ERROR
     after_suppressions: bool = False  # runs once suppressions are applied (S2L070)
+    kind: str = "yaml"  # "yaml": profiles (CLI, guard); "python": source (flake8 plugin)
 
     def violation(self, ctx: "FileContext", mark, message: str, key_path: Optional[str] = None,
                   fix: Optional[str] = None) -> Violation:

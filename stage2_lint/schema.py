@@ -64,7 +64,8 @@ def boolean() -> Check:
 def text() -> Check:
     def check(value):
         if isinstance(value, bool):
-            return f"expected a string, got {_describe(value)} (YAML 1.1 reads unquoted yes/no/on/off as booleans; quote it)"
+            return (f"expected a string, got {_describe(value)} "
+                    f"(YAML 1.1 reads unquoted yes/no/on/off as booleans; quote it)")
         return None if isinstance(value, str) else f"expected a string, got {_describe(value)}"
     return check
 

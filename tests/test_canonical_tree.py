@@ -1,10 +1,10 @@
 """The repository's own canonical tree: clean, and value-for-value what the legacy tree ran."""
-import copy
 import os
 
 import pytest
 
-from stage2_lint.hierarchy import Resolver, _overlay
+from stage2_lint.fix import relocated
+from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import Settings, find_settings
 
 from conftest import LEGACY, REPO, requires_shared, run_cli_process
@@ -40,16 +40,6 @@ def test_canonical_surface_is_exactly_the_six_leaves():
             "smoke/a_only.yaml", "smoke/ab_mixed.yaml", "smoke/b_only.yaml")]
 
 
-def _relocated(config):
-    config = copy.deepcopy(config)
-    legacy = config.get("custom", {}).get("extra", {}).pop("rollout_matching", None)
-    if legacy is not None:
-        config["rollout_matching"] = _overlay(config.get("rollout_matching", {}), legacy)
-        if not config["custom"]["extra"]:
-            del config["custom"]["extra"]
-    return config
-
-
 def _flat(tree, prefix=""):
     for key, value in tree.items():
         if isinstance(value, dict) and value:
@@ -64,7 +54,7 @@ def test_canonical_leaf_resolves_to_the_legacy_values(canonical):
     new = Resolver(Settings(project_dir=str(REPO))).resolve(str(REPO / "configs/stage2_ab" / canonical))
     old = Resolver(Settings(project_dir=str(LEGACY))).resolve(str(LEGACY / "configs/stage2_ab" / PAIRS[canonical]))
     assert new is not None and old is not None
-    new_values, old_values = dict(_flat(new.config)), dict(_flat(_relocated(old.config)))
+    new_values, old_values = dict(_flat(new.config)), dict(_flat(relocated(old.config)))
     missing = object()
     differing = {key for key in new_values.keys() | old_values.keys()
                  if new_values.get(key, missing) != old_values.get(key, missing)}

@@ -1,8 +1,7 @@
 """The legacy tree (before the refactor) and the larger real tree, end to end."""
-import os
 from pathlib import Path
 
-from conftest import LEGACY, REAL, REPO, requires_shared, run_cli_process
+from conftest import LEGACY, REAL, requires_shared, run_cli_process
 
 GOLDEN = Path(__file__).parent / "golden" / "legacy_stage2_ab.txt"
 

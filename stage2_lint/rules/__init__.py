@@ -18,6 +18,8 @@ from stage2_lint.rules import (
     s2l050_non_canonical_surface,
     s2l060_unknown_key,
     s2l070_unused_suppression,
+    s2p001_legacy_namespace_read,
+    s2p002_eval_batch_drives_decode,
 )
 
 REGISTRY: Tuple[Rule, ...] = tuple(module.RULE for module in (
@@ -36,5 +38,9 @@ REGISTRY: Tuple[Rule, ...] = tuple(module.RULE for module in (
     s2l050_non_canonical_surface,
     s2l060_unknown_key,
     s2l070_unused_suppression,
+    s2p001_legacy_namespace_read,
+    s2p002_eval_batch_drives_decode,
 ))
 BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in REGISTRY}
+YAML_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.kind == "yaml")
+PYTHON_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.kind == "python")

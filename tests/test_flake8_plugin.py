@@ -1,0 +1,42 @@
+"""The S2P rules through the real flake8 binary: exact lines, and # noqa as flake8 users expect."""
+import subprocess
+import sys
+
+from conftest import REPO
+
+FIXTURE = "tests/flake8_fixtures/legacy_reads.py"
+
+
+def _flake8(*args):
+    return subprocess.run([sys.executable, "-m", "flake8", "--isolated", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_flake8_reports_exact_lines_and_honours_noqa():
+    result = _flake8("--select", "S2", FIXTURE)
+    assert result.returncode == 1, result.stderr
+    legacy = ("S2P001 reads the retired custom.extra.rollout_matching namespace; read the normalized rollout config "
+              "(top-level rollout_matching) instead")
+    decode = ("S2P002 decode batch sized from training.per_device_eval_batch_size; rollout decode and rollout-eval "
+              "microbatching come from rollout_matching.decode_batch_size alone")
+    assert result.stdout.splitlines() == [
+        f"{FIXTURE}:2:9: {legacy}",
+        f"{FIXTURE}:3:9: {legacy}",
+        f"{FIXTURE}:4:9: {legacy}",
+        f"{FIXTURE}:5:21: S2P001 looks up 'custom.extra.rollout_matching.decode_batch_size', the retired rollout "
+        f"namespace; use 'rollout_matching.decode_batch_size'",
+        f"{FIXTURE}:7:25: {decode}",
+        f"{FIXTURE}:8:43: {decode}",
+    ]  # lines 6 and 9 carry `# noqa: S2P001` / `# noqa: S2P002`; line 10 sizes only eval batches
+
+
+def test_plugin_is_registered_and_selectable():
+    assert "stage2-lint" in _flake8("--version").stdout
+    only_decode = _flake8("--select", "S2", "--extend-ignore", "S2P001", FIXTURE).stdout.splitlines()
+    assert [line.split()[1] for line in only_decode] == ["S2P002", "S2P002"]
+
+
+def test_project_source_is_clean_with_the_plugin():
+    result = subprocess.run([sys.executable, "-m", "flake8", "stage2_lint", "tests", "bench"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout
