@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only these codes or prefixes (comma-separated)")
     parser.add_argument("--ignore", type=_codes, action="extend", default=[], metavar="CODES",
                         help="skip these codes or prefixes (comma-separated)")
+    parser.add_argument("--with-dependents", action="store_true",
+                        help="also lint every canonical leaf whose extends chain includes a given file "
+                             "(what the pre-commit hook does when a parent changes)")
     parser.add_argument("--fix", action="store_true",
                         help="relocate custom.extra.rollout_matching to rollout_matching in place (S2L030)")
     parser.add_argument("--diff", action="store_true", help="show what --fix would change; write nothing")
@@ -71,7 +74,7 @@ def _run(args: argparse.Namespace) -> int:
         pending = _fix(args.paths, settings, write=not args.diff)
         if args.diff:
             return 1 if pending else 0
-    report = lint_paths(args.paths, settings, rules)
+    report = lint_paths(args.paths, settings, rules, with_dependents=args.with_dependents)
     sys.stdout.write(FORMATS[args.format](report))
     if not args.quiet:
         print(_summary(report), file=sys.stderr)

@@ -76,9 +76,12 @@ def _walk_directory(top: str) -> Iterable[str]:
     return found
 
 
-def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES) -> Report:
+def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
+               with_dependents: bool = False) -> Report:
     files = discover(paths, settings)
     resolver = Resolver(settings)
+    if with_dependents:
+        files += [leaf for leaf in resolver.dependents(files) if leaf not in files]
     violations: List[Violation] = []
     for path in files:
         violations.extend(lint_file(path, resolver, rules))

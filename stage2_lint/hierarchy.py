@@ -159,6 +159,28 @@ class Resolver:
                     children.setdefault(self._key(ref.path), []).append(leaf)
         return children.get(self._key(path), [])
 
+    def chain_files(self, path: str) -> List[str]:
+        """Every file ``path`` names directly or through its parents (cycles stop the walk)."""
+        seen, todo, found = {self._key(path)}, [path], []
+        while todo and len(found) < MAX_CHAIN * 4:
+            for ref in self.parents(todo.pop())[0]:
+                if self._key(ref.path) not in seen:
+                    seen.add(self._key(ref.path))
+                    found.append(ref.path)
+                    todo.append(ref.path)
+        return found
+
+    def dependents(self, changed: List[str]) -> List[str]:
+        """Canonical leaves whose chain includes one of ``changed`` (for a changed parent,
+        the leaves it can break)."""
+        changed_keys = {self._key(path) for path in changed}
+        leaves: List[str] = []
+        for anchor in {os.path.dirname(self.settings.config_root(path)) for path in changed}:
+            for leaf in canonical_files(self.settings, anchor):
+                if leaf not in leaves and changed_keys & {self._key(p) for p in self.chain_files(leaf)}:
+                    leaves.append(leaf)
+        return leaves
+
     def resolve(self, path: str) -> Optional[Resolved]:
         """The merged config with provenance, or None when the file or its chain is broken."""
         if not self.document(path).usable or self.lineage_problems(path):
