@@ -270,7 +270,7 @@ def _record_own(provenance: Dict[tuple, Tuple[Origin, ...]], tree: dict, path: s
         if not prefix and key == EXTENDS:
             continue
         keys = prefix + (key,)
-        line, col = tree.value_marks[key] if not isinstance(value, dict) else tree.key_marks[key]
+        line, col = tree.key_marks[key]
         if not isinstance(value, dict):
             _drop_below(provenance, keys)  # a scalar replacing a mapping hides what was below
         origin = Origin(path, line, col, _plain(value) if not isinstance(value, dict) else None)

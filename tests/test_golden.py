@@ -25,12 +25,16 @@ def test_legacy_report_names_each_contract_breach():
             "is in the retired namespace; move it to rollout_matching.decode_batch_size") in lines
     assert "configs/stage2_ab/prod/base.yaml:1:1: S2L050 retired parent on the canonical surface; fold its values " \
            "into '../base.yaml' and the leaves, then delete it" in lines
-    holders = {line.split(":")[0] for line in lines if " S2L030 " in line}
+    holders = {line.split(":")[0] for line in lines if " S2L030 " in line and "is in the retired namespace" in line}
     expected = {f"configs/stage2_ab/{name}" for name in (
         "base_rollout_matching_sft.yaml", "base_smoke_runtime.yaml", "prod/a_only_base.yaml",
         "prod/a_only_iter-1.yaml", "prod/a_only_iter-3.yaml", "prod/a_only_iter-4.yaml", "prod/ab_mixed.yaml",
         "prod/b_only.yaml", "prod/base.yaml")}
     assert holders == expected
+    inheritors = {line.split(":")[0] for line in lines if " S2L030 inherits " in line}
+    assert inheritors == expected - {"configs/stage2_ab/base_rollout_matching_sft.yaml",
+                                     "configs/stage2_ab/base_smoke_runtime.yaml"} | {
+        f"configs/stage2_ab/smoke/{name}.yaml" for name in ("a_only_iter1", "ab_mixed", "b_only")}
     intermediates = {line.split(":")[0] for line in lines if "S2L050 intermediate parent" in line}
     assert intermediates == {"configs/stage2_ab/prod/a_only_base.yaml", "configs/stage2_ab/prod/a_only_iter-1.yaml",
                              "configs/stage2_ab/prod/ab_mixed.yaml", "configs/stage2_ab/prod/b_only.yaml"}

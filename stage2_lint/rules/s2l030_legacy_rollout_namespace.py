@@ -7,6 +7,7 @@ LEGACY = ("custom", "extra", "rollout_matching")
 def check(ctx):
     if not ctx.document.usable:
         return
+    yield from _inherited(ctx)
     found = ctx.document.find(LEGACY)
     if found is None:
         return
@@ -22,6 +23,29 @@ def check(ctx):
         yield RULE.violation(ctx, leaf_mark, f"{old} is in the retired namespace; move it to {new}"
                                              f"{_conflict(current, keys[3:], leaf)}",
                              key_path=old, fix=f"move {old} to {new}")
+
+
+def _inherited(ctx):
+    """A file whose parents set the legacy namespace reads it too: one violation at its
+    ``extends``, naming the first inherited key and where it is set."""
+    if "extends" not in ctx.document.root or ctx.resolved is None:
+        return
+    inherited = [(keys, chain[-1]) for keys, chain in ctx.resolved.provenance.items()
+                 if keys[:3] == LEGACY and len(keys) > 3 and chain[-1].path != ctx.path
+                 and not isinstance(_value_at(ctx.resolved.config, keys), dict)]
+    if inherited:
+        keys, origin = min(inherited, key=lambda item: (item[1].path, item[1].line))
+        old = ".".join(keys)
+        yield RULE.violation(ctx, ctx.document.root.key_marks["extends"],
+                             f"inherits {len(inherited)} key(s) under the retired namespace, e.g. {old} from "
+                             f"{origin.where()}; move them to rollout_matching in the parent "
+                             f"(stage2-lint --fix {origin.path})", key_path=old)
+
+
+def _value_at(tree, keys):
+    for key in keys:
+        tree = tree.get(key) if isinstance(tree, dict) else None
+    return tree
 
 
 def _conflict(current, subkeys, legacy_value) -> str:
@@ -44,8 +68,12 @@ RULE = Rule(
     fix="Move the key to the same sub-path under top-level rollout_matching "
         "(stage2-lint --fix does this path-only relocation).",
     check=check,
-    passing=(Example("rollout_matching:\n  decode_batch_size: 4\n"),),
+    passing=(Example("rollout_matching:\n  decode_batch_size: 4\n"),
+             Example("extends: base.yaml\n", files={"configs/stage2_ab/base.yaml": "rollout_matching: {x: 1}\n"})),
     failing=(Example("custom:\n  extra:\n    rollout_matching:\n      decode_batch_size: 4\n", marks=("4:7",)),
              Example("defaults: &d\n  extra:\n    rollout_matching: {decode_batch_size: 4}\ncustom:\n  <<: *d\n",
-                     marks=("5:3",))),
+                     marks=("5:3",)),
+             Example("extends: base.yaml\n",
+                     files={"configs/stage2_ab/base.yaml": "custom: {extra: {rollout_matching: {x: 4}}}\n"},
+                     marks=("1:1",))),
 )

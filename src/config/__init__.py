@@ -1,0 +1,1 @@
+"""Training-config loading: the runtime side of the Stage-2 AB contract."""

@@ -1,0 +1,90 @@
+"""ConfigLoader: resolve a profile through stage2_lint's hierarchy, after the same rules the
+CLI runs have passed (stage2_lint.guard), and return typed training arguments."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import NamedTuple, Optional, Tuple
+
+from stage2_lint.guard import ConfigContractError, enforce
+from stage2_lint.hierarchy import Resolved, Resolver, _overlay
+from stage2_lint.settings import Settings, find_settings
+from stage2_lint.violation import Violation
+
+from src.config.schema import TrainingConfig, schema_findings, to_training_config
+
+# Sections handed to the training framework as keyword arguments, in this order.
+TRAIN_ARG_SECTIONS = ("model", "template", "tuner", "training", "data")
+
+
+class LoadedProfile(NamedTuple):
+    path: str
+    config: dict  # the resolved mapping
+    train_args: dict
+    training_config: TrainingConfig
+
+
+class ConfigLoader:
+    """Loads training profiles; every path goes through the contract guard first."""
+
+    def __init__(self, settings: Optional[Settings] = None):
+        self.settings = settings or find_settings()
+
+    def load_yaml_with_extends(self, path: str) -> dict:
+        """The resolved mapping of ``path`` (the project's one ``extends`` implementation)."""
+        return self._resolve(path).config
+
+    def _resolve(self, path: str) -> Resolved:
+        resolver = Resolver(self.settings)
+        resolved = resolver.resolve(path)
+        if resolved is None:
+            problems = resolver.document(path).problems or resolver.lineage_problems(path)
+            raise ConfigContractError(path, tuple(problems))
+        return resolved
+
+    def load_training_config(self, path: str, base_config_path: Optional[str] = None) -> Tuple[dict, TrainingConfig]:
+        """(training arguments, typed config). ``base_config_path`` is merged under the
+        profile (the profile wins), as an extra root parent."""
+        profile = self.load_profile(path, base_config_path)
+        return profile.train_args, profile.training_config
+
+    def load_profile(self, path: str, base_config_path: Optional[str] = None) -> LoadedProfile:
+        """Guard, resolve, check every resolved key against the schema, type."""
+        enforce(path, self.settings)
+        resolved = self._resolve(path)
+        config = resolved.config
+        if base_config_path:
+            enforce(base_config_path, self.settings)
+            config = _overlay(self.load_yaml_with_extends(base_config_path), config)
+        # The whole resolved profile must be known and typed, including keys set in files
+        # outside the linter's schema scope; each finding points at the file:line that set it.
+        problems = tuple(_located(resolved, finding) for finding in schema_findings(config))
+        if problems:
+            raise ConfigContractError(path, problems)
+        return LoadedProfile(path, config, train_arguments(config), to_training_config(config))
+
+
+def _located(resolved: Resolved, finding) -> Violation:
+    keys = tuple(finding.keys)
+    while keys and resolved.origin(keys) is None:
+        keys = keys[:-1]
+    origin = resolved.origin(keys)
+    path, line, col = (origin.path, origin.line, origin.col) if origin else (resolved.path, 1, 1)
+    code = "S2L060" if finding.kind == "unknown" else "S2L040"
+    dotted = ".".join(map(str, finding.keys))
+    message = finding.message if finding.kind == "unknown" else f"{dotted}: {finding.message}"
+    return Violation(path, line, col, code, message, key_path=dotted)
+
+
+def train_arguments(config: dict) -> dict:
+    """Keyword arguments for the training framework: the sections it owns, flattened."""
+    arguments: dict = {}
+    for section in TRAIN_ARG_SECTIONS:
+        arguments.update(config.get(section) or {})
+    return arguments
+
+
+def config_hash(config: dict) -> str:
+    """A stable hash of a resolved config (key order does not matter)."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,33 @@
+"""Launcher preflight: ``python -m src.launch_preflight CONFIG`` prints one line of JSON,
+``{"rollout_backend": str, "vllm_mode": str|null, "server_base_urls": [str, ...], ...}``,
+from the same loader and normalizer the trainer uses. Exit 1 (message on stderr) when the
+profile breaks the contract."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import List, Optional
+
+from stage2_lint.guard import ConfigContractError
+
+from src.config.loader import ConfigLoader
+from src.config.rollout import normalize_rollout, preflight
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m src.launch_preflight CONFIG", file=sys.stderr)
+        return 2
+    loader = ConfigLoader()
+    try:
+        rollout = normalize_rollout(loader.load_profile(argv[0]).config)
+    except (ConfigContractError, ValueError) as error:
+        print(f"preflight: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(json.dumps(preflight(rollout)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Trainer entry: ``python -m src.sft --config PATH [--dry-run]``.
+
+Load (the contract guard runs first), normalize the rollout config, construct the trainer
+and inject ``rollout_matching_cfg``. ``--dry-run`` prints a reproducibility manifest as JSON
+and exits 0; a real run hands over to the training framework (ms-swift + torch).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+from stage2_lint.guard import ConfigContractError
+
+from src.config.loader import ConfigLoader, config_hash
+from src.config.rollout import normalize_rollout
+from src.trainers import TRAINERS
+from src.trainers.framework import FrameworkMissing
+
+
+def build_trainer(config: dict, training_config):
+    """The trainer named by custom.trainer_variant, given only the normalized rollout config."""
+    rollout = normalize_rollout(config)
+    variant = training_config.custom.trainer_variant or "rollout_matching_sft"
+    if variant not in TRAINERS:
+        raise ValueError(f"custom.trainer_variant {variant!r} is not one of {', '.join(sorted(TRAINERS))}")
+    kwargs = {"rollout_matching_cfg": rollout,
+              "per_device_eval_batch_size": training_config.training.per_device_eval_batch_size}
+    if variant == "stage2_ab_training":
+        kwargs.update(b_ratio=training_config.stage2_ab.schedule.b_ratio,
+                      n_softctx_iter=training_config.stage2_ab.n_softctx_iter)
+    return TRAINERS[variant](**kwargs)
+
+
+def manifest(path: str, config: dict, training_config, trainer) -> dict:
+    training = training_config.training
+    return {
+        "config_path": path,
+        "run_name": training.run_name,
+        "seed": training.seed,
+        "output_dir": training.output_dir,
+        "logging_dir": training.logging_dir,
+        "resolved_config_sha256": config_hash(config),
+        "trainer": trainer.describe(),
+        "rollout_matching_cfg": trainer.rollout_matching_cfg.to_dict(),
+    }
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m src.sft", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--dry-run", action="store_true", help="print the reproducibility manifest and exit")
+    args = parser.parse_args(argv)
+    loader = ConfigLoader()
+    try:
+        profile = loader.load_profile(args.config)
+        config, training_config = profile.config, profile.training_config
+        trainer = build_trainer(config, training_config)
+    except (ConfigContractError, ValueError) as error:
+        print(f"sft: {error}", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print(json.dumps(manifest(args.config, config, training_config, trainer), indent=2, sort_keys=True))
+        return 0
+    try:
+        trainer.train()
+    except FrameworkMissing as error:
+        print(f"sft: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

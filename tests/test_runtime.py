@@ -1,0 +1,124 @@
+"""The runtime side: loader, normalizer, trainers and the trainer entry point."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from stage2_lint.guard import ConfigContractError
+from stage2_lint.rules._examples import BASE, LEAF
+
+from src.config.loader import ConfigLoader
+from src.config.rollout import RolloutMatchingConfig, normalize_rollout, preflight
+from src.trainers import RolloutMatchingTrainer, Stage2ABTrainer
+
+from conftest import REPO
+
+CANONICAL = ["prod/a_only", "prod/b_only", "prod/ab_mixed", "smoke/a_only", "smoke/b_only", "smoke/ab_mixed"]
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("leaf", CANONICAL)
+def test_canonical_leaves_load_typed(leaf):
+    train_args, config = ConfigLoader().load_training_config(str(REPO / f"configs/stage2_ab/{leaf}.yaml"))
+    assert train_args["run_name"] == config.training.run_name
+    assert config.rollout_matching.decode_batch_size == 4
+    assert config.rollout_matching.vllm.server.servers[0].base_url == "http://127.0.0.1:8000"
+
+
+def test_legacy_key_fails_fast_with_the_replacement_path(tree):
+    tree({"configs/stage2_ab/base.yaml": BASE,
+          "configs/stage2_ab/prod/leaf.yaml": LEAF + "custom:\n  extra:\n    rollout_matching:\n      vllm:\n"
+                                                     "        mode: server\n"})
+    with pytest.raises(ConfigContractError) as raised:
+        ConfigLoader().load_training_config("configs/stage2_ab/prod/leaf.yaml")
+    assert ("configs/stage2_ab/prod/leaf.yaml:24:9: S2L030 custom.extra.rollout_matching.vllm.mode is in the retired "
+            "namespace; move it to rollout_matching.vllm.mode") in str(raised.value)
+
+
+def test_unknown_key_in_an_unscoped_parent_fails_at_its_line(tree):
+    tree({"configs/other/base.yaml": "training:\n  eval_stepz: 3\n",
+          "configs/stage2_ab/base.yaml": "extends: ../other/base.yaml\n" + BASE,
+          "configs/stage2_ab/prod/leaf.yaml": LEAF})
+    with pytest.raises(ConfigContractError) as raised:
+        ConfigLoader().load_training_config("configs/stage2_ab/prod/leaf.yaml")
+    assert ("configs/other/base.yaml:2:3: S2L060 unknown key training.eval_stepz; did you mean training.eval_steps?"
+            in str(raised.value))
+
+
+def test_base_config_path_is_merged_under_the_profile(tree):
+    tree({"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF,
+          "configs/extra_base.yaml": "training:\n  seed: 99\n  eval_steps: 1\n"})
+    _, config = ConfigLoader().load_training_config("configs/stage2_ab/prod/leaf.yaml", "configs/extra_base.yaml")
+    assert (config.training.seed, config.training.eval_steps) == (99, 80)
+
+
+def test_normalizer_mapping_and_defaults():
+    rollout = normalize_rollout({"rollout_matching": {"vllm": {"mode": "server", "server": {"servers": [
+        {"base_url": "http://a:1", "group_port": 5}, {"base_url": "http://b:2"}]}}, "max_new_tokens": 7}})
+    assert isinstance(rollout, RolloutMatchingConfig)
+    assert rollout["decode_batch_size"] == 1  # unset: 1, never per_device_eval_batch_size
+    assert (rollout["rollout_backend"], rollout["vllm_mode"]) == ("vllm", "server")
+    assert rollout["server_base_urls"] == ("http://a:1", "http://b:2")
+    assert rollout["max_new_tokens"] == 7 and rollout["vllm"]["server"]["servers"][0]["group_port"] == 5
+    assert preflight(rollout) == {"rollout_backend": "vllm", "vllm_mode": "server",
+                                  "server_base_urls": ["http://a:1", "http://b:2"], "decode_batch_size": 1}
+    assert normalize_rollout({"rollout_matching": {"rollout_backend": "hf"}})["vllm_mode"] is None
+    with pytest.raises(TypeError):
+        rollout["vllm"]["mode"] = "colocate"
+    with pytest.raises(AttributeError):
+        rollout.extra = 1
+
+
+def test_eval_batch_size_never_reaches_the_normalized_contract():
+    config = {"training": {"per_device_eval_batch_size": 8}, "rollout_matching": {}}
+    assert normalize_rollout(config)["decode_batch_size"] == 1
+
+
+def test_trainers_refuse_a_raw_mapping():
+    with pytest.raises(TypeError, match="normalized rollout config"):
+        RolloutMatchingTrainer(rollout_matching_cfg={"decode_batch_size": 4})
+    with pytest.raises(TypeError):
+        Stage2ABTrainer(rollout_matching_cfg={"decode_batch_size": 4}, b_ratio=0.5, n_softctx_iter=2)
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.05, 0.85, 1.0, 0.333])
+def test_channel_schedule_is_deterministic_and_exact(ratio):
+    rollout = normalize_rollout({"rollout_matching": {"decode_batch_size": 2}})
+    trainer = Stage2ABTrainer(rollout_matching_cfg=rollout, b_ratio=ratio, n_softctx_iter=2)
+    schedule = trainer.schedule(1000)
+    assert schedule == trainer.schedule(1000)
+    assert schedule.count("B") == int(ratio * 1000)
+    for prefix in (10, 99, 500):
+        assert abs(schedule[:prefix].count("B") - ratio * prefix) < 1
+
+
+def test_sft_dry_run_prints_the_manifest():
+    result = _run("-m", "src.sft", "--config", "configs/stage2_ab/smoke/ab_mixed.yaml", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads(result.stdout)
+    assert manifest["config_path"] == "configs/stage2_ab/smoke/ab_mixed.yaml"
+    assert (manifest["run_name"], manifest["seed"]) == ("smoke_ab_mixed", 17)
+    assert manifest["output_dir"] == "output/stage2_ab/smoke/ab_mixed"
+    assert manifest["logging_dir"] == "tb/stage2_ab/smoke/ab_mixed"
+    assert len(manifest["resolved_config_sha256"]) == 64
+    assert manifest["trainer"] == {"trainer": "Stage2ABTrainer", "decode_batch_size": 4, "b_ratio": 0.85,
+                                   "n_softctx_iter": 2}
+    assert manifest["rollout_matching_cfg"]["server_base_urls"] == ["http://127.0.0.1:8000"]
+
+
+def test_sft_without_the_framework_says_what_to_install():
+    result = _run("-m", "src.sft", "--config", "configs/stage2_ab/smoke/ab_mixed.yaml")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "sft: training needs ms-swift and torch (swift is missing): pip install -e '.[train]'"]
+
+
+def test_sft_refuses_a_legacy_profile(tmp_path):
+    result = _run("-m", "src.sft", "--config", str(REPO.parent / "shared/corpus/legacy-stage2-ab/configs/stage2_ab/"
+                                                   "prod/ab_mixed.yaml"), "--dry-run")
+    assert result.returncode == 1
+    assert "S2L030" in result.stderr and "Traceback" not in result.stderr
