@@ -7,7 +7,7 @@ from typing import Dict, Iterator, List, Tuple
 
 import yaml
 
-from stage2_lint.hierarchy import Origin, Resolved
+from stage2_lint.hierarchy import SECTION, Origin, Resolved
 
 _MISSING = object()
 
@@ -71,7 +71,8 @@ def key_chain(resolved: Resolved, key: str) -> Dict[str, object]:
         "key": key,
         "set": value is not _MISSING,
         "value": None if value is _MISSING else value,
-        "chain": [{"file": o.path, "line": o.line, "value": o.value} for o in chain],
+        "chain": [{"file": o.path, "line": o.line, "value": None if o.value is SECTION else o.value}
+                  for o in chain],
     }
 
 

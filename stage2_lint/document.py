@@ -1,7 +1,8 @@
 """Load one YAML file safely into a tree whose every key and value knows its line:col.
 
-Only PyYAML's SafeLoader family composes the text (the C one when libyaml is there); nothing
-is ever constructed from a tag outside the YAML core schema. Hostile input (oversized or
+Only PyYAML's SafeLoader family parses the text (the C one when libyaml is there), and the
+tree is built from its event stream without recursion; nothing is ever constructed from a
+tag outside the YAML core schema. Hostile input (oversized or
 non-regular files, bad encoding, control characters, deep nesting, alias bombs, recursive
 aliases, custom tags) becomes an S2L004 violation with a location, never an exception.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from functools import lru_cache
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import yaml
@@ -17,16 +19,10 @@ from yaml.constructor import SafeConstructor
 
 from stage2_lint.violation import Violation
 
-try:  # libyaml composes several times faster; the pure loader is the fallback.
+try:  # libyaml parses several times faster; the pure parser is the fallback.
     from yaml import CSafeLoader as _Loader
-
-    # The C composer recurses in C: 20,000 levels were seen to work, 50,000 to segfault.
-    _SAFE_COMPOSE_DEPTH = 10_000
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader
-
-    # The pure composer spends about four Python frames per level.
-    _SAFE_COMPOSE_DEPTH = 150
 
 Mark = Tuple[int, int]  # 1-based (line, col)
 
@@ -34,7 +30,7 @@ SYNTAX, DUPLICATE, NOT_MAPPING, UNSAFE = "S2L001", "S2L002", "S2L003", "S2L004"
 
 _CORE = "tag:yaml.org,2002:"
 _MAP_TAG, _SEQ_TAG, _MERGE_TAG, _STR_TAG = _CORE + "map", _CORE + "seq", _CORE + "merge", _CORE + "str"
-_ScalarNode, _MappingNode = yaml.ScalarNode, yaml.MappingNode
+_NULL_TAG, _BOOL_TAG, _INT_TAG, _FLOAT_TAG = _CORE + "null", _CORE + "bool", _CORE + "int", _CORE + "float"
 _constructor = SafeConstructor()
 # Core-schema scalars, constructed exactly as yaml.safe_load would.
 _SCALARS = {
@@ -195,159 +191,257 @@ def _yaml_mark(mark) -> Mark:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
+class _Frame:
+    """A mapping or sequence being built; a mapping alternates between key and value."""
+
+    __slots__ = ("node", "is_map", "anchor", "key", "key_mark", "merges", "size")
+
+    def __init__(self, node, is_map: bool, anchor: Optional[str]):
+        self.node, self.is_map, self.anchor = node, is_map, anchor
+        self.key = _NO_KEY
+        self.key_mark: Mark = (1, 1)
+        self.merges: list = []
+        self.size = 1  # nodes built inside, for the alias budget
+
+
+_NO_KEY, _MERGE = object(), object()
+
+
 class _Builder:
-    """Turns composed nodes into YMap/YSeq, checking tags, depth, aliases and duplicates."""
+    """Builds YMap/YSeq straight from the parser's event stream (never the recursive
+    composer, so depth costs no stack), checking tags, depth, aliases and duplicate keys.
+
+    An alias is copied with every mark set to where it is used, so a key smuggled in
+    through ``<<: *defaults`` is reported on the line that merges it. Copies count against
+    the node budget, which stops alias bombs early.
+    """
 
     def __init__(self, path: str, limits: Limits, problems: List[Violation]):
         self.path, self.limits, self.problems = path, limits, problems
         self.budget = limits.max_nodes
-        self.seen: set = set()  # ids of nodes already built once: later visits are aliases
-        self.active: set = set()  # ids of nodes on the current path: a revisit is recursion
+        self.anchors: dict = {}  # anchor -> (value, size in nodes); size None while open
+        self.stack: List[_Frame] = []
+        self.root: Optional[YMap] = None
 
     def build(self, text: str) -> Optional[YMap]:
-        node = self._compose(text)
-        if node is None:
-            raise _Refused(NOT_MAPPING, (1, 1), "file has no content; a profile must be a mapping")
-        if not isinstance(node, yaml.MappingNode):
-            kind = "a list" if isinstance(node, yaml.SequenceNode) else "a scalar"
-            raise _Refused(NOT_MAPPING, _yaml_mark(node.start_mark),
-                           f"top level is {kind}; a profile must be a mapping")
-        return self._node(node, 1, None)
-
-    def _compose(self, text: str):
-        if _rough_depth_bound(text) > _SAFE_COMPOSE_DEPTH:
-            self._check_depth_by_events(text)
+        loader = _Loader(text)
         try:
-            return yaml.compose(text, Loader=_Loader)
-        except yaml.composer.ComposerError as error:
-            if "single document" in str(error.context):
-                raise _Refused(NOT_MAPPING, _yaml_mark(error.problem_mark),
-                               "more than one YAML document; a profile is one mapping")
-            raise _Refused(SYNTAX, _yaml_mark(error.problem_mark), _describe(error))
+            self._consume(loader.get_event)
         except yaml.MarkedYAMLError as error:
             raise _refusal(error)
         except yaml.YAMLError as error:  # ReaderError and friends
             raise _Refused(UNSAFE, (1, 1), f"unreadable YAML: {error}".splitlines()[0])
-        except RecursionError:
-            raise _Refused(UNSAFE, (1, 1), f"nesting too deep to parse (limit {self.limits.max_depth} levels)")
+        finally:
+            loader.dispose()
+        if self.root is None:
+            raise _Refused(NOT_MAPPING, (1, 1), "file has no content; a profile must be a mapping")
+        return self.root
 
-    def _check_depth_by_events(self, text: str) -> None:
-        """Exact depth from the (non-recursive) event parser, before the recursive composer."""
-        depth = 0
-        try:
-            for event in yaml.parse(text, Loader=_Loader):
-                if isinstance(event, yaml.CollectionStartEvent):
-                    depth += 1
-                    if depth > self.limits.max_depth:
-                        raise _Refused(UNSAFE, _yaml_mark(event.start_mark),
-                                       f"nesting deeper than {self.limits.max_depth} levels")
-                elif isinstance(event, yaml.CollectionEndEvent):
-                    depth -= 1
-        except yaml.MarkedYAMLError as error:
-            raise _refusal(error)
+    def _consume(self, next_event) -> None:
+        """The event loop; plain scalars, most of any config, take the shortest path."""
+        documents = 0
+        while True:
+            event = next_event()
+            cls = event.__class__
+            if cls is _ScalarEvent:
+                start = event.start_mark
+                mark = (start.line + 1, start.column + 1)
+                if event.tag is None and event.implicit[0]:
+                    value = event.value
+                    tag = _implicit_tag(value)
+                    if tag is not _STR_TAG:
+                        value = self._typed(tag, value, mark)
+                else:
+                    value = self._explicit(event, mark)
+                frame = self.stack[-1] if self.stack else None
+                if frame is not None and frame.is_map and event.anchor is None and value is not _MERGE:
+                    # the common case, inline: a scalar key, or a scalar value for a scalar key
+                    self.budget -= 1
+                    frame.size += 1
+                    if frame.key is _NO_KEY:
+                        frame.key, frame.key_mark = value, mark
+                    else:
+                        self._set(frame, value, mark)
+                else:
+                    self._add(value, mark, 1, event.anchor)
+            elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
+                self._open(event, cls is _MappingStartEvent)
+            elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+                self._close()
+            elif cls is _AliasEvent:
+                value, mark, size = self._alias(event)
+                self._add(value, mark, size, None)
+            elif cls is _DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Refused(NOT_MAPPING, _mark(event), "more than one YAML document; a profile is one mapping")
+            elif cls is _StreamEndEvent or event is None:
+                return
 
-    def _node(self, node, depth: int, site: Optional[Mark]):
-        """Build a mapping or sequence. ``site`` is the alias use-site every mark inside reports."""
-        node_id = id(node)
-        mark = site or _yaml_mark(node.start_mark)
-        if node_id in self.active:
-            raise _Refused(UNSAFE, mark, "recursive alias (an anchor that contains itself)")
-        if depth > self.limits.max_depth:
+    def _open(self, event, is_map: bool) -> None:
+        mark = _mark(event)
+        tag = event.tag
+        if tag is not None and tag != "!" and tag != (_MAP_TAG if is_map else _SEQ_TAG):
+            raise _tag_refusal(tag, mark)
+        if not self.stack and not is_map:
+            raise _Refused(NOT_MAPPING, mark, "top level is a list; a profile must be a mapping")
+        if self.stack and self.stack[-1].is_map and self.stack[-1].key is _NO_KEY:
+            raise _Refused(UNSAFE, mark, "a mapping or list used as a key; config keys are plain scalars")
+        if len(self.stack) >= self.limits.max_depth:
             raise _Refused(UNSAFE, mark, f"nesting deeper than {self.limits.max_depth} levels")
-        self.budget -= 1 + len(node.value)
+        self._spend(1, mark)
+        node = YMap(mark) if is_map else YSeq(mark)
+        self.stack.append(_Frame(node, is_map, event.anchor))
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (node, None)
+
+    def _close(self) -> None:
+        frame = self.stack.pop()
+        for merge_mark, source in frame.merges:
+            self._merge(frame.node, merge_mark, source)
+        if frame.anchor is not None:
+            self.anchors[frame.anchor] = (frame.node, frame.size)
+        if self.stack:
+            self._add(frame.node, frame.node.mark, 0, None)
+            self.stack[-1].size += frame.size
+        else:
+            self.root = frame.node
+
+    def _alias(self, event):
+        mark = _mark(event)
+        if event.anchor not in self.anchors:
+            raise _Refused(SYNTAX, mark, f"alias *{event.anchor} refers to no anchor")
+        value, size = self.anchors[event.anchor]
+        if size is None:
+            raise _Refused(UNSAFE, mark, "recursive alias (an anchor that contains itself)")
+        self._spend(size, mark)
+        return _copy_at(value, mark), mark, size
+
+    def _spend(self, nodes: int, mark: Mark) -> None:
+        self.budget -= nodes
         if self.budget < 0:
             raise _Refused(UNSAFE, mark, f"aliases expand past {self.limits.max_nodes} nodes (alias bomb?)")
-        self.seen.add(node_id)  # ids stay unique: the composed root keeps every node alive
-        self.active.add(node_id)
-        try:
-            if node.__class__ is _MappingNode:
-                return self._mapping(node, depth, site, mark)
-            return self._sequence(node, depth, site, mark)
-        finally:
-            self.active.discard(node_id)
 
-    def _child(self, node, depth: int, site: Optional[Mark], holder: Mark):
-        """Build a child node and return it with its mark; scalars take the short path."""
-        node_id = id(node)
-        if site is None and node_id in self.seen:
-            site = holder  # met a second time, so reached through an alias: report where it is used
-        if node.__class__ is not _ScalarNode:
-            value = self._node(node, depth, site)
-            return value, value.mark
-        self.seen.add(node_id)
-        mark = site or (node.start_mark.line + 1, node.start_mark.column + 1)
-        return (node.value if node.tag == _STR_TAG else self._scalar(node, mark)), mark
+    def _add(self, value, mark: Mark, size: int, anchor: Optional[str]) -> None:
+        """Place a finished value (``size`` nodes not yet counted) into the open collection."""
+        if not self.stack:
+            raise _Refused(NOT_MAPPING, mark, "top level is a scalar; a profile must be a mapping")
+        frame = self.stack[-1]
+        if size:
+            self.budget -= size
+            frame.size += size
+        if anchor is not None:
+            self.anchors[anchor] = (value, 1)
+        if not frame.is_map:
+            frame.node.append(value)
+            frame.node.item_marks.append(mark)
+        elif frame.key is _NO_KEY:
+            if isinstance(value, (dict, list)):
+                raise _Refused(UNSAFE, mark, "a mapping or list used as a key; config keys are plain scalars")
+            frame.key, frame.key_mark = value, mark
+        else:
+            self._set(frame, value, mark)
 
-    def _scalar(self, node, mark: Mark):
-        tag = node.tag
+    def _set(self, frame: _Frame, value, mark: Mark) -> None:
+        key, key_mark, mapping = frame.key, frame.key_mark, frame.node
+        frame.key = _NO_KEY
+        if key is _MERGE:
+            frame.merges.append((key_mark, value))
+            return
+        if key in mapping:
+            self.problems.append(Violation(self.path, key_mark[0], key_mark[1], DUPLICATE,
+                                           f"duplicate key {key!r} (first set at line {mapping.key_marks[key][0]}); "
+                                           f"YAML keeps only the last value", fix="delete one of the two entries"))
+        mapping[key] = value
+        mapping.key_marks[key] = key_mark
+        mapping.value_marks[key] = mark
+
+    def _merge(self, mapping: YMap, merge_mark: Mark, source) -> None:
+        """``<<``: merged keys never override explicit ones; the first merged source wins."""
+        for item in source if isinstance(source, list) else [source]:
+            if not isinstance(item, dict):
+                raise _Refused(SYNTAX, merge_mark, "'<<' merges mappings only")
+            for key, value in item.items():
+                if key not in mapping:
+                    mapping[key] = _copy_at(value, merge_mark)
+                    mapping.key_marks[key] = mapping.value_marks[key] = merge_mark
+
+    def _typed(self, tag: str, value: str, mark: Mark):
+        """An implicitly typed plain scalar (int, float, bool, null, timestamp, merge key)."""
+        if tag == _MERGE_TAG:
+            frame = self.stack[-1] if self.stack else None
+            return _MERGE if frame is not None and frame.is_map and frame.key is _NO_KEY else value
+        return _construct(tag, value, mark)
+
+    def _explicit(self, event, mark: Mark):
+        """A quoted or explicitly tagged scalar."""
+        tag = event.tag
+        if tag is None or tag == "!" or tag == _STR_TAG:
+            return event.value  # quoted, the non-specific '!' tag, or !!str
         if tag not in _SCALARS:
             raise _tag_refusal(tag, mark)
-        construct = _SCALARS[tag]
-        if construct is None:
-            return node.value
+        return _construct(tag, event.value, mark)
+
+
+_ScalarEvent, _AliasEvent, _DocumentStartEvent = yaml.ScalarEvent, yaml.AliasEvent, yaml.DocumentStartEvent
+_StreamEndEvent = yaml.StreamEndEvent
+_MappingStartEvent, _MappingEndEvent = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SequenceStartEvent, _SequenceEndEvent = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+
+
+def _mark(event) -> Mark:
+    start = event.start_mark
+    return start.line + 1, start.column + 1
+
+
+@lru_cache(maxsize=8192)
+def _implicit_tag(value: str) -> str:
+    """YAML 1.1 implicit typing of a plain scalar, from PyYAML's own resolver table
+    (cached: configs repeat the same short values)."""
+    for tag, regexp in _IMPLICIT.get(value[0] if value else "", _IMPLICIT_ANY):
+        if regexp.match(value):
+            return tag
+    return _STR_TAG
+
+
+_IMPLICIT_ANY = tuple(yaml.resolver.Resolver.yaml_implicit_resolvers.get(None, ()))
+_IMPLICIT = {first: tuple(entries) + _IMPLICIT_ANY
+             for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items() if first is not None}
+_BOOLS = SafeConstructor.bool_values
+
+
+def _construct(tag: str, value: str, mark: Mark):
+    if tag == _NULL_TAG:
+        return None
+    if tag == _BOOL_TAG and value.lower() in _BOOLS:
+        return _BOOLS[value.lower()]
+    if tag == _INT_TAG and value.isdigit() and (value[0] != "0" or value == "0"):
+        return int(value)
+    if tag == _FLOAT_TAG:
         try:
-            return construct(node)
-        except (ValueError, TypeError, yaml.YAMLError):
-            raise _Refused(SYNTAX, mark, f"cannot read {node.value!r} as {_short_tag(tag)}")
-
-    def _sequence(self, node, depth, site, mark):
-        if node.tag != _SEQ_TAG:
-            raise _tag_refusal(node.tag, mark)
-        seq = YSeq(mark)
-        for item in node.value:
-            value, item_mark = self._child(item, depth + 1, site, mark)
-            seq.append(value)
-            seq.item_marks.append(item_mark)
-        return seq
-
-    def _mapping(self, node, depth, site, mark):
-        if node.tag != _MAP_TAG:
-            raise _tag_refusal(node.tag, mark)
-        mapping = YMap(mark)
-        key_marks, value_marks = mapping.key_marks, mapping.value_marks
-        merges = []
-        for key_node, value_node in node.value:
-            if site is None:
-                start = key_node.start_mark
-                key_mark = (start.line + 1, start.column + 1)
-            else:
-                key_mark = site
-            tag = key_node.tag
-            if tag == _MERGE_TAG:
-                merges.append((key_mark, value_node))
-                continue
-            if key_node.__class__ is not _ScalarNode:
-                raise _Refused(UNSAFE, key_mark, "a mapping or list used as a key; config keys are plain scalars")
-            key = key_node.value if tag == _STR_TAG else self._scalar(key_node, key_mark)
-            if key in mapping and site is None:  # report once, not at every alias expansion
-                self.problems.append(Violation(self.path, key_mark[0], key_mark[1], DUPLICATE,
-                                               f"duplicate key {key!r} (first set at line {key_marks[key][0]}); "
-                                               f"YAML keeps only the last value", fix="delete one of the two entries"))
-            mapping[key], value_marks[key] = self._child(value_node, depth + 1, site, key_mark)
-            key_marks[key] = key_mark
-        for merge_mark, value_node in merges:
-            self._merge(mapping, merge_mark, value_node, depth)
-        return mapping
-
-    def _merge(self, mapping: YMap, merge_mark: Mark, value_node, depth: int) -> None:
-        """``<<``: merged keys never override explicit ones; the first merged source wins."""
-        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-        for source in sources:
-            if not isinstance(source, yaml.MappingNode):
-                raise _Refused(SYNTAX, merge_mark, "'<<' merges mappings only")
-            built, _ = self._child(source, depth + 1, None, merge_mark)
-            for key, value in built.items():
-                if key not in mapping:
-                    mapping[key] = value
-                    mapping.key_marks[key] = merge_mark
-                    mapping.value_marks[key] = merge_mark
+            return float(value)  # agrees with YAML wherever both parse; .inf, 1:30.5 and kin go below
+        except ValueError:
+            pass
+    try:
+        return _SCALARS[tag](yaml.ScalarNode(tag, value))
+    except (ValueError, TypeError, KeyError, IndexError, yaml.YAMLError):
+        raise _Refused(SYNTAX, mark, f"cannot read {value!r} as {_short_tag(tag)}")
 
 
-def _rough_depth_bound(text: str) -> int:
-    """A cheap upper bound on nesting depth: flow brackets, plus block levels, which each
-    need a deeper column (at most twice per column, for a list under a key)."""
-    widest = max(map(len, text.split("\n"))) if text else 0
-    return text.count("[") + text.count("{") + 2 * widest + 2
+def _copy_at(value, mark: Mark):
+    """A deep copy of an aliased value whose every mark is ``mark`` (the use site)."""
+    if isinstance(value, dict):
+        copy = YMap(mark)
+        for key, item in value.items():
+            copy[key] = _copy_at(item, mark)
+            copy.key_marks[key] = copy.value_marks[key] = mark
+        return copy
+    if isinstance(value, list):
+        copy = YSeq(mark)
+        copy.extend(_copy_at(item, mark) for item in value)
+        copy.item_marks.extend([mark] * len(value))
+        return copy
+    return value
 
 
 def _tag_refusal(tag: str, mark: Mark) -> _Refused:

@@ -25,6 +25,16 @@ class ParentRef(NamedTuple):
     mark: Mark  # where the child writes it
 
 
+class _Section:
+    """The value an Origin records for a key that holds a mapping."""
+
+    def __repr__(self) -> str:
+        return "{...}"
+
+
+SECTION = _Section()
+
+
 class Origin(NamedTuple):
     """One file setting one key: a link in that key's override chain."""
 
@@ -271,10 +281,11 @@ def _record_own(provenance: Dict[tuple, Tuple[Origin, ...]], tree: dict, path: s
             continue
         keys = prefix + (key,)
         line, col = tree.key_marks[key]
-        if not isinstance(value, dict):
+        earlier = provenance.get(keys, ())
+        if earlier and earlier[-1].value is SECTION and not isinstance(value, dict):
             _drop_below(provenance, keys)  # a scalar replacing a mapping hides what was below
-        origin = Origin(path, line, col, _plain(value) if not isinstance(value, dict) else None)
-        provenance[keys] = provenance.get(keys, ()) + (origin,)
+        origin = Origin(path, line, col, SECTION if isinstance(value, dict) else _plain(value))
+        provenance[keys] = earlier + (origin,)
         if isinstance(value, dict):
             _record_own(provenance, value, path, keys)
 

@@ -94,10 +94,10 @@ def _relative_to_anchor(root: Optional[str], project_dir: str, path: str) -> Opt
         anchor = os.path.dirname(os.path.abspath(os.path.join(project_dir, root)))
     else:
         anchor = os.path.dirname(_outermost_configs_dir(os.path.dirname(os.path.abspath(path))))
-    relative = os.path.relpath(os.path.abspath(path), anchor)
-    if relative.startswith(".."):
+    absolute = os.path.abspath(path)
+    if not absolute.startswith(anchor.rstrip(os.sep) + os.sep):
         return None
-    return relative.replace(os.sep, "/")
+    return absolute[len(anchor.rstrip(os.sep)) + 1:].replace(os.sep, "/")
 
 
 @lru_cache(maxsize=4096)

@@ -12,10 +12,10 @@ RULE = Rule(
     check=lambda ctx: ctx.load_problems("S2L004"),
     passing=(Example("defaults: &d {seed: 1}\ntraining:\n  <<: *d\n"),),
     failing=(Example("training: !!python/object/apply:os.system [echo hi]\n", marks=("1:11",)),
-             Example("a: &a [*a]\n", marks=("1:4",)),
+             Example("a: &a [*a]\n", marks=("1:8",)),
              Example("a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
                      "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
                      "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
-                     marks=("5:4",)),
+                     marks=("5:11",)),
              Example("training:\n  run_name: a\x00b\n", marks=("2:14",))),
 )

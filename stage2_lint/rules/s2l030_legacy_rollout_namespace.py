@@ -28,7 +28,7 @@ def check(ctx):
 def _inherited(ctx):
     """A file whose parents set the legacy namespace reads it too: one violation at its
     ``extends``, naming the first inherited key and where it is set."""
-    if "extends" not in ctx.document.root or ctx.resolved is None:
+    if "extends" not in ctx.document.root or not _ancestor_has_legacy(ctx) or ctx.resolved is None:
         return
     inherited = [(keys, chain[-1]) for keys, chain in ctx.resolved.provenance.items()
                  if keys[:3] == LEGACY and len(keys) > 3 and chain[-1].path != ctx.path
@@ -40,6 +40,15 @@ def _inherited(ctx):
                              f"inherits {len(inherited)} key(s) under the retired namespace, e.g. {old} from "
                              f"{origin.where()}; move them to rollout_matching in the parent "
                              f"(stage2-lint --fix {origin.path})", key_path=old)
+
+
+def _ancestor_has_legacy(ctx) -> bool:
+    """A cheap look at the parents' own text trees before any merge is paid for."""
+    for parent in ctx.resolver.chain_files(ctx.path):
+        doc = ctx.resolver.document(parent)
+        if doc.usable and doc.find(LEGACY) is not None:
+            return True
+    return False
 
 
 def _value_at(tree, keys):
