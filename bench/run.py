@@ -98,6 +98,10 @@ def main() -> int:
     print("| --- | ---: | ---: | ---: |")
     for name, _ in rows:
         print(f"| {name} | {times[name] * 1000:.0f} ms | {times[name] / base:.2f}x | {times[name] / peer:.2f}x |")
+    print()
+    print("Runtime guard, in-process (median of 200 calls):")
+    print()
+    subprocess.run([python, str(REPO / "bench" / "guard_overhead.py")], cwd=REPO, check=True)
     return 0
 
 

@@ -6,7 +6,6 @@ diamond of shared parents costs one visit per file.
 """
 from __future__ import annotations
 
-import glob
 import os
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
@@ -72,6 +71,7 @@ class Resolver:
         self._resolved: Dict[str, Resolved] = {}
         self._surface_children: Dict[str, Dict[str, List[str]]] = {}
         self._keys: Dict[str, str] = {}
+        self._reachability: Dict[Tuple[str, str], Optional[str]] = {}
 
     def _key(self, path: str) -> str:
         """The cache key of a path: absolute, computed once per path per run."""
@@ -113,13 +113,20 @@ class Resolver:
                                           key_path=EXTENDS))
                 continue
             target = os.path.normpath(os.path.join(os.path.dirname(path), raw))
-            failure = _unreachable(target, root)
+            failure = self._unreachable(target, root)
             if failure:
                 problems.append(Violation(path, mark[0], mark[1], UNRESOLVABLE, f"parent {raw!r} {failure}",
                                           key_path=EXTENDS))
             else:
                 refs.append(ParentRef(raw, target, mark))
         return refs, problems
+
+    def _unreachable(self, target: str, root: str) -> Optional[str]:
+        """Why a parent cannot be used (outside the root, missing), cached: leaves share parents."""
+        key = (target, root)
+        if key not in self._reachability:
+            self._reachability[key] = _unreachable(target, root)
+        return self._reachability[key]
 
     def lineage_problems(self, path: str) -> List[Violation]:
         """Every reason this file's chain cannot be resolved, located at its ``extends``."""
@@ -298,6 +305,8 @@ def _drop_below(provenance: Dict[tuple, Tuple[Origin, ...]], keys: tuple) -> Non
 
 def canonical_files(settings: Settings, anchor: str) -> List[str]:
     """The canonical surface below ``anchor`` (the parent of a config root), as display paths."""
+    import glob
+
     found = set()
     for pattern in settings.canonical:
         found.update(glob.glob(os.path.join(anchor, pattern), recursive=True))

@@ -6,7 +6,6 @@ JSON schema (version 1): ``{"version": 1, "files_checked": int, "errors": int,
 """
 from __future__ import annotations
 
-import json
 from typing import Callable, Dict
 
 from stage2_lint import __version__
@@ -20,6 +19,8 @@ def text(report: Report) -> str:
 
 
 def as_json(report: Report) -> str:
+    import json
+
     return json.dumps({
         "version": 1,
         "files_checked": len(report.files),
@@ -73,6 +74,8 @@ def sarif(report: Report) -> str:
         "help": {"text": f"{rule.summary}\n\nWhy: {rule.rationale}\n\nFix: {rule.fix}"},
         "defaultConfiguration": {"level": "error" if rule.severity == "error" else "warning"},
     } for rule in REGISTRY]
+    import json
+
     document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
