@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--diff", action="store_true", help="show what --fix would change; write nothing")
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
     parser.add_argument("--explain", metavar="CODE", help="show a rule's rationale, fix and examples")
+    parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                        help="worker processes for big trees (default: one per core from 1,000 files; 1: serial)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
     parser.add_argument("--version", action="version", version=f"stage2-lint {__version__}")
     return parser
@@ -74,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         pending = _fix(args.paths, settings, write=not args.diff)
         if args.diff:
             return 1 if pending else 0
-    report = lint_paths(args.paths, settings, rules, with_dependents=args.with_dependents)
+    report = lint_paths(args.paths, settings, rules, with_dependents=args.with_dependents, jobs=args.jobs)
     sys.stdout.write(FORMATS[args.format](report))
     if not args.quiet:
         print(_summary(report), file=sys.stderr)

@@ -79,16 +79,51 @@ def _walk_directory(top: str) -> Iterable[str]:
 
 
 def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
-               with_dependents: bool = False) -> Report:
+               with_dependents: bool = False, jobs: int = 0) -> Report:
+    """Lint ``paths``; ``jobs`` 0 picks one process per core for big trees, 1 stays serial."""
     files = discover(paths, settings)
     resolver = Resolver(settings)
     if with_dependents:
         files += [leaf for leaf in resolver.dependents(files) if leaf not in files]
+    if len(files) >= PARALLEL_FROM and jobs != 1:
+        violations = _lint_in_processes(files, settings, rules, jobs)
+    else:
+        violations = _lint_files(files, resolver, rules)
+    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files))
+
+
+# Below this many files a second process costs more than it saves.
+PARALLEL_FROM = 1000
+
+
+def _lint_files(files: Sequence[str], resolver: Resolver, rules: Tuple[Rule, ...]) -> List[Violation]:
     violations: List[Violation] = []
     with _collector_paused():
         for path in files:
             violations.extend(lint_file(path, resolver, rules))
-    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files))
+    return violations
+
+
+def _lint_in_processes(files, settings: Settings, rules, jobs: int) -> List[Violation]:
+    """Big trees: one forked worker per core, each with its own resolver over an interleaved
+    share of the files (a shared parent is parsed once per worker); only violations travel back."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _lint_files(files, Resolver(settings), rules)
+    workers = min(jobs if jobs > 1 else (os.cpu_count() or 1), len(files))
+    if workers < 2:
+        return _lint_files(files, Resolver(settings), rules)
+    codes = tuple(rule.code for rule in rules)
+    shares = [(list(files[index::workers]), settings, codes) for index in range(workers)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return [violation for part in pool.map(_lint_share, shares) for violation in part]
+
+
+def _lint_share(share) -> List[Violation]:
+    files, settings, codes = share
+    rules = tuple(rule for rule in YAML_RULES if rule.code in codes)
+    return _lint_files(files, Resolver(settings), rules)
 
 
 @contextmanager

@@ -14,16 +14,22 @@ from src.config.loader import ConfigLoader
 from conftest import LEGACY, REPO, requires_shared
 
 LEAVES = ["prod/a_only", "prod/b_only", "prod/ab_mixed", "smoke/a_only", "smoke/b_only", "smoke/ab_mixed"]
+
+
+def _under(text, section, lines):
+    """Add ``lines`` under top-level ``section``, creating the section when absent."""
+    if f"\n{section}:\n" in text:
+        return text.replace(f"\n{section}:\n", f"\n{section}:\n{lines}", 1)
+    return text + f"{section}:\n{lines}"
+
+
 MUTATIONS = {
     "delete-required-key": lambda t: t.replace("  vit_lr: 2.0e-05\n", ""),
     "delete-run-name": lambda t: t.replace("  run_name:", "  old_run_name:", 1),
     "retype-eval-strategy": lambda t: t.replace("eval_strategy: steps", "eval_strategy: no"),
     "retype-lr": lambda t: t.replace("learning_rate: 2.0e-05", "learning_rate: 2e-5"),
-    "retype-batch": lambda t: t + "rollout_matching:\n  decode_batch_size: four\n"
-    if "\nrollout_matching:" not in t else t.replace("\nrollout_matching:\n", "\nrollout_matching:\n  decode_batch_size: 0\n"),
-    "legacy-namespace": lambda t: t + "custom:\n  extra:\n    rollout_matching:\n      decode_batch_size: 4\n"
-    if "\ncustom:" not in t else t.replace("\ncustom:\n", "\ncustom:\n  extra:\n    rollout_matching:\n"
-                                                           "      decode_batch_size: 4\n"),
+    "retype-batch": lambda t: _under(t, "rollout_matching", "  decode_batch_size: four\n"),
+    "legacy-namespace": lambda t: _under(t, "custom", "  extra:\n    rollout_matching:\n      decode_batch_size: 4\n"),
     "extends-missing": lambda t: t.replace("extends: ../base.yaml", "extends: ../missing.yaml"),
     "extends-chain": lambda t: t.replace("extends: ../base.yaml", "extends: ../../base.yaml"),
     "extends-dual": lambda t: t.replace("extends: ../base.yaml", "extends: [../base.yaml, ../base.yaml]"),

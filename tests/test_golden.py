@@ -48,3 +48,16 @@ def test_real_configs_never_crash():
     assert "in 213 files" in result.stderr
     assert "configs/analysis/unmatched_proposal_verifier/smoke.yaml:59:3: S2L002 duplicate key " \
            "'authoritative_temperatures' (first set at line 58)" in result.stdout
+
+
+@requires_shared
+def test_parallel_run_reports_exactly_what_a_serial_run_does(monkeypatch):
+    from stage2_lint import engine
+    from stage2_lint.settings import Settings
+
+    monkeypatch.chdir(REAL)
+    monkeypatch.setattr(engine, "PARALLEL_FROM", 10)
+    settings = Settings(project_dir=str(REAL))
+    serial = engine.lint_paths(["configs"], settings, jobs=1)
+    parallel = engine.lint_paths(["configs"], settings, jobs=2)
+    assert parallel == serial and len(serial.files) == 213
