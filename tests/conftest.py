@@ -56,4 +56,14 @@ def run_cli_process(args, cwd, timeout=30, memory_mb=None):
                           timeout=timeout, preexec_fn=limit, env={**os.environ, "PYTHONPATH": str(REPO)})
 
 
+def flat(tree, prefix=""):
+    """dotted key path -> leaf value (lists and empty mappings are leaves): an independent
+    flattening for tests that check what the audit commands report."""
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            yield from flat(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
 requires_shared = pytest.mark.skipif(not LEGACY.is_dir(), reason="../shared/corpus is not beside the checkout")

@@ -7,21 +7,13 @@ import yaml
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import Settings, find_settings
 
-from conftest import LEGACY, REPO, requires_shared, run_cli_process
+from conftest import LEGACY, REPO, flat, requires_shared, run_cli_process
 
 LEAF = "configs/stage2_ab/prod/ab_mixed.yaml"
 
 
 def _lines_of(path):
     return (REPO / path).read_text().splitlines()
-
-
-def _flat(tree, prefix=""):
-    for key, value in tree.items():
-        if isinstance(value, dict) and value:
-            yield from _flat(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
 
 
 def test_blame_names_the_leaf_for_pinned_keys_and_the_base_for_inherited_ones():
@@ -72,8 +64,8 @@ def test_diff_lists_exactly_the_differing_keys(a, b):
     result = run_cli_process(["diff", path_a, path_b, "--format", "json"], cwd=REPO)
     reported = {entry["key"]: entry for entry in json.loads(result.stdout)["differences"]}
     resolver = Resolver(Settings(project_dir=str(REPO)))
-    left = dict(_flat(resolver.resolve(str(REPO / path_a)).config))
-    right = dict(_flat(resolver.resolve(str(REPO / path_b)).config))
+    left = dict(flat(resolver.resolve(str(REPO / path_a)).config))
+    right = dict(flat(resolver.resolve(str(REPO / path_b)).config))
     missing = object()
     expected = {key for key in left.keys() | right.keys() if left.get(key, missing) != right.get(key, missing)}
     assert set(reported) == expected

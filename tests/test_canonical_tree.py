@@ -7,7 +7,7 @@ from stage2_lint.fix import relocated
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import Settings, find_settings
 
-from conftest import LEGACY, REPO, requires_shared, run_cli_process
+from conftest import LEGACY, REPO, flat, requires_shared, run_cli_process
 
 PAIRS = {  # canonical leaf -> legacy profile it replaces
     "prod/a_only.yaml": "prod/a_only_base.yaml",
@@ -40,21 +40,13 @@ def test_canonical_surface_is_exactly_the_six_leaves():
             "smoke/a_only.yaml", "smoke/ab_mixed.yaml", "smoke/b_only.yaml")]
 
 
-def _flat(tree, prefix=""):
-    for key, value in tree.items():
-        if isinstance(value, dict) and value:
-            yield from _flat(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
-
-
 @requires_shared
 @pytest.mark.parametrize("canonical", sorted(PAIRS))
 def test_canonical_leaf_resolves_to_the_legacy_values(canonical):
     new = Resolver(Settings(project_dir=str(REPO))).resolve(str(REPO / "configs/stage2_ab" / canonical))
     old = Resolver(Settings(project_dir=str(LEGACY))).resolve(str(LEGACY / "configs/stage2_ab" / PAIRS[canonical]))
     assert new is not None and old is not None
-    new_values, old_values = dict(_flat(new.config)), dict(_flat(relocated(old.config)))
+    new_values, old_values = dict(flat(new.config)), dict(flat(relocated(old.config)))
     missing = object()
     differing = {key for key in new_values.keys() | old_values.keys()
                  if new_values.get(key, missing) != old_values.get(key, missing)}

@@ -1,46 +1,31 @@
-"""The one registry of rules. The CLI, the runtime guard and the flake8 plugin all read it."""
+"""The one registry of rules. The CLI, the runtime guard and the flake8 plugin all read it.
+One module a rule, named after its code; this list is the registry's order."""
+from importlib import import_module
 from typing import Dict, Tuple
 
 from stage2_lint.rule import Rule
-from stage2_lint.rules import (
-    s2l001_yaml_syntax,
-    s2l002_duplicate_key,
-    s2l003_root_not_mapping,
-    s2l004_unsafe_yaml,
-    s2l010_extends_malformed,
-    s2l011_extends_unresolvable,
-    s2l012_one_hop,
-    s2l013_dual_parent,
-    s2l020_missing_explicit_key,
-    s2l030_legacy_rollout_namespace,
-    s2l031_custom_extra_residual,
-    s2l040_value_type,
-    s2l050_non_canonical_surface,
-    s2l060_unknown_key,
-    s2l070_unused_suppression,
-    s2p001_legacy_namespace_read,
-    s2p002_eval_batch_drives_decode,
+
+_MODULES = (
+    "s2l001_yaml_syntax",
+    "s2l002_duplicate_key",
+    "s2l003_root_not_mapping",
+    "s2l004_unsafe_yaml",
+    "s2l010_extends_malformed",
+    "s2l011_extends_unresolvable",
+    "s2l012_one_hop",
+    "s2l013_dual_parent",
+    "s2l020_missing_explicit_key",
+    "s2l030_legacy_rollout_namespace",
+    "s2l031_custom_extra_residual",
+    "s2l040_value_type",
+    "s2l050_non_canonical_surface",
+    "s2l060_unknown_key",
+    "s2l070_unused_suppression",
+    "s2p001_legacy_namespace_read",
+    "s2p002_eval_batch_drives_decode",
 )
 
-REGISTRY: Tuple[Rule, ...] = tuple(module.RULE for module in (
-    s2l001_yaml_syntax,
-    s2l002_duplicate_key,
-    s2l003_root_not_mapping,
-    s2l004_unsafe_yaml,
-    s2l010_extends_malformed,
-    s2l011_extends_unresolvable,
-    s2l012_one_hop,
-    s2l013_dual_parent,
-    s2l020_missing_explicit_key,
-    s2l030_legacy_rollout_namespace,
-    s2l031_custom_extra_residual,
-    s2l040_value_type,
-    s2l050_non_canonical_surface,
-    s2l060_unknown_key,
-    s2l070_unused_suppression,
-    s2p001_legacy_namespace_read,
-    s2p002_eval_batch_drives_decode,
-))
+REGISTRY: Tuple[Rule, ...] = tuple(import_module(f"{__name__}.{name}").RULE for name in _MODULES)
 BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in REGISTRY}
 YAML_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.kind == "yaml")
 PYTHON_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.kind == "python")
