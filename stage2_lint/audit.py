@@ -10,6 +10,7 @@ import yaml
 from stage2_lint.hierarchy import SECTION, Origin, Resolved
 
 _MISSING = object()
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present
 
 
 def leaves(tree: dict, prefix: tuple = ()) -> Iterator[Tuple[tuple, object]]:
@@ -28,7 +29,7 @@ def dotted(keys: tuple) -> str:
 
 def _scalar(value) -> str:
     """One value as a single line of YAML (flow style for lists and mappings)."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"), allow_unicode=True)
+    text = yaml.dump(value, Dumper=_Dumper, default_flow_style=True, width=2**31 - 1, allow_unicode=True)
     return text[:-len("\n...\n")] if text.endswith("\n...\n") else text.rstrip("\n")
 
 
@@ -79,7 +80,7 @@ def key_chain(resolved: Resolved, key: str) -> Dict[str, object]:
 def render(data, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, default=str) + "\n"
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
 
 
 def differences(a: Resolved, b: Resolved) -> List[Dict[str, object]]:

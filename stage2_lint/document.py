@@ -464,18 +464,8 @@ def _describe(error: yaml.MarkedYAMLError) -> str:
     return "invalid YAML: " + ", ".join(parts) if parts else "invalid YAML"
 
 
-def walk_leaves(tree, prefix: tuple = ()) -> Iterator[Tuple[tuple, object]]:
-    """Every (key path, value) whose value is not a non-empty mapping."""
-    for key, value in tree.items():
-        path = prefix + (key,)
-        if isinstance(value, dict) and value:
-            yield from walk_leaves(value, path)
-        else:
-            yield path, value
-
-
 def walk_marked(tree: YMap, prefix: tuple = ()) -> Iterator[Tuple[tuple, object, Mark]]:
-    """Like :func:`walk_leaves`, with the mark of each leaf's key."""
+    """(key path, value, key mark) for every leaf; lists and empty mappings are leaves."""
     for key, value in tree.items():
         path = prefix + (key,)
         if isinstance(value, dict) and value:
