@@ -86,8 +86,6 @@ def _run(args: argparse.Namespace) -> int:
 def _fix(paths, settings, write: bool) -> int:
     """Apply (or, with ``write=False``, show as a diff) every S2L030 relocation; returns
     how many files changed or would change."""
-    import difflib
-
     from stage2_lint.document import load_document
     from stage2_lint.engine import discover
     from stage2_lint.fix import fix_legacy_namespace
@@ -103,12 +101,17 @@ def _fix(paths, settings, write: bool) -> int:
         if write:
             _write_preserving_bom(path, result.new)
         else:
-            sys.stdout.writelines(difflib.unified_diff(result.old.splitlines(keepends=True),
-                                                       result.new.splitlines(keepends=True),
-                                                       fromfile=f"a/{path}", tofile=f"b/{path}"))
+            _print_diff(path, result.old, result.new)
     if write and changed:
         print(f"stage2-lint: fixed {changed} file(s)", file=sys.stderr)
     return changed
+
+
+def _print_diff(path: str, old: str, new: str) -> None:
+    import difflib
+
+    sys.stdout.writelines(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                               fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
 def _write_preserving_bom(path: str, text: str) -> None:
@@ -157,11 +160,8 @@ def _flatten_command(argv: List[str]) -> int:
         print(f"stage2-lint flatten: {args.leaf}: {result.problem}", file=sys.stderr)
         return 1
     if args.diff:
-        import difflib
-
         old = open(result.path, encoding="utf-8").read() if os.path.exists(result.path) else ""
-        sys.stdout.writelines(difflib.unified_diff(old.splitlines(keepends=True), result.text.splitlines(keepends=True),
-                                                   fromfile=f"a/{result.path}", tofile=f"b/{result.path}"))
+        _print_diff(result.path, old, result.text)
     else:
         print(f"stage2-lint flatten: wrote {result.path} (resolved values unchanged)", file=sys.stderr)
     return 0

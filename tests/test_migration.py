@@ -149,3 +149,15 @@ def test_fix_is_lossless_and_idempotent(text):
     assert after.root == relocated(doc.root)
     assert comment_lines(result.new) == comment_lines(text)
     assert not fix_legacy_namespace(after).changed
+
+
+def test_flatten_diff_shows_the_rewrite_and_writes_nothing(tree):
+    root = tree({"configs/stage2_ab/base.yaml": "training:\n  seed: 1\n",
+                 "configs/stage2_ab/mid.yaml": "extends: base.yaml\ntraining:\n  eval_steps: 9  # from mid\n",
+                 "configs/stage2_ab/prod/leaf.yaml": "# my leaf\nextends: ../mid.yaml\nmodel:\n  model: m\n"})
+    before = (root / "configs/stage2_ab/prod/leaf.yaml").read_text()
+    result = run_cli_process(["flatten", "configs/stage2_ab/prod/leaf.yaml", "--diff"], cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "-extends: ../mid.yaml\n+extends: ../base.yaml\n" in result.stdout
+    assert "+  eval_steps: 9\n" in result.stdout
+    assert (root / "configs/stage2_ab/prod/leaf.yaml").read_text() == before
