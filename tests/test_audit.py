@@ -7,6 +7,8 @@ import yaml
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import Settings, find_settings
 
+from src.config.loader import ConfigLoader
+
 from conftest import LEGACY, REPO, flat, requires_shared, run_cli_process
 
 LEAF = "configs/stage2_ab/prod/ab_mixed.yaml"
@@ -38,7 +40,7 @@ def test_blame_names_the_leaf_for_pinned_keys_and_the_base_for_inherited_ones():
 
 
 def test_resolved_output_round_trips_to_the_resolved_mapping():
-    expected = Resolver(Settings(project_dir=str(REPO))).resolve(str(REPO / LEAF)).config
+    expected = ConfigLoader(Settings(project_dir=str(REPO))).load_yaml_with_extends(str(REPO / LEAF))
     for args in (["resolve", LEAF], ["resolve", LEAF, "--blame"]):
         assert yaml.safe_load(run_cli_process(args, cwd=REPO).stdout) == expected
     assert json.loads(run_cli_process(["resolve", LEAF, "--format", "json"], cwd=REPO).stdout) == expected
@@ -83,6 +85,19 @@ def test_diff_text_format_marks_each_kind():
     assert "~ training.eval_steps: 80 (configs/stage2_ab/prod/a_only.yaml:16) -> 100 (" \
            "configs/stage2_ab/prod/ab_mixed.yaml:16)" in lines
     assert any(line.startswith("+ rollout_matching.monitor_dump.enabled: true (") for line in lines)
+
+
+@requires_shared
+def test_diff_of_legacy_smoke_profile_shows_the_recorded_renames_and_the_namespace_move():
+    legacy = str(LEGACY / "configs/stage2_ab/smoke/a_only_iter1.yaml")
+    found = json.loads(run_cli_process(["diff", legacy, "configs/stage2_ab/smoke/a_only.yaml", "--format", "json"],
+                                       cwd=REPO).stdout)["differences"]
+    other = {e["key"] for e in found if not e["key"].startswith(("custom.extra.rollout_matching.", "rollout_matching."))}
+    assert other == {"training.run_name", "training.output_dir", "training.logging_dir"}  # docs/migration.md
+    migration_doc = (REPO / "docs/migration.md").read_text()
+    for entry in found:
+        if entry["key"] in other:
+            assert str(entry["a"]["value"]).rsplit("/", 1)[-1] in migration_doc
 
 
 @requires_shared

@@ -167,3 +167,13 @@ def test_python_dash_m_entry_point(tree):
     root = tree({"configs/x.yaml": "a: 1\n"})
     result = run_cli_process(["configs/x.yaml"], cwd=root)
     assert result.returncode == 0, result.stderr
+
+
+def test_settings_from_pyproject_toml(tree, cli):
+    tree({"pyproject.toml": "[tool.stage2_lint]\ncanonical = [\"configs/profiles/*.yaml\"]\n"
+                            "required_keys = [\"model.model\"]\n",
+          "configs/profiles/x.yaml": "extends: ../base.yaml\n", "configs/base.yaml": "a: 1\n"})
+    status, out, _ = cli()
+    assert status == 1
+    assert out.splitlines() == ["configs/profiles/x.yaml:1:1: S2L020 model.model is not set in this leaf (nor anywhere "
+                                "in its chain); canonical leaves pin it explicitly"]

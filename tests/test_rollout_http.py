@@ -35,6 +35,14 @@ class RecordingServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
+            def do_GET(self):  # noqa: N802
+                outer.calls.append({"health": self.path})
+                if outer.behaviour == "slow":
+                    time.sleep(2)
+                self.send_response(200 if self.path == "/health/" else 404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def log_message(self, *args):
                 pass
 
@@ -55,11 +63,11 @@ class RecordingServer:
         return [len(call["infer_requests"]) for call in self.calls]
 
 
-def _trainer(urls, decode_batch_size=4, eval_batch=1, infer_timeout=None):
+def _trainer(urls, decode_batch_size=4, eval_batch=1, infer_timeout=None, timeout=240.0):
     config = {"training": {"per_device_eval_batch_size": eval_batch},
               "rollout_matching": {"decode_batch_size": decode_batch_size, "max_new_tokens": 64,
                                    "vllm": {"mode": "server", "server": {
-                                       "infer_timeout_s": infer_timeout,
+                                       "infer_timeout_s": infer_timeout, "timeout_s": timeout,
                                        "servers": [{"base_url": url} for url in urls]}}}}
     return Stage2ABTrainer(rollout_matching_cfg=normalize_rollout(config), b_ratio=1.0, n_softctx_iter=2,
                            per_device_eval_batch_size=eval_batch)
@@ -122,4 +130,14 @@ def test_infer_timeout_applies():
         started = time.monotonic()
         with pytest.raises(RolloutServerError, match="timed out"):
             _trainer([server.url], infer_timeout=0.3).rollout(_requests(1))
+        assert time.monotonic() - started < 1.5
+
+
+def test_health_check_names_the_server_and_honours_timeout_s():
+    with RecordingServer() as live, RecordingServer("slow") as slow:
+        _trainer([live.url]).client.check_servers()
+        assert live.calls == [{"health": "/health/"}]
+        started = time.monotonic()
+        with pytest.raises(RolloutServerError, match=f"rollout server {slow.url} is unreachable or timed out"):
+            _trainer([live.url, slow.url], timeout=0.3).client.check_servers()
         assert time.monotonic() - started < 1.5

@@ -1,6 +1,8 @@
 """vLLM server-mode rollout client: HTTP to each rollout server's ``/infer/`` endpoint.
 
-Protocol (one call = one microbatch): ``POST {base_url}/infer/`` with JSON
+Protocol: ``GET {base_url}/health/`` answers 200 when a server is up (``check_servers``,
+bounded by ``vllm.server.timeout_s``). One decode call = one microbatch: ``POST
+{base_url}/infer/`` (bounded by ``vllm.server.infer_timeout_s``; null: no limit) with JSON
 ``{"infer_requests": [{"prompt": ...}, ...], "request_config": {...}}``; the server answers a
 JSON list with one ``{"text": ...}`` object per request, in order. Microbatches are spread
 round-robin across servers and each server's queue runs on its own thread, so no server ever
@@ -49,6 +51,20 @@ class VllmServerClient:
             for future in [pool.submit(drain, url) for url in self.base_urls if queues[url]]:
                 future.result()  # re-raises the first server's error
         return [completion for batch in results for completion in batch]
+
+    def check_servers(self) -> None:
+        """GET ``{base_url}/health/`` on every server within ``vllm.server.timeout_s``; the
+        first server that does not answer 200 is named in the error."""
+        for base_url in self.base_urls:
+            try:
+                with urllib.request.urlopen(f"{base_url}/health/", timeout=self.connect_timeout) as response:
+                    if response.status != 200:
+                        raise RolloutServerError(f"rollout server {base_url} is not healthy (HTTP {response.status})")
+            except urllib.error.HTTPError as error:
+                raise RolloutServerError(f"rollout server {base_url} is not healthy (HTTP {error.code})") from error
+            except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as error:
+                reason = getattr(error, "reason", error)
+                raise RolloutServerError(f"rollout server {base_url} is unreachable or timed out: {reason}") from error
 
     def infer(self, base_url: str, batch: List[dict]) -> List[dict]:
         body = json.dumps({"infer_requests": batch, "request_config": self.request_config}).encode("utf-8")
