@@ -2,6 +2,8 @@
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import Settings
 
+from conftest import requires_shared
+
 
 def _resolver(tmp_path):
     return Resolver(Settings(project_dir=str(tmp_path)))
@@ -78,3 +80,23 @@ def test_configured_root_is_enforced(tree):
     resolver = Resolver(Settings(project_dir=str(root), root="configs/a"))
     [problem] = resolver.lineage_problems("configs/a/x.yaml")
     assert problem.code == "S2L011" and "outside the config root configs/a" in problem.message
+
+
+@requires_shared
+def test_pure_python_parser_fallback_builds_the_same_trees(monkeypatch):
+    """Without libyaml the pure parser is used; it must give the same values, marks and problems."""
+    import yaml
+
+    from stage2_lint import document
+    from conftest import REAL
+
+    paths = sorted(REAL.rglob("*.yaml"))[:60] + [REAL.parent / "README.md"]
+    fast = {p: document.load_document(str(p)) for p in paths}
+    monkeypatch.setattr(document, "_Loader", yaml.SafeLoader)
+    for path in paths:
+        slow = document.load_document(str(path))
+        assert slow.root == fast[path].root, path
+        found = [(v.line, v.col, v.code) for v in slow.problems]
+        assert found == [(v.line, v.col, v.code) for v in fast[path].problems], path
+        if slow.root is not None:
+            assert slow.root.key_marks == fast[path].root.key_marks
