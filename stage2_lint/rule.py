@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Tuple
-
 from types import MappingProxyType
+from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Document
 from stage2_lint.hierarchy import Resolved, Resolver
@@ -73,7 +72,7 @@ class FileContext:
 
     @cached_property
     def schema_findings(self) -> list:
-        from stage2_lint import schema  # imported on first use: the classes cost start-up time
+        from stage2_lint import schema  # on first use: only files in the schema scope need it
 
         return list(schema.walk(self.document.root))
 
