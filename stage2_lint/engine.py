@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import os
 from contextlib import contextmanager
-from typing import Iterable, List, NamedTuple, Sequence, Tuple
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from stage2_lint import suppressions
 from stage2_lint.hierarchy import Resolver, canonical_files
@@ -79,10 +79,11 @@ def _walk_directory(top: str) -> Iterable[str]:
 
 
 def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
-               with_dependents: bool = False, jobs: int = 0) -> Report:
-    """Lint ``paths``; ``jobs`` 0 picks one process per core for big trees, 1 stays serial."""
+               with_dependents: bool = False, jobs: int = 0, resolver: Optional[Resolver] = None) -> Report:
+    """Lint ``paths``; ``jobs`` 0 picks one process per core for big trees, 1 stays serial.
+    A caller that goes on to resolve the same files passes its ``resolver`` to share the parses."""
     files = discover(paths, settings)
-    resolver = Resolver(settings)
+    resolver = resolver or Resolver(settings)
     if with_dependents:
         files += [leaf for leaf in resolver.dependents(files) if leaf not in files]
     if len(files) >= PARALLEL_FROM and jobs != 1:

@@ -18,9 +18,11 @@ class ConfigContractError(ValueError):
         super().__init__(f"{path} breaks the Stage-2 AB config contract ({len(violations)} violation(s)):\n{lines}")
 
 
-def enforce(path: str, settings: Optional[Settings] = None) -> Tuple[Violation, ...]:
-    """Lint ``path`` with every rule; raise ConfigContractError on any error, else return warnings."""
-    report = lint_paths([path], settings or find_settings())
+def enforce(path: str, settings: Optional[Settings] = None, resolver=None) -> Tuple[Violation, ...]:
+    """Lint ``path`` with every rule; raise ConfigContractError on any error, else return warnings.
+    ``resolver`` (a stage2_lint.hierarchy.Resolver) lets a loader reuse the files parsed here."""
+    settings = settings or (resolver.settings if resolver is not None else find_settings())
+    report = lint_paths([path], settings, resolver=resolver)
     errors = tuple(v for v in report.violations if v.is_error)
     if errors:
         raise ConfigContractError(path, errors)

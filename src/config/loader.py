@@ -32,10 +32,9 @@ class ConfigLoader:
 
     def load_yaml_with_extends(self, path: str) -> dict:
         """The resolved mapping of ``path`` (the project's one ``extends`` implementation)."""
-        return self._resolve(path).config
+        return self._resolve(path, Resolver(self.settings)).config
 
-    def _resolve(self, path: str) -> Resolved:
-        resolver = Resolver(self.settings)
+    def _resolve(self, path: str, resolver: Resolver) -> Resolved:
         resolved = resolver.resolve(path)
         if resolved is None:
             problems = resolver.document(path).problems or resolver.lineage_problems(path)
@@ -50,12 +49,13 @@ class ConfigLoader:
 
     def load_profile(self, path: str, base_config_path: Optional[str] = None) -> LoadedProfile:
         """Guard, resolve, check every resolved key against the schema, type."""
-        enforce(path, self.settings)
-        resolved = self._resolve(path)
+        resolver = Resolver(self.settings)  # one parse of each file, shared by the guard and the merge
+        enforce(path, self.settings, resolver)
+        resolved = self._resolve(path, resolver)
         config = resolved.config
         if base_config_path:
-            enforce(base_config_path, self.settings)
-            config = _overlay(self.load_yaml_with_extends(base_config_path), config)
+            enforce(base_config_path, self.settings, resolver)
+            config = _overlay(self._resolve(base_config_path, resolver).config, config)
         # The whole resolved profile must be known and typed, including keys set in files
         # outside the linter's schema scope; each finding points at the file:line that set it.
         problems = tuple(_located(resolved, finding) for finding in schema_findings(config))
