@@ -107,7 +107,7 @@ class Resolver:
         refs, problems = [], []
         root = self.settings.config_root(path)
         for raw, mark in entries:
-            if not isinstance(raw, str) or not raw.strip():
+            if not isinstance(raw, str) or not raw.strip() or "\x00" in raw:
                 problems.append(Violation(path, mark[0], mark[1], MALFORMED,
                                           f"'extends' entries must be non-empty paths, not {_kind(raw)}",
                                           key_path=EXTENDS))

@@ -50,6 +50,7 @@ CASES = {
     "extends-missing": ({"configs/x.yaml": "extends: [nope.yaml]\n"}, "S2L011"),
     "extends-wrong-type": ({"configs/x.yaml": "extends: {a: 1}\n"}, "S2L010"),
     "extends-null": ({"configs/x.yaml": "extends:\n"}, "S2L010"),
+    "extends-nul-in-path": ({"configs/x.yaml": 'extends: "base\\0.yaml"\n'}, "S2L010"),
     "parent-is-broken": ({"configs/x.yaml": "extends: y.yaml\n", "configs/y.yaml": "a: !!python/none x\n"},
                          "S2L011"),
     "wrong-value-type": ({"configs/stage2_ab/x.yaml": "rollout_matching:\n  decode_batch_size: four\n"}, "S2L040"),
