@@ -119,26 +119,27 @@ class _Refused(Exception):
 
 def load_document(path: str, limits: Limits = Limits()) -> Document:
     """Read and load ``path``; every failure is a violation in ``Document.problems``."""
-    doc = Document(path=path)
     try:
-        data = _read_regular_file(path, limits)
-        doc.text = _decode(data)
-        doc.root = _Builder(path, limits, doc.problems).build(doc.text)
+        text = _decode(_read_regular_file(path, limits))
     except _Refused as refused:
-        line, col = refused.mark
-        doc.problems.append(Violation(path, line, col, refused.code, refused.message))
-    return doc
+        return _refused(Document(path=path), refused)
+    return load_text(text, path, limits)
 
 
 def load_text(text: str, path: str = "<string>", limits: Limits = Limits()) -> Document:
-    """Like :func:`load_document` for text already in memory (tests, fuzzing, the guard)."""
+    """Load text already in memory (the files above, tests, fuzzing, fix proofs)."""
     doc = Document(path=path, text=text)
     try:
         _check_characters(text)
         doc.root = _Builder(path, limits, doc.problems).build(text)
     except _Refused as refused:
-        line, col = refused.mark
-        doc.problems.append(Violation(path, line, col, refused.code, refused.message))
+        _refused(doc, refused)
+    return doc
+
+
+def _refused(doc: Document, refused: "_Refused") -> Document:
+    line, col = refused.mark
+    doc.problems.append(Violation(doc.path, line, col, refused.code, refused.message))
     return doc
 
 
@@ -171,7 +172,6 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError as error:
         line, col = _mark_at(data[: error.start].decode("utf-8", "replace"), error.start)
         raise _Refused(UNSAFE, (line, col), f"invalid UTF-8 (byte 0x{data[error.start]:02x}); configs must be UTF-8")
-    _check_characters(text)
     return text
 
 
