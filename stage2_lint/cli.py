@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from stage2_lint import __version__
 from stage2_lint.engine import UsageError, lint_paths, select_rules
+from stage2_lint.escape import printable
 from stage2_lint.rules import BY_CODE, REGISTRY
+from stage2_lint.safe_write import WriteRefused
 from stage2_lint.settings import SettingsError, find_settings
 
 
@@ -72,53 +74,70 @@ def _run(args: argparse.Namespace) -> int:
     rules = select_rules(settings, args.select, args.ignore)
     from stage2_lint.output import FORMATS  # json/sarif machinery only when reporting
 
+    refused = 0
     if args.fix or args.diff:
-        pending = _fix(args.paths, settings, write=not args.diff)
+        pending, refused = _fix(args.paths, settings, write=not args.diff)
         if args.diff:
-            return 1 if pending else 0
+            return 1 if pending or refused else 0
     report = lint_paths(args.paths, settings, rules, with_dependents=args.with_dependents, jobs=args.jobs)
     sys.stdout.write(FORMATS[args.format](report))
     if not args.quiet:
         print(_summary(report), file=sys.stderr)
-    return report.exit_code
+    return max(report.exit_code, 1 if refused else 0)
 
 
-def _fix(paths, settings, write: bool) -> int:
-    """Apply (or, with ``write=False``, show as a diff) every S2L030 relocation; returns
-    how many files changed or would change."""
-    from stage2_lint.document import load_document
+def _fix(paths, settings, write: bool) -> Tuple[int, int]:
+    """Apply (or, with ``write=False``, show as a diff) every S2L030 relocation, file by
+    file: a file that cannot be written safely is refused and the run goes on. Returns how
+    many files changed (or would change) and how many were refused."""
     from stage2_lint.engine import discover
+
+    changed: List[str] = []
+    refused: List[Tuple[str, str]] = []
+    for path in discover(paths, settings):
+        try:
+            if _fix_one(path, settings, write):
+                changed.append(path)
+        except WriteRefused as why:
+            refused.append((path, str(why)))
+    if write and changed:
+        print(f"stage2-lint: fixed {len(changed)} file(s): {', '.join(map(printable, changed))}", file=sys.stderr)
+    if refused:
+        print(f"stage2-lint: refused {len(refused)} file(s), left as they were:", file=sys.stderr)
+        for path, why in refused:
+            print(f"  {printable(path)}: {why}", file=sys.stderr)
+    return len(changed), len(refused)
+
+
+def _fix_one(path: str, settings, write: bool) -> bool:
+    """Relocate one file's legacy namespace; True when it changed (or would)."""
+    from stage2_lint import safe_write
+    from stage2_lint.document import load_bytes
     from stage2_lint.fix import fix_legacy_namespace
 
-    changed = 0
-    for path in discover(paths, settings):
-        result = fix_legacy_namespace(load_document(path, settings.limits))
-        if result.problem:
-            print(f"{path}:{result.line}:{result.col}: S2L030 not fixed: {result.problem}", file=sys.stderr)
-        if not result.changed:
-            continue
-        changed += 1
-        if write:
-            _write_preserving_bom(path, result.new)
-        else:
-            _print_diff(path, result.old, result.new)
-    if write and changed:
-        print(f"stage2-lint: fixed {changed} file(s)", file=sys.stderr)
-    return changed
+    snap = safe_write.snapshot(path, settings.limits.max_bytes)
+    if snap.data is None:
+        return False
+    result = fix_legacy_namespace(load_bytes(snap.data, path, settings.limits))
+    if result.problem:
+        print(f"{printable(path)}:{result.line}:{result.col}: S2L030 not fixed: {result.problem}", file=sys.stderr)
+    if not result.changed:
+        return False
+    if write:
+        safe_write.replace(snap, snap.encode(result.new), settings.config_root(path))
+    else:
+        _print_diff(path, result.old, result.new)
+    return True
 
 
 def _print_diff(path: str, old: str, new: str) -> None:
+    """A unified diff; paths and lines escaped (tabs kept), line ends as in the file."""
     import difflib
 
-    sys.stdout.writelines(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                               fromfile=f"a/{path}", tofile=f"b/{path}"))
-
-
-def _write_preserving_bom(path: str, text: str) -> None:
-    with open(path, "rb") as handle:
-        bom = handle.read(3) == b"\xef\xbb\xbf"
-    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        handle.write(text)
+    for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                     fromfile=f"a/{path}", tofile=f"b/{path}"):
+        body = line.rstrip("\r\n")
+        sys.stdout.write(printable(body, keep_tabs=True) + line[len(body):])
 
 
 def _summary(report) -> str:
@@ -157,14 +176,22 @@ def _flatten_command(argv: List[str]) -> int:
         raise UsageError(f"{args.leaf}: no such file")
     result = flatten(args.leaf, find_settings(), onto=args.onto, output=args.output, write=not args.diff)
     if result.problem:
-        print(f"stage2-lint flatten: {args.leaf}: {result.problem}", file=sys.stderr)
+        print(printable(f"stage2-lint flatten: {args.leaf}: {result.problem}"), file=sys.stderr)
         return 1
     if args.diff:
-        old = open(result.path, encoding="utf-8").read() if os.path.exists(result.path) else ""
-        _print_diff(result.path, old, result.text)
+        _print_diff(result.path, _text_of(result.path), result.text)
     else:
-        print(f"stage2-lint flatten: wrote {result.path} (resolved values unchanged)", file=sys.stderr)
+        print(printable(f"stage2-lint flatten: wrote {result.path} (resolved values unchanged)"), file=sys.stderr)
     return 0
+
+
+def _text_of(path: str) -> str:
+    """What a file holds now, for the old side of a diff ("" when it does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8-sig", "replace")
+    except FileNotFoundError:
+        return ""
 
 
 def _resolved_or_error(path: str):

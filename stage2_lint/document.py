@@ -17,6 +17,7 @@ from typing import Iterator, List, NamedTuple, Optional, Tuple
 import yaml
 from yaml.constructor import SafeConstructor
 
+from stage2_lint.escape import shown
 from stage2_lint.violation import Violation
 
 try:  # libyaml parses several times faster; the pure parser is the fallback.
@@ -26,7 +27,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 Mark = Tuple[int, int]  # 1-based (line, col)
 
-SYNTAX, DUPLICATE, NOT_MAPPING, UNSAFE = "S2L001", "S2L002", "S2L003", "S2L004"
+SYNTAX, DUPLICATE, NOT_MAPPING, UNSAFE, VALUE = "S2L001", "S2L002", "S2L003", "S2L004", "S2L040"
+# Python refuses to convert longer decimal literals (and converting them costs quadratic time).
+MAX_INT_DIGITS = 4300
 
 _CORE = "tag:yaml.org,2002:"
 _MAP_TAG, _SEQ_TAG, _MERGE_TAG, _STR_TAG = _CORE + "map", _CORE + "seq", _CORE + "merge", _CORE + "str"
@@ -120,7 +123,18 @@ class _Refused(Exception):
 def load_document(path: str, limits: Limits = Limits()) -> Document:
     """Read and load ``path``; every failure is a violation in ``Document.problems``."""
     try:
-        text = _decode(_read_regular_file(path, limits))
+        data = _read_regular_file(path, limits)
+    except _Refused as refused:
+        return _refused(Document(path=path), refused)
+    return load_bytes(data, path, limits)
+
+
+def load_bytes(data: bytes, path: str, limits: Limits = Limits()) -> Document:
+    """Load a file's bytes already in memory (what a writer read and will compare against)."""
+    try:
+        if len(data) > limits.max_bytes:
+            raise _Refused(UNSAFE, (1, 1), f"file is over the {limits.max_bytes}-byte limit for a config")
+        text = _decode(data)
     except _Refused as refused:
         return _refused(Document(path=path), refused)
     return load_text(text, path, limits)
@@ -194,14 +208,13 @@ def _yaml_mark(mark) -> Mark:
 class _Frame:
     """A mapping or sequence being built; a mapping alternates between key and value."""
 
-    __slots__ = ("node", "is_map", "anchor", "key", "key_mark", "merges", "size")
+    __slots__ = ("node", "is_map", "anchor", "key", "key_mark", "merges")
 
     def __init__(self, node, is_map: bool, anchor: Optional[str]):
         self.node, self.is_map, self.anchor = node, is_map, anchor
         self.key = _NO_KEY
         self.key_mark: Mark = (1, 1)
         self.merges: list = []
-        self.size = 1  # nodes built inside, for the alias budget
 
 
 _NO_KEY, _MERGE = object(), object()
@@ -213,13 +226,14 @@ class _Builder:
 
     An alias is copied with every mark set to where it is used, so a key smuggled in
     through ``<<: *defaults`` is reported on the line that merges it. Copies count against
-    the node budget, which stops alias bombs early.
+    the node budget by what they weigh (nodes plus their text, see ``_weight``), which stops
+    alias bombs early, including one long string used as thousands of keys.
     """
 
     def __init__(self, path: str, limits: Limits, problems: List[Violation]):
         self.path, self.limits, self.problems = path, limits, problems
         self.budget = limits.max_nodes
-        self.anchors: dict = {}  # anchor -> (value, size in nodes); size None while open
+        self.anchors: dict = {}  # anchor -> (value, weight); weight None while the anchor is open
         self.stack: List[_Frame] = []
         self.root: Optional[YMap] = None
 
@@ -257,7 +271,6 @@ class _Builder:
                 if frame is not None and frame.is_map and event.anchor is None and value is not _MERGE:
                     # the common case, inline: a scalar key, or a scalar value for a scalar key
                     self.budget -= 1
-                    frame.size += 1
                     if frame.key is _NO_KEY:
                         frame.key, frame.key_mark = value, mark
                     else:
@@ -269,8 +282,8 @@ class _Builder:
             elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
                 self._close()
             elif cls is _AliasEvent:
-                value, mark, size = self._alias(event)
-                self._add(value, mark, size, None)
+                value, mark = self._alias(event)
+                self._add(value, mark, 0, None)  # _alias has charged the copy
             elif cls is _DocumentStartEvent:
                 documents += 1
                 if documents > 1:
@@ -300,10 +313,9 @@ class _Builder:
         for merge_mark, source in frame.merges:
             self._merge(frame.node, merge_mark, source)
         if frame.anchor is not None:
-            self.anchors[frame.anchor] = (frame.node, frame.size)
+            self.anchors[frame.anchor] = (frame.node, _weight(frame.node))
         if self.stack:
             self._add(frame.node, frame.node.mark, 0, None)
-            self.stack[-1].size += frame.size
         else:
             self.root = frame.node
 
@@ -315,7 +327,7 @@ class _Builder:
         if size is None:
             raise _Refused(UNSAFE, mark, "recursive alias (an anchor that contains itself)")
         self._spend(size, mark)
-        return _copy_at(value, mark), mark, size
+        return _copy_at(value, mark), mark
 
     def _spend(self, nodes: int, mark: Mark) -> None:
         self.budget -= nodes
@@ -327,11 +339,9 @@ class _Builder:
         if not self.stack:
             raise _Refused(NOT_MAPPING, mark, "top level is a scalar; a profile must be a mapping")
         frame = self.stack[-1]
-        if size:
-            self.budget -= size
-            frame.size += size
+        self.budget -= size
         if anchor is not None:
-            self.anchors[anchor] = (value, 1)
+            self.anchors[anchor] = (value, _weight(value))
         if not frame.is_map:
             frame.node.append(value)
             frame.node.item_marks.append(mark)
@@ -349,8 +359,9 @@ class _Builder:
             frame.merges.append((key_mark, value))
             return
         if key in mapping:
+            first = mapping.key_marks[key][0]
             self.problems.append(Violation(self.path, key_mark[0], key_mark[1], DUPLICATE,
-                                           f"duplicate key {key!r} (first set at line {mapping.key_marks[key][0]}); "
+                                           f"duplicate key {shown(key)} (first set at line {first}); "
                                            f"YAML keeps only the last value", fix="delete one of the two entries"))
         mapping[key] = value
         mapping.key_marks[key] = key_mark
@@ -411,6 +422,9 @@ _BOOLS = SafeConstructor.bool_values
 
 
 def _construct(tag: str, value: str, mark: Mark):
+    if tag == _INT_TAG and len(value) > MAX_INT_DIGITS:
+        raise _Refused(VALUE, mark, f"integer literal of {len(value)} characters; no config value needs "
+                                    f"more than {MAX_INT_DIGITS} digits")
     if tag == _NULL_TAG:
         return None
     if tag == _BOOL_TAG and value.lower() in _BOOLS:
@@ -425,7 +439,28 @@ def _construct(tag: str, value: str, mark: Mark):
     try:
         return _SCALARS[tag](yaml.ScalarNode(tag, value))
     except (ValueError, TypeError, KeyError, IndexError, yaml.YAMLError):
-        raise _Refused(SYNTAX, mark, f"cannot read {value!r} as {_short_tag(tag)}")
+        raise _Refused(SYNTAX, mark, f"cannot read {shown(value)} as {_short_tag(tag)}")
+
+
+# An alias copy is charged one node per this many characters of text it repeats, so what a
+# file expands to (and any report quoting it) stays proportional to the file's own size.
+_CHARS_PER_NODE = 64
+
+
+def _weight(value) -> int:
+    """Nodes in ``value`` plus its text in units of ``_CHARS_PER_NODE`` (no recursion)."""
+    total, todo = 0, [value]
+    while todo:
+        item = todo.pop()
+        total += 1
+        if isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, str):
+            total += len(item) // _CHARS_PER_NODE
+    return total
 
 
 def _copy_at(value, mark: Mark):

@@ -3,16 +3,18 @@
 The new file extends only the canonical base (or ``--onto``), keeps the leaf's own lines and
 comments, relocates the legacy rollout namespace, and pins every required key and every value
 where the old chain differs from the new parent. It is written only after its resolved
-config is shown to equal the old one; otherwise nothing is touched and the first differing
-key is named.
+config is shown to equal the old one (resolved in memory, where it will live); otherwise
+nothing is touched and the first differing key is named. The write itself goes through
+``safe_write``: atomic, never through a symlink, refused if the target changed meanwhile.
 """
 from __future__ import annotations
 
 import os
 from typing import NamedTuple, Optional, Tuple
 
-from stage2_lint import textedit
+from stage2_lint import safe_write, textedit
 from stage2_lint.document import load_text
+from stage2_lint.escape import dotted
 from stage2_lint.fix import fix_legacy_namespace, relocated
 from stage2_lint.hierarchy import Resolver, _overlay
 from stage2_lint.settings import Settings
@@ -29,6 +31,11 @@ class FlattenResult(NamedTuple):
 def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: Optional[str] = None,
             write: bool = True) -> FlattenResult:
     output = output or leaf
+    try:
+        target = safe_write.snapshot(output, settings.limits.max_bytes)
+        leaf_has_bom = safe_write.snapshot(leaf, settings.limits.max_bytes).has_bom
+    except safe_write.WriteRefused as why:
+        return FlattenResult(output, None, f"{output}: {why}")
     resolver = Resolver(settings)
     old = resolver.resolve(leaf)
     if old is None:
@@ -50,8 +57,11 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     if problem:
         return FlattenResult(output, None, problem)
     if write:
-        with open(output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        data = (safe_write.BOM if leaf_has_bom else b"") + text.encode("utf-8")
+        try:
+            safe_write.replace(target, data, settings.config_root(output))
+        except safe_write.WriteRefused as why:
+            return FlattenResult(output, None, f"{output} was not written: {why}")
     return FlattenResult(output, text)
 
 
@@ -90,7 +100,7 @@ def _pin_differences(text: str, wanted: dict, base: dict, required: Tuple[str, .
             return text, None
         keys, value = target
         if value is _MISSING:
-            return text, (f"{'.'.join(keys)} is set by the new parent but not by the old chain; "
+            return text, (f"{dotted(keys)} is set by the new parent but not by the old chain; "
                           f"flatten cannot unset it")
         text, problem = _insert(text, doc, keys, value)
         if problem:
@@ -99,8 +109,8 @@ def _pin_differences(text: str, wanted: dict, base: dict, required: Tuple[str, .
 
 
 def _first_gap(wanted, candidate, own, required) -> Optional[Tuple[tuple, object]]:
-    for dotted in required:
-        keys = tuple(dotted.split("."))
+    for name in required:
+        keys = tuple(name.split("."))
         if _get(own, keys) is _MISSING and _get(wanted, keys) is not _MISSING:
             return keys, _get(wanted, keys)
     return _difference(wanted, candidate, ())
@@ -141,7 +151,7 @@ def _insert(text: str, doc, keys: tuple, value) -> Tuple[str, Optional[str]]:
     while depth < len(keys) - 1 and isinstance(_get(doc.root, keys[:depth + 1]), dict):
         depth += 1
     if depth < len(keys) - 1 and _get(doc.root, keys[:depth + 1]) is not _MISSING:
-        return text, f"{'.'.join(keys[:depth + 1])} is not a mapping in the leaf; cannot pin {'.'.join(keys)}"
+        return text, f"{dotted(keys[:depth + 1])} is not a mapping in the leaf; cannot pin {dotted(keys)}"
     nested = value
     for key in reversed(keys[depth + 1:]):
         nested = {key: nested}
@@ -151,7 +161,7 @@ def _insert(text: str, doc, keys: tuple, value) -> Tuple[str, Optional[str]]:
     line = doc.find(keys[:depth])[1][0]
     start, end = textedit.block_span(lines, line - 1)
     if end == start + 1 and lines[start].rstrip().endswith(("}", "]")):
-        return text, f"{'.'.join(keys[:depth])} is written in flow style; pin {'.'.join(keys)} by hand"
+        return text, f"{dotted(keys[:depth])} is written in flow style; pin {dotted(keys)} by hand"
     indent = textedit.child_indent(lines, start, end, textedit.indent_of(lines[start]))
     entry = textedit.dump_entry(keys[depth], nested, indent)
     if newline != "\n":
@@ -160,18 +170,14 @@ def _insert(text: str, doc, keys: tuple, value) -> Tuple[str, Optional[str]]:
 
 
 def _verify(text: str, output: str, settings: Settings, wanted: dict) -> Optional[str]:
-    """Resolve the candidate where it will live; it must equal the old resolved config."""
-    directory = os.path.dirname(output) or "."
-    probe = os.path.join(directory, f".{os.path.basename(output)}.flatten-check.yaml")
-    with open(probe, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    try:
-        resolved = Resolver(settings).resolve(probe)
-        if resolved is None:
-            return "the flattened profile does not resolve; nothing was written"
-        found = _difference(wanted, resolved.config, ())
-        if found:
-            return f"the flattened profile would change {'.'.join(map(str, found[0]))}; nothing was written"
-        return None
-    finally:
-        os.remove(probe)
+    """Resolve the candidate as if it stood at ``output`` (in memory: nothing is written);
+    it must equal the old resolved config."""
+    resolver = Resolver(settings)
+    resolver.preload(output, load_text(text, output, settings.limits))
+    resolved = resolver.resolve(output)
+    if resolved is None:
+        return "the flattened profile does not resolve; nothing was written"
+    found = _difference(wanted, resolved.config, ())
+    if found:
+        return f"the flattened profile would change {dotted(found[0])}; nothing was written"
+    return None

@@ -10,6 +10,7 @@ import os
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Document, Mark, load_document
+from stage2_lint.escape import shown
 from stage2_lint.settings import Settings
 from stage2_lint.violation import Violation
 
@@ -80,6 +81,11 @@ class Resolver:
             key = self._keys[path] = os.path.abspath(path)
         return key
 
+    def preload(self, path: str, doc: Document) -> None:
+        """Use ``doc`` as the content of ``path`` (a candidate checked in memory before it is
+        written: flatten resolves it where it will live without touching the disk)."""
+        self._documents[self._key(path)] = doc
+
     def document(self, path: str) -> Document:
         key = self._key(path)
         doc = self._documents.get(key)
@@ -115,7 +121,7 @@ class Resolver:
             target = os.path.normpath(os.path.join(os.path.dirname(path), raw))
             failure = self._unreachable(target, root)
             if failure:
-                problems.append(Violation(path, mark[0], mark[1], UNRESOLVABLE, f"parent {raw!r} {failure}",
+                problems.append(Violation(path, mark[0], mark[1], UNRESOLVABLE, f"parent {shown(raw)} {failure}",
                                           key_path=EXTENDS))
             else:
                 refs.append(ParentRef(raw, target, mark))
@@ -253,7 +259,7 @@ def _kind(value) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list of mixed values"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {shown(value)}"
 
 
 def _overlay(base: dict, top: dict) -> dict:

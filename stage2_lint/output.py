@@ -1,5 +1,8 @@
 """Report formats: text (one ``path:line:col: CODE message`` a line), json, github, sarif.
 
+Every text field of a violation is escaped and bounded (``Violation.printable``) before any
+format sees it, so no key name, value or file name can forge a line or drive a terminal.
+
 JSON schema (version 1): ``{"version": 1, "files_checked": int, "errors": int,
 "warnings": int, "violations": [{"path", "line", "col", "code", "name", "severity",
 "message", "key_path", "fix"}]}``; violations sorted by path, line, col, code.
@@ -26,7 +29,7 @@ def as_json(report: Report) -> str:
         "files_checked": len(report.files),
         "errors": report.errors,
         "warnings": len(report.violations) - report.errors,
-        "violations": [_record(v) for v in report.violations],
+        "violations": [_record(v.printable()) for v in report.violations],
     }, indent=2) + "\n"
 
 
@@ -39,7 +42,7 @@ def _record(v: Violation) -> dict:
 def github(report: Report) -> str:
     """GitHub Actions workflow commands: ``::error file=F,line=L,col=C,title=CODE::message``."""
     lines = []
-    for v in report.violations:
+    for v in map(Violation.printable, report.violations):
         fields = (("file", v.path), ("line", v.line), ("col", v.col), ("title", v.code))
         properties = ",".join(f"{name}={_escape_property(str(value))}" for name, value in fields)
         lines.append(f"::{v.severity} {properties}::{_escape_data(v.message)}\n")
@@ -54,15 +57,37 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+def _artifact(path: str) -> dict:
+    """A SARIF artifactLocation: a percent-encoded URI reference relative to the working
+    directory (``uriBaseId`` SRCROOT), or an absolute file URI for a path outside it. The
+    path's own bytes are encoded, so undecodable names and ``#``, ``?``, ``%`` survive."""
+    import os
+    from urllib.parse import quote
+
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return {"uri": "file://" + quote(os.fsencode(absolute.replace(os.sep, "/")), safe="/")}
+    return {"uri": quote(os.fsencode(relative.replace(os.sep, "/")), safe="/"), "uriBaseId": "SRCROOT"}
+
+
+def _srcroot() -> dict:
+    import os
+    from urllib.parse import quote
+
+    return {"SRCROOT": {"uri": "file://" + quote(os.fsencode(os.getcwd().replace(os.sep, "/").rstrip("/") + "/"),
+                                                 safe="/")}}
+
+
 def sarif(report: Report) -> str:
     index = {rule.code: position for position, rule in enumerate(REGISTRY)}
     results = [{
         "ruleId": v.code,
         "ruleIndex": index[v.code],
         "level": "error" if v.is_error else "warning",
-        "message": {"text": v.message},
+        "message": {"text": v.printable_message},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": v.path.replace("\\", "/")},
+            "artifactLocation": _artifact(v.path),
             "region": {"startLine": v.line, "startColumn": v.col},
         }}],
     } for v in report.violations if v.code in index]
@@ -81,6 +106,7 @@ def sarif(report: Report) -> str:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "stage2-lint", "version": __version__, "rules": rules}},
+            "originalUriBaseIds": _srcroot(),
             "results": results,
         }],
     }

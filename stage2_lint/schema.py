@@ -10,8 +10,11 @@ class), ``items`` (a list of sections) or ``free_form`` (any keys, such as
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+
+from stage2_lint.escape import dotted, shown
 
 Check = Callable[[Any], Optional[str]]  # returns what is wrong, or None
 
@@ -26,10 +29,10 @@ def _describe(value) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {shown(value)}"
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {shown(value)}"
 
 
 def integer(minimum: Optional[int] = None) -> Check:
@@ -45,10 +48,12 @@ def integer(minimum: Optional[int] = None) -> Check:
 def number(minimum: Optional[float] = None, maximum: Optional[float] = None) -> Check:
     def check(value):
         if isinstance(value, str) and _FLOATISH.match(value.strip()):
-            return (f"expected a number, got the string {value!r}: YAML 1.1 reads a float only with a dot "
+            return (f"expected a number, got the string {shown(value)}: YAML 1.1 reads a float only with a dot "
                     f"in the mantissa; write {_with_dot(value)}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"expected a number, got {_describe(value)}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"expected a finite number, got {value}"
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             return f"expected a number in [{minimum}, {maximum}], got {value}"
         return None
@@ -476,12 +481,11 @@ def _walk_field(field, value, keys) -> Iterator[Finding]:
 def _unknown_message(keys: Tuple[str, ...], cls) -> str:
     import difflib
 
-    dotted = ".".join(map(str, keys))
+    name = dotted(keys)
     close = difflib.get_close_matches(str(keys[-1]), known_keys(cls), n=1, cutoff=0.6)
     if close:
-        suggestion = ".".join(map(str, keys[:-1] + (close[0],)))
-        return f"unknown key {dotted}; did you mean {suggestion}?"
-    return f"unknown key {dotted}; known keys here: {', '.join(known_keys(cls))}"
+        return f"unknown key {name}; did you mean {dotted(keys[:-1] + (close[0],))}?"
+    return f"unknown key {name}; known keys here: {', '.join(known_keys(cls))}"
 
 
 # -- the typed runtime view: frozen attrs classes derived from the declarations

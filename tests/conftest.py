@@ -11,6 +11,16 @@ LEGACY = SHARED / "corpus" / "legacy-stage2-ab"
 REAL = SHARED / "corpus" / "real-configs"
 
 
+def copy_writable(source: Path, target: Path) -> None:
+    """Copy a tree as a checkout would have it: files and directories writable by their
+    owner (the corpus beside the repository is read-only, and writers refuse read-only files)."""
+    import shutil
+
+    shutil.copytree(source, target, copy_function=shutil.copyfile)
+    for directory, _, _ in os.walk(target):
+        os.chmod(directory, 0o755)
+
+
 def write_tree(root: Path, files: dict) -> None:
     for relative, text in files.items():
         target = root / relative

@@ -1,6 +1,5 @@
 """--fix and flatten: the legacy tree migrates with every value and comment kept."""
 import os
-import shutil
 
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -11,7 +10,7 @@ from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import Settings
 from stage2_lint.textedit import comment_lines
 
-from conftest import LEGACY, requires_shared, run_cli_process, write_tree
+from conftest import LEGACY, copy_writable, requires_shared, run_cli_process, write_tree
 
 LEAVES = ["prod/a_only_base.yaml", "prod/a_only_iter-1.yaml", "prod/a_only_iter-3.yaml", "prod/a_only_iter-4.yaml",
           "prod/ab_mixed.yaml", "prod/b_only.yaml", "smoke/a_only_iter1.yaml", "smoke/ab_mixed.yaml",
@@ -33,7 +32,7 @@ def _comments(root):
 @requires_shared
 def test_fix_then_flatten_migrates_the_legacy_tree(tmp_path):
     root = tmp_path / "legacy"
-    shutil.copytree(LEGACY, root)
+    copy_writable(LEGACY, root)
     before = {leaf: relocated(config) for leaf, config in _resolved_all(root).items()}
     comments_before = _comments(root)
 
@@ -63,7 +62,7 @@ def test_fix_then_flatten_migrates_the_legacy_tree(tmp_path):
 @requires_shared
 def test_fix_is_idempotent_and_diff_writes_nothing(tmp_path):
     root = tmp_path / "legacy"
-    shutil.copytree(LEGACY, root)
+    copy_writable(LEGACY, root)
     target = root / "configs/stage2_ab/prod/ab_mixed.yaml"
     original = target.read_text()
     result = run_cli_process(["--diff", "configs/stage2_ab/prod/ab_mixed.yaml"], cwd=root)

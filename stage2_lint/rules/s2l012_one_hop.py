@@ -1,5 +1,6 @@
 import os
 
+from stage2_lint.escape import shown
 from stage2_lint.rule import Example, Rule
 from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
 
@@ -21,7 +22,7 @@ def check(ctx):
         return
     chain = " -> ".join(_chain(ctx.resolver, ctx.path))
     yield RULE.violation(ctx, ref.mark,
-                         f"canonical leaf extends {ref.raw!r}; it must extend exactly {expected!r} "
+                         f"canonical leaf extends {shown(ref.raw)}; it must extend exactly {expected!r} "
                          f"(one hop, no chain): {chain}",
                          key_path="extends", fix=f"extends: {expected}")
 

@@ -1,3 +1,4 @@
+from stage2_lint.escape import clip
 from stage2_lint.rule import Example, Rule
 from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
 
@@ -7,7 +8,7 @@ def check(ctx):
         return
     value = ctx.document.root.get("extends")
     if isinstance(value, list) and len(value) > 1:
-        names = ", ".join(str(item) for item in value)
+        names = clip(", ".join(clip(str(item)) for item in value[:8]) + (", ..." if len(value) > 8 else ""))
         yield RULE.violation(ctx, ctx.document.root.key_marks["extends"],
                              f"canonical leaf extends {len(value)} parents ({names}); it must extend "
                              f"exactly {ctx.settings.required_parent!r} and inline the rest",

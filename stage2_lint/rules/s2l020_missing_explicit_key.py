@@ -1,3 +1,4 @@
+from stage2_lint.escape import shown
 from stage2_lint.rule import Example, Rule
 from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
 
@@ -20,7 +21,7 @@ def _inherited(ctx, keys) -> str:
     origin = resolved.origin(keys) if resolved is not None else None
     if origin is None:
         return " (nor anywhere in its chain)" if resolved is not None else ""
-    return f" (it inherits {origin.value!r} from {origin.where()})"
+    return f" (it inherits {shown(origin.value)} from {origin.where()})"
 
 
 RULE = Rule(

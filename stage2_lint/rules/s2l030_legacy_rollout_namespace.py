@@ -1,4 +1,5 @@
 from stage2_lint.document import walk_marked
+from stage2_lint.escape import dotted, shown
 from stage2_lint.rule import Example, Rule
 
 LEGACY = ("custom", "extra", "rollout_matching")
@@ -19,7 +20,7 @@ def check(ctx):
                              key_path=".".join(LEGACY), fix="move custom.extra.rollout_matching to rollout_matching")
         return
     for keys, leaf, leaf_mark in walk_marked(value, LEGACY):
-        old, new = ".".join(keys), ".".join(keys[2:])
+        old, new = dotted(keys), dotted(keys[2:])
         yield RULE.violation(ctx, leaf_mark, f"{old} is in the retired namespace; move it to {new}"
                                              f"{_conflict(current, keys[3:], leaf)}",
                              key_path=old, fix=f"move {old} to {new}")
@@ -35,7 +36,7 @@ def _inherited(ctx):
                  and not isinstance(_value_at(ctx.resolved.config, keys), dict)]
     if inherited:
         keys, origin = min(inherited, key=lambda item: (item[1].path, item[1].line))
-        old = ".".join(keys)
+        old = dotted(keys)
         yield RULE.violation(ctx, ctx.document.root.key_marks["extends"],
                              f"inherits {len(inherited)} key(s) under the retired namespace, e.g. {old} from "
                              f"{origin.where()}; move them to rollout_matching in the parent "
@@ -65,7 +66,7 @@ def _conflict(current, subkeys, legacy_value) -> str:
         node = node[key]
     if node == legacy_value:
         return " (rollout_matching already has the same value: delete this one)"
-    return f" (conflict: rollout_matching.{'.'.join(subkeys)} is {node!r}; keep one value)"
+    return f" (conflict: rollout_matching.{dotted(subkeys)} is {shown(node)}; keep one value)"
 
 
 RULE = Rule(

@@ -1,3 +1,4 @@
+from stage2_lint.escape import dotted
 from stage2_lint.rule import Example, Rule
 from stage2_lint.violation import WARNING
 
@@ -13,8 +14,8 @@ def check(ctx):
         if key == "rollout_matching":
             continue  # S2L030's business
         yield RULE.violation(ctx, extra.key_marks[key],
-                             f"custom.extra.{key} is an untyped knob; give it a typed home in the schema "
-                             f"or drop it", key_path=f"custom.extra.{key}")
+                             f"custom.extra.{dotted([key])} is an untyped knob; give it a typed home in the "
+                             f"schema or drop it", key_path=dotted(("custom", "extra", key)))
 
 
 RULE = Rule(

@@ -1,15 +1,17 @@
+from stage2_lint.escape import dotted
 from stage2_lint.rule import Example, Rule
 
 
 def check(ctx):
+    yield from ctx.load_problems(RULE.code)  # a number no config could mean (e.g. 5,000 digits)
     if not ctx.in_schema_scope or not ctx.document.usable:
         return
     for finding in ctx.schema_findings:
         if finding.kind != "type":
             continue
-        dotted = ".".join(map(str, finding.keys))
+        name = dotted(finding.keys)
         yield RULE.violation(ctx, _value_mark(ctx.document.root, finding.keys),
-                             f"{dotted}: {finding.message}", key_path=dotted)
+                             f"{name}: {finding.message}", key_path=name)
 
 
 def _value_mark(root, keys):

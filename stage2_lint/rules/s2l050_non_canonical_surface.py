@@ -1,5 +1,6 @@
 import os
 
+from stage2_lint.escape import shown
 from stage2_lint.rule import Example, Rule
 from stage2_lint.rules._examples import BASE, LEAF, LEAF_PATH, TREE
 
@@ -17,7 +18,7 @@ def check(ctx):
                                               f"{', '.join(children)}); only one-hop leaves live here")
     for ref in ctx.resolver.parents(ctx.path)[0]:
         if ctx.settings.is_retired(ref.path) and os.path.exists(ref.path):
-            yield RULE.violation(ctx, ref.mark, f"extends retired parent {ref.raw!r}; extend "
+            yield RULE.violation(ctx, ref.mark, f"extends retired parent {shown(ref.raw)}; extend "
                                                 f"{ctx.settings.required_parent!r} (the canonical base) instead",
                                  key_path="extends")
 

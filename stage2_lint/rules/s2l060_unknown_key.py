@@ -1,3 +1,4 @@
+from stage2_lint.escape import dotted
 from stage2_lint.rule import Example, Rule
 
 
@@ -6,8 +7,8 @@ def check(ctx):
         return
     for finding in ctx.schema_findings:
         if finding.kind == "unknown":
-            dotted = ".".join(map(str, finding.keys))
-            yield RULE.violation(ctx, ctx.document.nearest_mark(finding.keys), finding.message, key_path=dotted)
+            yield RULE.violation(ctx, ctx.document.nearest_mark(finding.keys), finding.message,
+                                 key_path=dotted(finding.keys))
 
 
 RULE = Rule(

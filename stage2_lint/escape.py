@@ -1,0 +1,76 @@
+"""Text from strangers, made safe to print.
+
+Key names, values and file names come from files stage2-lint did not write. Before any of
+them reaches a terminal, a CI log or a report they pass through here:
+
+- ``printable`` escapes every character that could forge a line or drive a terminal: C0
+  controls (CR, LF, ESC, ...), DEL, C1 controls, Unicode line/paragraph separators,
+  bidirectional overrides, and lone surrogates (how Python carries a file name's undecodable
+  bytes; they come out as ``\\xNN``, the byte itself);
+- ``clip`` bounds how much of one key or value a message quotes, so a report grows at most
+  linearly with the file it describes;
+- ``shown`` and ``dotted`` combine the two for a quoted value and a key path.
+
+The output formats call ``printable`` once more on every field, so nothing a rule forgets
+to escape gets through raw.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+QUOTE_LIMIT = 120  # characters of one key or value a message quotes
+MESSAGE_LIMIT = 2000  # characters of one whole message, the output layer's last bound
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: "re.Match") -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: an undecodable byte of a file name
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str, keep_tabs: bool = False) -> str:
+    """``text`` with every line-forging or terminal-driving character escaped (tabs kept
+    with ``keep_tabs``, for diffs that must still apply)."""
+    if _UNSAFE.search(text) is None:
+        return text
+    if keep_tabs:
+        return "\t".join(_UNSAFE.sub(_escaped, part) for part in text.split("\t"))
+    return _UNSAFE.sub(_escaped, text)
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """At most ``limit`` characters of ``text``, saying how long the whole was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def shown(value) -> str:
+    """A value as a message quotes it: ``repr``-style, escaped and bounded."""
+    if isinstance(value, str):
+        if len(value) > QUOTE_LIMIT:
+            return printable(f"{value[:QUOTE_LIMIT]!r}... ({len(value)} characters)")
+        return printable(repr(value))
+    if isinstance(value, (dict, list, tuple)):
+        import reprlib
+
+        short = reprlib.Repr()
+        short.maxstring = short.maxother = 40
+        short.maxlevel, short.maxdict, short.maxlist = 2, 4, 4
+        return printable(clip(short.repr(value)))
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 400:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return printable(clip(repr(value)))
+
+
+def dotted(keys: Iterable) -> str:
+    """A key path as ``a.b.c``, each name escaped and bounded."""
+    return ".".join(printable(clip(str(key))) for key in keys)
