@@ -7,7 +7,7 @@ import sys
 from typing import List, Optional, Tuple
 
 from stage2_lint import __version__
-from stage2_lint.engine import UsageError, lint_paths, select_rules
+from stage2_lint.engine import UsageError, WorkerDied, lint_paths, select_rules
 from stage2_lint.escape import printable
 from stage2_lint.rules import BY_CODE, REGISTRY
 from stage2_lint.safe_write import WriteRefused
@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--with-dependents", action="store_true",
                         help="also lint every canonical leaf whose extends chain includes a given file "
                              "(what the pre-commit hook does when a parent changes)")
+    parser.add_argument("--with-surface", action="store_true",
+                        help="also lint the whole canonical surface, so deleting or renaming a parent is caught "
+                             "(what the pre-commit hook does on every commit)")
     parser.add_argument("--fix", action="store_true",
                         help="relocate custom.extra.rollout_matching to rollout_matching in place (S2L030)")
     parser.add_argument("--diff", action="store_true", help="show what --fix would change; write nothing")
@@ -50,16 +53,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         if argv and argv[0] in SUBCOMMANDS:
             return SUBCOMMANDS[argv[0]](argv[1:])
         return _run(build_parser().parse_args(argv))
-    except (UsageError, SettingsError) as error:
-        print(f"stage2-lint: error: {error}", file=sys.stderr)
+    except (UsageError, SettingsError, WorkerDied) as error:
+        print(printable(f"stage2-lint: error: {error}"), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 2
+    except KeyboardInterrupt:  # Ctrl-C: no traceback; workers were stopped on the way out
+        print("stage2-lint: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # output piped into `head`
         sys.stderr.close()
         return 1
     except Exception as error:  # a traceback is a bug: say so in one line, exit 2
-        print(f"stage2-lint: internal error: {type(error).__name__}: {error} (please report this)", file=sys.stderr)
+        print(printable(f"stage2-lint: internal error: {type(error).__name__}: {error} (please report this)"),
+              file=sys.stderr)
         return 2
 
 
@@ -79,10 +84,13 @@ def _run(args: argparse.Namespace) -> int:
         pending, refused = _fix(args.paths, settings, write=not args.diff)
         if args.diff:
             return 1 if pending or refused else 0
-    report = lint_paths(args.paths, settings, rules, with_dependents=args.with_dependents, jobs=args.jobs)
+    report = lint_paths(args.paths, settings, rules, with_dependents=args.with_dependents, jobs=args.jobs,
+                        with_surface=args.with_surface)
     sys.stdout.write(FORMATS[args.format](report))
     if not args.quiet:
-        print(_summary(report), file=sys.stderr)
+        for note in report.skipped:
+            print(printable(f"stage2-lint: skipped {note}"), file=sys.stderr)
+        print(printable(_summary(report)), file=sys.stderr)
     return max(report.exit_code, 1 if refused else 0)
 
 

@@ -23,6 +23,7 @@ class UsageError(ValueError):
 class Report(NamedTuple):
     violations: Tuple[Violation, ...]
     files: Tuple[str, ...]
+    skipped: Tuple[str, ...] = ()  # what a directory walk did not enter, and why
 
     @property
     def errors(self) -> int:
@@ -45,52 +46,80 @@ def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequenc
                  and not (dropped and rule.code.startswith(dropped)))
 
 
-def discover(paths: Sequence[str], settings: Settings) -> List[str]:
+def discover(paths: Sequence[str], settings: Settings, skipped: Optional[List[str]] = None) -> List[str]:
     """Files to lint: given files as they are, directories walked for YAML, no path = the
-    canonical surface. A directory walk never follows a symlink out of the directory."""
+    canonical surface. One file named several ways (``configs/x``, ``./configs/x``, an
+    absolute path, a symlink to it) is linted once, under the spelling seen first. A walk
+    skips excluded names and does not follow symlinked directories; it appends what it did
+    not enter to ``skipped``. Symlinked files are kept: the resolver judges where they lead."""
     if not paths:
         return canonical_files(settings, settings.project_dir)
     files: List[str] = []
     for path in paths:
         if os.path.isdir(path):
-            files.extend(_walk_directory(path))
+            files.extend(_walk_directory(path, settings.exclude, skipped if skipped is not None else []))
         elif os.path.lexists(path):
             files.append(path)
         else:
             raise UsageError(f"{path}: no such file or directory")
-    return list(dict.fromkeys(files))
+    return _unique_files(files)
 
 
-def _walk_directory(top: str) -> Iterable[str]:
-    real_top = os.path.realpath(top)
+def _unique_files(files: Iterable[str]) -> List[str]:
+    seen, unique = set(), []
+    for path in files:
+        try:
+            info = os.stat(path)
+            identity: object = (info.st_dev, info.st_ino)
+        except OSError:  # dangling symlink and the like: the loader reports it
+            identity = os.path.abspath(path)
+        if identity not in seen:
+            seen.add(identity)
+            unique.append(path)
+    return unique
+
+
+def _walk_directory(top: str, exclude: Tuple[str, ...], skipped: List[str]) -> Iterable[str]:
+    from fnmatch import fnmatchcase
+
+    def excluded(name: str) -> bool:
+        return any(fnmatchcase(name, pattern) for pattern in exclude)
+
     found = []
-    for directory, subdirs, names in os.walk(top):  # followlinks=False: symlinked dirs are skipped
-        subdirs.sort()
-        for name in sorted(names):
-            if not name.endswith(YAML_SUFFIXES):
+    for directory, subdirs, names in os.walk(top):  # followlinks=False
+        kept = []
+        for name in sorted(subdirs):
+            if excluded(name):
                 continue
-            path = os.path.join(directory, name)
-            if os.path.islink(path):
-                real = os.path.realpath(path)
-                if not real.startswith(real_top + os.sep):
-                    continue
-            found.append(path)
+            if os.path.islink(os.path.join(directory, name)):
+                skipped.append(f"{os.path.join(directory, name)} (symlinked directory, not followed)")
+            else:
+                kept.append(name)
+        subdirs[:] = kept
+        found.extend(os.path.join(directory, name) for name in sorted(names)
+                     if name.endswith(YAML_SUFFIXES) and not excluded(name))
     return found
 
 
 def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
-               with_dependents: bool = False, jobs: int = 0, resolver: Optional[Resolver] = None) -> Report:
+               with_dependents: bool = False, jobs: int = 0, resolver: Optional[Resolver] = None,
+               with_surface: bool = False) -> Report:
     """Lint ``paths``; ``jobs`` 0 picks one process per core for big trees, 1 stays serial.
+    ``with_dependents`` adds the canonical leaves whose chain includes a given file;
+    ``with_surface`` adds the whole canonical surface (what a deleted parent breaks).
     A caller that goes on to resolve the same files passes its ``resolver`` to share the parses."""
-    files = discover(paths, settings)
+    skipped: List[str] = []
+    files = discover(paths, settings, skipped)
     resolver = resolver or Resolver(settings)
     if with_dependents:
-        files += [leaf for leaf in resolver.dependents(files) if leaf not in files]
+        files = _unique_files(files + resolver.dependents(files))
+    if with_surface and paths:
+        files = _unique_files(files + canonical_files(settings, settings.project_dir))
     if len(files) >= PARALLEL_FROM and jobs != 1:
         violations = _lint_in_processes(files, settings, rules, jobs)
     else:
         violations = _lint_files(files, resolver, rules)
-    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files))
+    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped))
 
 
 # Below this many files a second process costs more than it saves.
@@ -105,20 +134,88 @@ def _lint_files(files: Sequence[str], resolver: Resolver, rules: Tuple[Rule, ...
     return violations
 
 
+class WorkerDied(RuntimeError):
+    """A worker process ended without answering (killed, e.g. by the OOM killer): exit 2."""
+
+
 def _lint_in_processes(files, settings: Settings, rules, jobs: int) -> List[Violation]:
     """Big trees: one forked worker per core, each with its own resolver over an interleaved
-    share of the files (a shared parent is parsed once per worker); only violations travel back."""
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
+    share of the files (a shared parent is parsed once per worker); only violations travel
+    back, pickled through a pipe. Workers ignore Ctrl-C: the parent alone handles it, and on
+    any way out (done, Ctrl-C, a worker found dead) it kills and reaps every worker left."""
+    if not hasattr(os, "fork"):
         return _lint_files(files, Resolver(settings), rules)
     workers = min(jobs if jobs > 1 else (os.cpu_count() or 1), len(files))
     if workers < 2:
         return _lint_files(files, Resolver(settings), rules)
     codes = tuple(rule.code for rule in rules)
-    shares = [(list(files[index::workers]), settings, codes) for index in range(workers)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return [violation for part in pool.map(_lint_share, shares) for violation in part]
+    children: List[Tuple[int, int]] = []
+    try:
+        for index in range(workers):
+            children.append(_fork_worker((list(files[index::workers]), settings, codes)))
+        return [violation for child in children for violation in _collect(*child)]
+    finally:
+        for pid, read_end in children:
+            _end_worker(pid, read_end)
+
+
+def _fork_worker(share) -> Tuple[int, int]:
+    import signal
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write_end)
+        return pid, read_end
+    os.close(read_end)  # the worker, from here on: answer through the pipe, then _exit
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    status = 1
+    try:
+        _send(write_end, ("ok", _lint_share(share)))
+        status = 0
+    except Exception as error:  # reported by the parent as an internal error
+        _send(write_end, ("error", f"{type(error).__name__}: {error}"))
+    finally:
+        os._exit(status)
+
+
+def _send(fd: int, message) -> None:
+    import pickle
+
+    view = memoryview(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    while view:
+        view = view[os.write(fd, view):]
+    os.close(fd)
+
+
+def _collect(pid: int, read_end: int) -> List[Violation]:
+    import pickle
+
+    chunks = []
+    while True:
+        chunk = os.read(read_end, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    try:
+        kind, payload = pickle.loads(b"".join(chunks))
+    except Exception:
+        raise WorkerDied("a worker process died before it finished (out of memory, or killed?); "
+                         "run again with -j 1 to lint in one process") from None
+    if kind != "ok":
+        raise RuntimeError(f"in a worker process: {payload}")
+    return payload
+
+
+def _end_worker(pid: int, read_end: int) -> None:
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)  # a no-op for a worker that has already exited
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+    os.close(read_end)
 
 
 def _lint_share(share) -> List[Violation]:

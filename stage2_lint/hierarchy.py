@@ -7,6 +7,7 @@ diamond of shared parents costs one visit per file.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Document, Mark, load_document
@@ -90,8 +91,26 @@ class Resolver:
         key = self._key(path)
         doc = self._documents.get(key)
         if doc is None:
-            doc = self._documents[key] = load_document(path, self.settings.limits)
+            escape = self._escape(path)
+            if escape:
+                doc = Document(path)
+                doc.problems.append(Violation(path, 1, 1, UNRESOLVABLE, escape))
+            else:
+                doc = load_document(path, self.settings.limits)
+            self._documents[key] = doc
         return doc
+
+    def _escape(self, path: str) -> Optional[str]:
+        """Why a file must not be read at all: it is a symlink (or sits in a symlinked
+        directory) that leads outside its config root. One lstat per file; directories'
+        real paths are cached."""
+        directory, name = os.path.split(os.path.abspath(path))
+        real = os.path.realpath(path) if os.path.islink(path) else os.path.join(_real_directory(directory), name)
+        root = self.settings.config_root(path)
+        if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+            return None
+        return (f"this profile resolves to {display_path(real)}, outside the config root {display_path(root)}; "
+                f"stage2-lint does not read it")
 
     def parents(self, path: str) -> Tuple[List[ParentRef], List[Violation]]:
         """The parents a file names, and what is wrong with naming them (file-local)."""
@@ -230,6 +249,11 @@ class Resolver:
         files.append(path)
         done = self._resolved[key] = Resolved(path, config, provenance, tuple(files))
         return done
+
+
+@lru_cache(maxsize=4096)
+def _real_directory(directory: str) -> str:
+    return os.path.realpath(directory)
 
 
 def _extends_entries(value, mark: Mark) -> Optional[List[Tuple[object, Mark]]]:

@@ -33,6 +33,11 @@ DEFAULT_RETIRED = (
     "configs/stage2_ab/base_smoke_runtime.yaml",
 )
 DEFAULT_SCHEMA_SCOPE = ("configs/base.yaml", "configs/stage2_ab/**/*.yaml")
+# Names (files or directories) a directory walk never enters: hidden ones (.git, .venv,
+# .pre-commit-hooks.yaml), dependencies and build output.
+DEFAULT_EXCLUDE = (".*", ".venv", "node_modules", "build")
+# What marks the top of a project when a file lies outside the settings' own project.
+PROJECT_MARKERS = (".git", "setup.cfg", "pyproject.toml")
 
 
 class SettingsError(ValueError):
@@ -49,7 +54,9 @@ class Settings(NamedTuple):
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
-    # Directory that `extends` may not leave; None: the outermost ancestor named `configs`.
+    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
+    # Directory that `extends` may not leave; None: the outermost directory named `configs`
+    # at or below the project root (never one above it).
     root: Optional[str] = None
     project_dir: str = "."
     limits: Limits = Limits()
@@ -58,7 +65,7 @@ class Settings(NamedTuple):
         """The directory a file's parents must stay inside (absolute, symlinks resolved)."""
         if self.root is not None:
             return os.path.realpath(os.path.join(self.project_dir, self.root))
-        return _outermost_configs_dir(os.path.dirname(os.path.abspath(path)))
+        return _outermost_configs_dir(os.path.dirname(os.path.abspath(path)), os.path.abspath(self.project_dir))
 
     def relative_to_anchor(self, path: str) -> Optional[str]:
         """``path`` relative to the config root's parent, in posix form, as globs are written."""
@@ -93,7 +100,8 @@ def _relative_to_anchor(root: Optional[str], project_dir: str, path: str) -> Opt
     if root is not None:
         anchor = os.path.dirname(os.path.abspath(os.path.join(project_dir, root)))
     else:
-        anchor = os.path.dirname(_outermost_configs_dir(os.path.dirname(os.path.abspath(path))))
+        anchor = os.path.dirname(_outermost_configs_dir(os.path.dirname(os.path.abspath(path)),
+                                                        os.path.abspath(project_dir)))
     absolute = os.path.abspath(path)
     if not absolute.startswith(anchor.rstrip(os.sep) + os.sep):
         return None
@@ -101,14 +109,32 @@ def _relative_to_anchor(root: Optional[str], project_dir: str, path: str) -> Opt
 
 
 @lru_cache(maxsize=4096)
-def _outermost_configs_dir(directory: str) -> str:
+def _outermost_configs_dir(directory: str, project_dir: str) -> str:
+    """The outermost directory named ``configs`` from ``directory`` up to the top of its
+    project (else ``directory`` itself): where a checkout sits never widens the root."""
+    top = _project_top(directory, project_dir)
     found, probe = None, directory
     while True:
         if os.path.basename(probe) == "configs":
             found = probe
         parent = os.path.dirname(probe)
-        if parent == probe:
+        if probe == top or parent == probe:
             return os.path.realpath(found or directory)
+        probe = parent
+
+
+def _project_top(directory: str, project_dir: str) -> str:
+    """The settings' project directory when ``directory`` is inside it; otherwise the
+    nearest ancestor holding a project marker (a file linted from elsewhere), else ``/``."""
+    if directory == project_dir or directory.startswith(project_dir.rstrip(os.sep) + os.sep):
+        return project_dir
+    probe = directory
+    while True:
+        if any(os.path.exists(os.path.join(probe, marker)) for marker in PROJECT_MARKERS):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return probe
         probe = parent
 
 
@@ -141,12 +167,12 @@ def _split_list(value: str) -> Tuple[str, ...]:
 
 def _from_mapping(raw: Dict[str, object], project_dir: str) -> Settings:
     known = {"canonical", "required_parent", "required_keys", "retired_parents", "schema_scope",
-             "select", "ignore", "per_file_ignores", "root", "max_file_bytes", "max_depth", "max_nodes"}
+             "select", "ignore", "per_file_ignores", "exclude", "root", "max_file_bytes", "max_depth", "max_nodes"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise SettingsError(f"unknown stage2_lint setting(s): {', '.join(unknown)}")
     values: Dict[str, object] = {"project_dir": project_dir}
-    for name in ("canonical", "required_keys", "retired_parents", "schema_scope", "select", "ignore"):
+    for name in ("canonical", "required_keys", "retired_parents", "schema_scope", "select", "ignore", "exclude"):
         if name in raw:
             item = raw[name]
             values[name] = tuple(item) if isinstance(item, list) else _split_list(str(item))
@@ -155,14 +181,21 @@ def _from_mapping(raw: Dict[str, object], project_dir: str) -> Settings:
             values[name] = str(raw[name])
     if "per_file_ignores" in raw:
         values["per_file_ignores"] = _per_file_ignores(raw["per_file_ignores"])
-    limits = {name[4:] if name != "max_file_bytes" else "max_bytes": raw[name]
+    limits = {"max_bytes" if name == "max_file_bytes" else name: (name, raw[name])
               for name in ("max_file_bytes", "max_depth", "max_nodes") if name in raw}
     if limits:
-        try:
-            values["limits"] = Limits(**{key: int(value) for key, value in limits.items()})
-        except ValueError as error:
-            raise SettingsError(f"stage2_lint limits must be integers: {error}")
+        values["limits"] = Limits(**{field: _positive_int(name, value) for field, (name, value) in limits.items()})
     return Settings(**values)
+
+
+def _positive_int(name: str, value) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1 or isinstance(value, bool):
+        raise SettingsError(f"stage2_lint setting {name} must be a whole number >= 1, not {str(value)!r}")
+    return number
 
 
 def _per_file_ignores(raw) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:

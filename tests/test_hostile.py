@@ -114,14 +114,20 @@ def test_symlinked_parent_leaving_the_root_is_refused(tmp_path):
            "through a symlink" in result.stdout
 
 
-def test_directory_walk_skips_symlinks_out_and_loops(tmp_path):
+def test_directory_walk_reports_symlinks_out_and_never_follows_loops(tmp_path):
+    """A symlinked leaf leading out of the root is a violation (never read, never silently
+    dropped); symlinked directories are not entered and the walk says so."""
     write_tree(tmp_path, {"elsewhere/bad.yaml": "a: [\n", "configs/ok.yaml": "a: 1\n"})
     os.symlink(tmp_path / "elsewhere", tmp_path / "configs" / "linked_dir")
     os.symlink(tmp_path / "elsewhere" / "bad.yaml", tmp_path / "configs" / "linked.yaml")
     os.symlink(tmp_path / "configs", tmp_path / "configs" / "loop")
     result = run_cli_process(["configs"], cwd=tmp_path, timeout=5)
-    assert result.returncode == 0, result.stdout
-    assert "1 file checked" in result.stderr
+    assert result.returncode == 1, result.stdout
+    assert result.stdout == ("configs/linked.yaml:1:1: S2L011 this profile resolves to elsewhere/bad.yaml, outside "
+                             "the config root configs; stage2-lint does not read it\n")
+    assert "stage2-lint: skipped configs/linked_dir (symlinked directory, not followed)" in result.stderr
+    assert "stage2-lint: skipped configs/loop (symlinked directory, not followed)" in result.stderr
+    assert "in 2 files" in result.stderr
 
 
 def test_bom_and_crlf_keep_line_numbers(tmp_path):

@@ -7,7 +7,8 @@ RULE = Rule(
     rationale="A profile whose chain cannot be resolved has no defined values; a parent "
               "outside the config root (directly or through a symlink) escapes review.",
     fix="Point `extends` at an existing file inside the config root and break any cycle.",
-    check=lambda ctx: ctx.lineage_problems("S2L011"),
+    # the file itself leading outside the root (a symlink), then its parents
+    check=lambda ctx: ctx.load_problems("S2L011") + ctx.lineage_problems("S2L011"),
     passing=(Example("extends: base.yaml\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"}),),
     failing=(Example("extends: missing.yaml\n", marks=("1:10",)),
              Example("extends: ../../../outside.yaml\n", marks=("1:10",)),
