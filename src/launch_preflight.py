@@ -8,6 +8,7 @@ import json
 import sys
 from typing import List, Optional
 
+from stage2_lint.escape import printable_lines
 from stage2_lint.guard import ConfigContractError
 
 from src.config.loader import ConfigLoader
@@ -19,11 +20,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if len(argv) != 1:
         print("usage: python -m src.launch_preflight CONFIG", file=sys.stderr)
         return 2
-    loader = ConfigLoader()
-    try:
-        rollout = normalize_rollout(loader.load_profile(argv[0]).config)
-    except (ConfigContractError, ValueError) as error:
-        print(f"preflight: {error}", file=sys.stderr)
+    try:  # settings errors (SettingsError is a ValueError) are refused like profile errors
+        rollout = normalize_rollout(ConfigLoader().load_profile(argv[0]).config)
+    except (ConfigContractError, ValueError, OSError) as error:
+        print(printable_lines(f"preflight: {error}"), file=sys.stderr)
         return 1
     sys.stdout.write(json.dumps(preflight(rollout)) + "\n")
     return 0

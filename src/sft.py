@@ -11,6 +11,7 @@ import json
 import sys
 from typing import List, Optional
 
+from stage2_lint.escape import printable_lines
 from stage2_lint.guard import ConfigContractError
 
 from src.config.loader import ConfigLoader, config_hash
@@ -52,13 +53,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("--dry-run", action="store_true", help="print the reproducibility manifest and exit")
     args = parser.parse_args(argv)
-    loader = ConfigLoader()
-    try:
-        profile = loader.load_profile(args.config)
+    try:  # settings errors (SettingsError is a ValueError) are refused like profile errors
+        profile = ConfigLoader().load_profile(args.config)
         config, training_config = profile.config, profile.training_config
         trainer = build_trainer(config, training_config)
-    except (ConfigContractError, ValueError) as error:
-        print(f"sft: {error}", file=sys.stderr)
+    except (ConfigContractError, ValueError, OSError) as error:
+        print(printable_lines(f"sft: {error}"), file=sys.stderr)
         return 1
     if args.dry_run:
         print(json.dumps(manifest(args.config, config, training_config, trainer), indent=2, sort_keys=True))

@@ -46,6 +46,12 @@ def printable(text: str, keep_tabs: bool = False) -> str:
     return _UNSAFE.sub(_escaped, text)
 
 
+def printable_lines(text: str) -> str:
+    """Like ``printable``, but the text's own line feeds stay line feeds: for a message
+    that lists one finding a line, each already built from escaped parts."""
+    return "\n".join(printable(part) for part in text.split("\n"))
+
+
 def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
     """At most ``limit`` characters of ``text``, saying how long the whole was."""
     if len(text) <= limit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from stage2_lint.engine import lint_paths
+from stage2_lint.escape import printable
 from stage2_lint.settings import Settings, find_settings
 from stage2_lint.violation import Violation
 
@@ -15,7 +16,8 @@ class ConfigContractError(ValueError):
         self.path = path
         self.violations = violations
         lines = "\n".join(v.format() for v in violations)
-        super().__init__(f"{path} breaks the Stage-2 AB config contract ({len(violations)} violation(s)):\n{lines}")
+        super().__init__(f"{printable(path)} breaks the Stage-2 AB config contract "
+                         f"({len(violations)} violation(s)):\n{lines}")
 
 
 def enforce(path: str, settings: Optional[Settings] = None, resolver=None) -> Tuple[Violation, ...]:

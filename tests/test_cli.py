@@ -124,6 +124,17 @@ def test_bad_settings_exit_two(tree, cli):
     assert status == 2 and "not_a_setting" in err
 
 
+@pytest.mark.parametrize("name", ["max_depth", "max_nodes", "max_file_bytes"])
+def test_limit_settings_apply_and_bad_values_exit_two(tree, cli, name):
+    tree({"setup.cfg": f"[stage2_lint]\n{name} = 2\n", "configs/x.yaml": "a: {b: {c: 1}}\n"})
+    status, out, err = cli("configs/x.yaml")
+    assert status == 1 and " S2L004 " in out, err
+    tree({"setup.cfg": f"[stage2_lint]\n{name} = -3\n"})
+    status, _, err = cli("configs/x.yaml")
+    assert status == 2 and err == f"stage2-lint: error: stage2_lint setting {name} must be a whole number >= 1, " \
+                                  "not '-3'\n"
+
+
 def test_json_format(tree, cli):
     tree({"configs/x.yaml": "a: 1\na: 2\n"})
     status, out, _ = cli("--format", "json", "configs/x.yaml")

@@ -55,6 +55,10 @@ CASES = {
                          "S2L011"),
     "wrong-value-type": ({"configs/stage2_ab/x.yaml": "rollout_matching:\n  decode_batch_size: four\n"}, "S2L040"),
     "section-is-scalar": ({"configs/stage2_ab/x.yaml": "training: 3\n"}, "S2L040"),
+    "nan-passes-no-range": ({"configs/stage2_ab/x.yaml": "training:\n  learning_rate: .nan\n"}, "S2L040"),
+    "inf-without-maximum": ({"configs/stage2_ab/x.yaml": "training:\n  max_grad_norm: .inf\n"}, "S2L040"),
+    "float-overflowing-to-inf": ({"configs/stage2_ab/x.yaml": "training:\n  learning_rate: 1.0e999\n"}, "S2L040"),
+    "integer-of-5000-digits": ({"configs/x.yaml": "a: " + "7" * 5000 + "\n"}, "S2L040"),
 }
 VALID = {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF}
 LINE = re.compile(r"^configs/\S+:(\d+):(\d+): (S2L\d{3}) .+$")
@@ -157,3 +161,57 @@ def test_diamond_of_25_levels_is_linear(tmp_path):
     result = run_cli_process(["configs/top.yaml"], cwd=tmp_path, timeout=10)
     assert result.returncode == 0, result.stdout
     assert time.monotonic() - started < 2.0
+
+
+def test_nan_and_infinity_name_the_knob_and_the_value(tmp_path):
+    write_tree(tmp_path, {"configs/stage2_ab/x.yaml": "training:\n  learning_rate: .nan\n  max_grad_norm: -.inf\n"})
+    result = run_cli_process(["configs"], cwd=tmp_path)
+    assert result.stdout.splitlines() == [
+        "configs/stage2_ab/x.yaml:2:18: S2L040 training.learning_rate: expected a finite number, got nan",
+        "configs/stage2_ab/x.yaml:3:18: S2L040 training.max_grad_norm: expected a finite number, got -inf"]
+
+
+def test_an_oversized_integer_is_a_value_error_with_its_digit_count(tmp_path):
+    write_tree(tmp_path, {"configs/x.yaml": "a: 1\nb: " + "9" * 5000 + "\n"})
+    result = run_cli_process(["configs"], cwd=tmp_path)
+    assert result.stdout == ("configs/x.yaml:2:4: S2L040 integer literal of 5000 characters; no config value needs "
+                             "more than 4300 digits\n")
+    assert "internal error" not in result.stderr
+
+
+def test_one_file_named_three_ways_is_linted_once(tmp_path):
+    write_tree(tmp_path, {"configs/x.yaml": "a: 1\na: 2\n"})
+    os.symlink("x.yaml", tmp_path / "configs" / "alias.yaml")
+    result = run_cli_process(["configs/x.yaml", "./configs/x.yaml", str(tmp_path / "configs/x.yaml"),
+                              "configs/alias.yaml", "configs"], cwd=tmp_path)
+    assert result.stdout == "configs/x.yaml:2:1: S2L002 duplicate key 'a' (first set at line 1); YAML keeps only " \
+                            "the last value\n"
+    assert "in 1 file" in result.stderr
+
+
+def test_a_checkout_below_a_directory_named_configs_keeps_its_root(tmp_path):
+    """Once, the outermost 'configs' above the checkout became the root: the canonical
+    surface rules were lost and extends could leave the repository."""
+    repo = tmp_path / "configs" / "work" / "repo"
+    write_tree(tmp_path, {"configs/secret.yaml": "token: x\n"})
+    write_tree(repo, {"setup.cfg": "[stage2_lint]\n", "configs/stage2_ab/base.yaml": BASE,
+                      "configs/stage2_ab/prod/leaf.yaml": LEAF.replace("  vit_lr: 2.0e-5\n", ""),
+                      "configs/stage2_ab/prod/escape.yaml": "extends: ../../../../../secret.yaml\n"})
+    result = run_cli_process(["configs"], cwd=repo)
+    lines = result.stdout.splitlines()
+    assert "configs/stage2_ab/prod/escape.yaml:1:10: S2L011 parent '../../../../../secret.yaml' resolves outside " \
+           f"the config root {os.path.relpath(repo / 'configs', repo)}" in lines
+    assert any(line.startswith("configs/stage2_ab/prod/leaf.yaml:4:1: S2L020 training.vit_lr is not set")
+               for line in lines), lines
+
+
+def test_a_directory_walk_skips_hidden_and_excluded_names(tmp_path):
+    write_tree(tmp_path, {".venv/lib/x.yaml": "a: [\n", ".pre-commit-hooks.yaml": "a: [\n",
+                          "node_modules/p/x.yaml": "a: [\n", "build/x.yaml": "a: [\n", "configs/.hidden.yaml": "a: [\n",
+                          "configs/ok.yaml": "a: 1\n", "vendor/x.yaml": "a: [\n"})
+    result = run_cli_process(["."], cwd=tmp_path)
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["./vendor/x.yaml"]
+    write_tree(tmp_path, {"setup.cfg": "[stage2_lint]\nexclude = .* node_modules build vendor\n"})
+    result = run_cli_process(["."], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "1 file checked" in result.stderr

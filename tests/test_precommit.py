@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import REPO
 
@@ -20,15 +21,21 @@ def _git(repo, *args, check=True):
                                "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"})
 
 
+def _local_hook() -> dict:
+    """The exported hook of .pre-commit-hooks.yaml as a local hook running this venv's
+    stage2-lint: same arguments, file filter and always_run, so the two cannot drift."""
+    exported = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())[0]
+    command, *arguments = exported["entry"].split()
+    assert command == "stage2-lint"
+    return {**exported, "entry": " ".join([str(BIN / "stage2-lint"), *arguments]), "language": "system"}
+
+
 @pytest.fixture
 def repo(tmp_path):
     """A git repository holding a copy of the canonical configs, with the hook installed."""
     root = tmp_path / "work"
     shutil.copytree(REPO / "configs", root / "configs")
-    (root / ".pre-commit-config.yaml").write_text(
-        "repos:\n  - repo: local\n    hooks:\n      - id: stage2-lint\n        name: stage2-lint\n"
-        f"        entry: {BIN / 'stage2-lint'} --with-dependents\n        language: system\n"
-        "        files: ^configs/.*\\.ya?ml$\n        require_serial: true\n")
+    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [_local_hook()]}]}))
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "canonical configs", "--no-verify")
@@ -83,3 +90,26 @@ def test_exported_hook_manifest_through_try_repo(repo, tmp_path):
                             timeout=600, env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "S2L020 training.run_name is not set in this leaf" in result.stdout
+
+
+def test_commit_deleting_the_base_is_blocked(repo):
+    _git(repo, "rm", "-q", "configs/stage2_ab/base.yaml")
+    status, output = _commit(repo, "drop the base")
+    assert status != 0, output
+    for leaf in ("prod/a_only", "prod/ab_mixed", "smoke/b_only"):
+        assert (f"configs/stage2_ab/{leaf}.yaml:4:10: S2L011 parent '../base.yaml' does not exist" in output), output
+    assert _git(repo, "log", "--oneline").stdout.count("\n") == 1
+
+
+def test_commit_renaming_the_base_is_blocked(repo):
+    _git(repo, "mv", "configs/stage2_ab/base.yaml", "configs/stage2_ab/base_v2.yaml")
+    status, output = _commit(repo, "rename the base")
+    assert status != 0, output
+    assert "configs/stage2_ab/prod/b_only.yaml:4:10: S2L011 parent '../base.yaml' does not exist" in output
+
+
+def test_commit_touching_no_config_still_checks_the_surface_cheaply(repo):
+    (repo / "README.md").write_text("notes\n")
+    status, output = _commit(repo, "docs only")
+    assert status == 0, output
+    assert "stage2-lint" in output and "Passed" in output

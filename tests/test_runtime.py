@@ -118,7 +118,25 @@ def test_sft_without_the_framework_says_what_to_install():
 
 
 def test_sft_refuses_a_legacy_profile(tmp_path):
-    result = _run("-m", "src.sft", "--config", str(REPO.parent / "shared/corpus/legacy-stage2-ab/configs/stage2_ab/"
-                                                   "prod/ab_mixed.yaml"), "--dry-run")
+    (tmp_path / "configs/stage2_ab/prod").mkdir(parents=True)
+    (tmp_path / "configs/stage2_ab/base.yaml").write_text(BASE)
+    leaf = tmp_path / "configs/stage2_ab/prod/leaf.yaml"
+    leaf.write_text(LEAF + "custom:\n  extra:\n    rollout_matching:\n      decode_batch_size: 2\n")
+    result = _run("-m", "src.sft", "--config", str(leaf), "--dry-run")
     assert result.returncode == 1
-    assert "S2L030" in result.stderr and "Traceback" not in result.stderr
+    assert (f"{leaf}:23:7: S2L030 custom.extra.rollout_matching.decode_batch_size is in the retired namespace; "
+            f"move it to rollout_matching.decode_batch_size") in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("settings", ["[stage2_lint]\nmax_depth = x\n", "[stage2_lint\n", "[stage2_lint]\nnope = 1\n",
+                                      b"\xff\xfe[stage2_lint]\n"])
+@pytest.mark.parametrize("entry", [["-m", "src.sft", "--config"], ["-m", "src.launch_preflight"]])
+def test_trainer_entry_points_never_print_a_traceback_for_bad_settings(tmp_path, settings, entry):
+    (tmp_path / "setup.cfg").write_bytes(settings if isinstance(settings, bytes) else settings.encode())
+    result = subprocess.run([sys.executable, *entry, str(REPO / "configs/stage2_ab/prod/ab_mixed.yaml")],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{tmp_path}" in result.stderr or "stage2_lint setting" in result.stderr, result.stderr

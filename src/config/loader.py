@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import NamedTuple, Optional, Tuple
 
+from stage2_lint.escape import dotted
 from stage2_lint.guard import ConfigContractError, enforce
 from stage2_lint.hierarchy import Resolved, Resolver, _overlay
 from stage2_lint.settings import Settings, find_settings
@@ -71,9 +72,9 @@ def _located(resolved: Resolved, finding) -> Violation:
     origin = resolved.origin(keys)
     path, line, col = (origin.path, origin.line, origin.col) if origin else (resolved.path, 1, 1)
     code = "S2L060" if finding.kind == "unknown" else "S2L040"
-    dotted = ".".join(map(str, finding.keys))
-    message = finding.message if finding.kind == "unknown" else f"{dotted}: {finding.message}"
-    return Violation(path, line, col, code, message, key_path=dotted)
+    name = dotted(finding.keys)
+    message = finding.message if finding.kind == "unknown" else f"{name}: {finding.message}"
+    return Violation(path, line, col, code, message, key_path=name)
 
 
 def train_arguments(config: dict) -> dict:
