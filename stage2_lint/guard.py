@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 
 from stage2_lint.engine import lint_paths
 from stage2_lint.escape import printable
-from stage2_lint.settings import Settings, find_settings
+from stage2_lint.settings import Settings, settings_for
 from stage2_lint.violation import Violation
 
 
@@ -23,7 +23,7 @@ class ConfigContractError(ValueError):
 def enforce(path: str, settings: Optional[Settings] = None, resolver=None) -> Tuple[Violation, ...]:
     """Lint ``path`` with every rule; raise ConfigContractError on any error, else return warnings.
     ``resolver`` (a stage2_lint.hierarchy.Resolver) lets a loader reuse the files parsed here."""
-    settings = settings or (resolver.settings if resolver is not None else find_settings())
+    settings = settings or (resolver.settings if resolver is not None else settings_for(path))
     report = lint_paths([path], settings, resolver=resolver)
     errors = tuple(v for v in report.violations if v.is_error)
     if errors:

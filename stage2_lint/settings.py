@@ -212,16 +212,29 @@ def _per_file_ignores(raw) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
     return tuple((glob, tuple(codes)) for glob, codes in items)
 
 
+def settings_for(path: str) -> Settings:
+    """The settings that govern ``path``, found from the file's own location (walking up),
+    so the runtime guard gives the same answer from any working directory. Without a
+    settings file, the project is the nearest ancestor holding a project marker."""
+    directory = os.path.dirname(os.path.abspath(path))
+    found = _find_upwards(directory)
+    return found if found is not None else Settings(project_dir=_project_top(directory, "\0"))
+
+
 def find_settings(start: str = ".") -> Settings:
     """Settings from the nearest setup.cfg/pyproject.toml that has a stage2_lint section."""
-    directory = os.path.abspath(start)
+    found = _find_upwards(os.path.abspath(start))
+    return found if found is not None else Settings(project_dir=os.path.abspath(start))
+
+
+def _find_upwards(directory: str) -> Optional[Settings]:
     while True:
         found = _read_directory(directory)
         if found is not None:
             return found
         parent = os.path.dirname(directory)
         if parent == directory:
-            return Settings(project_dir=os.path.abspath(start))
+            return None
         directory = parent
 
 

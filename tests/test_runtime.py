@@ -1,5 +1,6 @@
 """The runtime side: loader, normalizer, trainers and the trainer entry point."""
 import json
+import shutil
 import subprocess
 import sys
 
@@ -133,10 +134,21 @@ def test_sft_refuses_a_legacy_profile(tmp_path):
                                       b"\xff\xfe[stage2_lint]\n"])
 @pytest.mark.parametrize("entry", [["-m", "src.sft", "--config"], ["-m", "src.launch_preflight"]])
 def test_trainer_entry_points_never_print_a_traceback_for_bad_settings(tmp_path, settings, entry):
+    """The settings that govern a profile are found from its location, whatever the cwd."""
+    shutil.copytree(REPO / "configs", tmp_path / "configs")
     (tmp_path / "setup.cfg").write_bytes(settings if isinstance(settings, bytes) else settings.encode())
-    result = subprocess.run([sys.executable, *entry, str(REPO / "configs/stage2_ab/prod/ab_mixed.yaml")],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                            env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+    result = subprocess.run([sys.executable, *entry, str(tmp_path / "configs/stage2_ab/prod/ab_mixed.yaml")],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"{tmp_path}" in result.stderr or "stage2_lint setting" in result.stderr, result.stderr
+
+
+def test_the_loader_works_on_the_class_as_upstream_calls_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # any working directory: settings come from the profile's location
+    leaf = str(REPO / "configs/stage2_ab/prod/ab_mixed.yaml")
+    train_args, config = ConfigLoader.load_training_config(leaf)
+    assert config.training.run_name == "prod_ab_mixed_bbox_max60_ckpt1516_ep2"
+    assert train_args["run_name"] == config.training.run_name
+    assert ConfigLoader.load_yaml_with_extends(leaf) == ConfigLoader().load_yaml_with_extends(leaf)
+    assert ConfigLoader.load_training_config(leaf, base_config_path=None)[1] == config

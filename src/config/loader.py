@@ -9,7 +9,7 @@ from typing import NamedTuple, Optional, Tuple
 from stage2_lint.escape import dotted
 from stage2_lint.guard import ConfigContractError, enforce
 from stage2_lint.hierarchy import Resolved, Resolver, _overlay
-from stage2_lint.settings import Settings, find_settings
+from stage2_lint.settings import Settings, settings_for
 from stage2_lint.violation import Violation
 
 from src.config.schema import TrainingConfig, schema_findings, to_training_config
@@ -25,15 +25,33 @@ class LoadedProfile(NamedTuple):
     training_config: TrainingConfig
 
 
+class _ClassOrInstance:
+    """A method that works on an instance and on the class itself, as upstream training code
+    calls it (``ConfigLoader.load_training_config(path)``): on the class, a loader with the
+    settings found from the profile's own location does the work."""
+
+    def __init__(self, function):
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner):
+        return self.function.__get__(instance if instance is not None else owner(), owner)
+
+
 class ConfigLoader:
-    """Loads training profiles; every path goes through the contract guard first."""
+    """Loads training profiles; every path goes through the contract guard first. Without
+    explicit settings, each profile is governed by the settings found from its location."""
 
     def __init__(self, settings: Optional[Settings] = None):
-        self.settings = settings or find_settings()
+        self.settings = settings
 
+    def settings_for(self, path: str) -> Settings:
+        return self.settings if self.settings is not None else settings_for(path)
+
+    @_ClassOrInstance
     def load_yaml_with_extends(self, path: str) -> dict:
         """The resolved mapping of ``path`` (the project's one ``extends`` implementation)."""
-        return self._resolve(path, Resolver(self.settings)).config
+        return self._resolve(path, Resolver(self.settings_for(path))).config
 
     def _resolve(self, path: str, resolver: Resolver) -> Resolved:
         resolved = resolver.resolve(path)
@@ -42,20 +60,23 @@ class ConfigLoader:
             raise ConfigContractError(path, tuple(problems))
         return resolved
 
+    @_ClassOrInstance
     def load_training_config(self, path: str, base_config_path: Optional[str] = None) -> Tuple[dict, TrainingConfig]:
         """(training arguments, typed config). ``base_config_path`` is merged under the
         profile (the profile wins), as an extra root parent."""
         profile = self.load_profile(path, base_config_path)
         return profile.train_args, profile.training_config
 
+    @_ClassOrInstance
     def load_profile(self, path: str, base_config_path: Optional[str] = None) -> LoadedProfile:
         """Guard, resolve, check every resolved key against the schema, type."""
-        resolver = Resolver(self.settings)  # one parse of each file, shared by the guard and the merge
-        enforce(path, self.settings, resolver)
+        settings = self.settings_for(path)
+        resolver = Resolver(settings)  # one parse of each file, shared by the guard and the merge
+        enforce(path, settings, resolver)
         resolved = self._resolve(path, resolver)
         config = resolved.config
         if base_config_path:
-            enforce(base_config_path, self.settings, resolver)
+            enforce(base_config_path, settings, resolver)
             config = _overlay(self._resolve(base_config_path, resolver).config, config)
         # The whole resolved profile must be known and typed, including keys set in files
         # outside the linter's schema scope; each finding points at the file:line that set it.
