@@ -1,10 +1,12 @@
 """Launcher preflight: ``python -m src.launch_preflight CONFIG`` prints one line of JSON,
-``{"rollout_backend": str, "vllm_mode": str|null, "server_base_urls": [str, ...], ...}``,
-from the same loader and normalizer the trainer uses. Exit 1 (message on stderr) when the
-profile breaks the contract."""
+``{"rollout_backend": str, "vllm_mode": str|null, "server_base_urls": [str, ...], ...}`` plus
+the rollout server's settings (see ``src.config.rollout.preflight``), from the same loader
+and normalizer the trainer uses. Exit 1 (message on stderr) when the profile breaks the
+contract or the launcher could not manage its rollout server."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import List, Optional
 
@@ -12,7 +14,7 @@ from stage2_lint.escape import printable_lines
 from stage2_lint.guard import ConfigContractError
 
 from src.config.loader import ConfigLoader
-from src.config.rollout import normalize_rollout, preflight
+from src.config.rollout import launch_problems, normalize_rollout, preflight
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -21,11 +23,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("usage: python -m src.launch_preflight CONFIG", file=sys.stderr)
         return 2
     try:  # settings errors (SettingsError is a ValueError) are refused like profile errors
-        rollout = normalize_rollout(ConfigLoader().load_profile(argv[0]).config)
+        loader = ConfigLoader()
+        config = loader.load_profile(argv[0]).config
+        repo_root = os.path.dirname(loader.settings_for(argv[0]).config_root(argv[0]))
+        plan = preflight(normalize_rollout(config), config, repo_root)
     except (ConfigContractError, ValueError, OSError) as error:
         print(printable_lines(f"preflight: {error}"), file=sys.stderr)
         return 1
-    sys.stdout.write(json.dumps(preflight(rollout)) + "\n")
+    problems = launch_problems(plan)
+    if problems:
+        print(printable_lines(f"preflight: {argv[0]}: " + "\n".join(problems)), file=sys.stderr)
+        return 1
+    sys.stdout.write(json.dumps(plan) + "\n")
     return 0
 
 

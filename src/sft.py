@@ -64,7 +64,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(json.dumps(manifest(args.config, config, training_config, trainer), indent=2, sort_keys=True))
         return 0
     try:
-        trainer.train()
+        trainer.train(profile.train_args)
     except FrameworkMissing as error:
         print(f"sft: {error}", file=sys.stderr)
         return 1

@@ -75,6 +75,21 @@ def text() -> Check:
     return check
 
 
+_HTTP_URL = re.compile(r"^https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})/?$")
+
+
+def http_url() -> Check:
+    """An ``http(s)://host:port`` base URL with a numeric port (what a rollout server is)."""
+    def check(value):
+        if not isinstance(value, str):
+            return f"expected an http(s)://host:port URL, got {_describe(value)}"
+        match = _HTTP_URL.match(value)
+        if not match or not 0 < int(match.group(1)) < 65536:
+            return f"expected an http(s)://host:port URL with a numeric port, got {_describe(value)}"
+        return None
+    return check
+
+
 def choice(*options: str) -> Check:
     def check(value):
         if isinstance(value, bool):
@@ -330,7 +345,7 @@ class Offload(Section):
 
 
 class Server(Section):
-    base_url: str = knob(text(), "")
+    base_url: str = knob(http_url(), "")
     group_port: Optional[int] = knob(optional(integer(1)))
 
 

@@ -65,8 +65,13 @@ def test_normalizer_mapping_and_defaults():
     assert (rollout["rollout_backend"], rollout["vllm_mode"]) == ("vllm", "server")
     assert rollout["server_base_urls"] == ("http://a:1", "http://b:2")
     assert rollout["max_new_tokens"] == 7 and rollout["vllm"]["server"]["servers"][0]["group_port"] == 5
-    assert preflight(rollout) == {"rollout_backend": "vllm", "vllm_mode": "server",
-                                  "server_base_urls": ["http://a:1", "http://b:2"], "decode_batch_size": 1}
+    config = {"model": {"model": "ckpt/m"}, "custom": {"train_jsonl": "data/lvis/train.jsonl"}}
+    assert preflight(rollout, config, "/repo") == {
+        "rollout_backend": "vllm", "vllm_mode": "server", "server_base_urls": ["http://a:1", "http://b:2"],
+        "decode_batch_size": 1, "server_model": "ckpt/m", "torch_dtype": "bfloat16",
+        "root_image_dir_resolved": "/repo/data/lvis", "vllm_max_model_len": None, "vllm_enable_lora": False,
+        "vllm_tensor_parallel_size": 1, "vllm_gpu_memory_utilization": 0.9, "repeat_terminate_config": {},
+        "repeat_terminate_enabled": False}
     assert normalize_rollout({"rollout_matching": {"rollout_backend": "hf"}})["vllm_mode"] is None
     with pytest.raises(TypeError):
         rollout["vllm"]["mode"] = "colocate"
@@ -152,3 +157,55 @@ def test_the_loader_works_on_the_class_as_upstream_calls_it(tmp_path, monkeypatc
     assert train_args["run_name"] == config.training.run_name
     assert ConfigLoader.load_yaml_with_extends(leaf) == ConfigLoader().load_yaml_with_extends(leaf)
     assert ConfigLoader.load_training_config(leaf, base_config_path=None)[1] == config
+
+
+FAKE_SWIFT_LLM = """\
+import json, os
+
+class SwiftSft:
+    \"\"\"Stands in for ms-swift's SFT pipeline: records its arguments and the trainer kwargs.\"\"\"
+    def __init__(self, args):
+        self.args = args
+
+    def _get_trainer_kwargs(self):
+        return {"compute_metrics": None}
+
+    def main(self):
+        kwargs = {key: (dict(value) if hasattr(value, "keys") else value)
+                  for key, value in self._get_trainer_kwargs().items()}
+        with open(os.environ["FAKE_SWIFT_RECORD"], "w") as handle:
+            json.dump({"argv": self.args, "trainer_kwargs": kwargs}, handle, default=list)
+        return {"last_model_checkpoint": "ckpt"}
+"""
+
+
+def test_a_real_run_hands_the_resolved_arguments_and_rollout_config_to_ms_swift(tmp_path):
+    fake = tmp_path / "site"
+    (fake / "swift" / "llm").mkdir(parents=True)
+    (fake / "torch").mkdir()
+    for package in ("swift", "torch"):
+        (fake / package / "__init__.py").write_text("")
+    (fake / "swift" / "llm" / "__init__.py").write_text(FAKE_SWIFT_LLM)
+    record = tmp_path / "record.json"
+    result = subprocess.run([sys.executable, "-m", "src.sft", "--config", "configs/stage2_ab/smoke/ab_mixed.yaml"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60,
+                            env={**__import__("os").environ, "PYTHONPATH": f"{fake}:{REPO}",
+                                 "FAKE_SWIFT_RECORD": str(record)})
+    assert result.returncode == 0, result.stderr
+    received = json.loads(record.read_text())
+    pairs, key = {}, None
+    for token in received["argv"]:  # --name value [value ...], as swift sft parses them
+        if token.startswith("--"):
+            key = token
+            pairs[key] = []
+        else:
+            pairs[key].append(token)
+    pairs = {key: values[0] if len(values) == 1 else values for key, values in pairs.items()}
+    assert pairs["--run_name"] == "smoke_ab_mixed" and pairs["--max_steps"] == "100"
+    assert pairs["--learning_rate"] == "2e-05" and pairs["--model"] == "output/1-26/checkpoint-1516-merged"
+    assert pairs["--do_eval"] == "true"
+    kwargs = received["trainer_kwargs"]
+    assert kwargs["compute_metrics"] is None  # ms-swift's own kwargs are kept
+    assert (kwargs["b_ratio"], kwargs["n_softctx_iter"]) == (0.85, 2)
+    assert kwargs["rollout_matching_cfg"]["decode_batch_size"] == 4
+    assert kwargs["rollout_matching_cfg"]["server_base_urls"] == ["http://127.0.0.1:8000"]

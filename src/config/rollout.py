@@ -18,6 +18,7 @@ mutate the contract it was handed.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Iterator
@@ -68,14 +69,48 @@ def normalize_rollout(config: Mapping) -> RolloutMatchingConfig:
     return RolloutMatchingConfig({key: _freeze(value) for key, value in normalized.items()})
 
 
-def preflight(rollout: RolloutMatchingConfig) -> dict:
-    """The launcher's view (DESIGN.md section 6): JSON-ready, with extra keys allowed."""
+def preflight(rollout: RolloutMatchingConfig, config: Mapping, repo_root: str) -> dict:
+    """The launcher's view (DESIGN.md section 6): JSON-ready, with extra keys allowed.
+    ``config`` is the whole resolved profile; relative data paths resolve against
+    ``repo_root`` (never the working directory)."""
+    vllm = rollout.get("vllm") or {}
+    repeat_terminate = _thaw(rollout.get("repeat_terminate") or {})
+    model = config.get("model") or {}
+    train_jsonl = (config.get("custom") or {}).get("train_jsonl")
     return {
         "rollout_backend": rollout["rollout_backend"],
         "vllm_mode": rollout["vllm_mode"],
         "server_base_urls": list(rollout["server_base_urls"]),
         "decode_batch_size": rollout["decode_batch_size"],
+        "server_model": model.get("model"),
+        "torch_dtype": model.get("torch_dtype", "bfloat16"),
+        "root_image_dir_resolved": (os.path.normpath(os.path.join(repo_root, os.path.dirname(train_jsonl)))
+                                    if isinstance(train_jsonl, str) and train_jsonl else None),
+        "vllm_max_model_len": vllm.get("max_model_len"),
+        "vllm_enable_lora": bool(vllm.get("enable_lora", False)),
+        "vllm_tensor_parallel_size": vllm.get("tensor_parallel_size", 1),
+        "vllm_gpu_memory_utilization": vllm.get("gpu_memory_utilization", 0.9),
+        "repeat_terminate_config": repeat_terminate,
+        "repeat_terminate_enabled": bool(repeat_terminate.get("enabled", False)),
     }
+
+
+def launch_problems(plan: dict) -> list:
+    """What stops the launcher from managing this profile's rollout server (one server,
+    data-parallel across its GPUs), each naming the key to fix."""
+    if plan["rollout_backend"] != "vllm" or plan["vllm_mode"] != "server":
+        return []
+    problems = []
+    urls = plan["server_base_urls"]
+    if len(urls) != 1:
+        problems.append(f"rollout_matching.vllm.server.servers lists {len(urls)} servers; the launcher manages "
+                        f"exactly one (it runs data-parallel across server_gpus)")
+    if plan["vllm_max_model_len"] is None:
+        problems.append("rollout_matching.vllm.max_model_len is required in server mode (the rollout server's "
+                        "--vllm_max_model_len)")
+    if not plan["server_model"]:
+        problems.append("model.model is required in server mode (the rollout server's --model)")
+    return problems
 
 
 def _freeze(value):

@@ -6,7 +6,7 @@ requests are batched for decoding.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Sequence
 
 from src.config.rollout import RolloutMatchingConfig
 
@@ -56,7 +56,12 @@ class RolloutMatchingTrainer:
     def describe(self) -> dict:
         return {"trainer": type(self).__name__, "decode_batch_size": self.decode_batch_size}
 
-    def train(self, framework_step: Optional[object] = None) -> None:  # pragma: no cover - needs ms-swift
+    def framework_kwargs(self) -> dict:
+        """What the training framework's trainer is constructed with, besides its own arguments."""
+        return {"rollout_matching_cfg": self.rollout_matching_cfg}
+
+    def train(self, train_args: dict):
+        """Hand the resolved training arguments to the framework (ms-swift)."""
         from src.trainers.framework import run_training
 
-        run_training(self, framework_step)
+        return run_training(self, train_args)

@@ -33,3 +33,6 @@ class Stage2ABTrainer(RolloutMatchingTrainer):
 
     def describe(self) -> dict:
         return {**super().describe(), "b_ratio": float(self.b_ratio), "n_softctx_iter": self.n_softctx_iter}
+
+    def framework_kwargs(self) -> dict:
+        return {**super().framework_kwargs(), "b_ratio": float(self.b_ratio), "n_softctx_iter": self.n_softctx_iter}
