@@ -11,7 +11,8 @@ from stage2_lint.engine import UsageError, WorkerDied, lint_paths, select_rules
 from stage2_lint.escape import printable
 from stage2_lint.rules import BY_CODE, REGISTRY
 from stage2_lint.safe_write import WriteRefused
-from stage2_lint.settings import SettingsError, find_settings
+from stage2_lint.schema import SchemaError
+from stage2_lint.settings import Settings, SettingsError, find_settings, read_settings_file
 
 
 def _codes(value: str) -> List[str]:
@@ -21,7 +22,8 @@ def _codes(value: str) -> List[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stage2-lint",
-        description="Check Stage-2 AB training profiles against the config contract.")
+        description="Check extends-based YAML training profiles against the contracts their repository "
+                    "declares (setup.cfg [stage2_lint.contract.NAME]).")
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files or directories (default: the configured canonical surface)")
     parser.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
@@ -35,8 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--with-surface", action="store_true",
                         help="also lint the whole canonical surface, so deleting or renaming a parent is caught "
                              "(what the pre-commit hook does on every commit)")
+    parser.add_argument("--config", metavar="PATH", help="read settings from this setup.cfg or pyproject.toml only")
+    parser.add_argument("--isolated", action="store_true", help="ignore every settings file (no contract)")
+    parser.add_argument("--show-settings", action="store_true",
+                        help="print the effective settings and contracts, and where each value came from")
     parser.add_argument("--fix", action="store_true",
-                        help="relocate custom.extra.rollout_matching to rollout_matching in place (S2L030)")
+                        help="move keys under a contract's moved prefixes to their new home, in place (S2L030)")
     parser.add_argument("--diff", action="store_true", help="show what --fix would change; write nothing")
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
     parser.add_argument("--explain", metavar="CODE", help="show a rule's rationale, fix and examples")
@@ -53,7 +59,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if argv and argv[0] in SUBCOMMANDS:
             return SUBCOMMANDS[argv[0]](argv[1:])
         return _run(build_parser().parse_args(argv))
-    except (UsageError, SettingsError, WorkerDied) as error:
+    except (UsageError, SettingsError, SchemaError, WorkerDied) as error:
         print(printable(f"stage2-lint: error: {error}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: no traceback; workers were stopped on the way out
@@ -75,7 +81,10 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.explain:
         return _explain(args.explain.upper())
-    settings = find_settings()
+    settings = _settings(args)
+    if args.show_settings:
+        sys.stdout.write(_describe_settings(settings))
+        return 0
     rules = select_rules(settings, args.select, args.ignore)
     from stage2_lint.output import FORMATS  # json/sarif machinery only when reporting
 
@@ -87,11 +96,57 @@ def _run(args: argparse.Namespace) -> int:
     report = lint_paths(args.paths, settings, rules, with_dependents=args.with_dependents, jobs=args.jobs,
                         with_surface=args.with_surface)
     sys.stdout.write(FORMATS[args.format](report))
+    for empty in report.empty:  # never a vacuous pass
+        print(printable(f"stage2-lint: {empty}"), file=sys.stderr)
     if not args.quiet:
         for note in report.skipped:
             print(printable(f"stage2-lint: skipped {note}"), file=sys.stderr)
         print(printable(_summary(report)), file=sys.stderr)
     return max(report.exit_code, 1 if refused else 0)
+
+
+def _settings(args) -> Settings:
+    """--isolated: none; --config: that file; else the nearest settings file above the first
+    path (or the working directory), so a profile gets its own repository's contracts."""
+    if args.isolated:
+        return Settings(project_dir=os.getcwd())
+    if args.config:
+        if not os.path.isfile(args.config):
+            raise UsageError(f"--config {args.config}: no such file")
+        found = read_settings_file(args.config)
+        if found is None:
+            raise UsageError(f"--config {args.config}: no [stage2_lint] or [stage2_lint.contract.NAME] section")
+        return found
+    start = args.paths[0] if args.paths else "."
+    return find_settings(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+
+
+def _describe_settings(settings: Settings) -> str:
+    from stage2_lint.settings import DECLARED
+
+    origins = dict(settings.origins)
+    lines = [f"# settings file: {settings.source or '(none: defaults, no contract)'}",
+             f"# project: {settings.project_dir}", "[stage2_lint]"]
+    engine = {**settings._asdict(), **{name: getattr(settings.limits, field) for name, field in (
+        ("max_file_bytes", "max_bytes"), ("max_depth", "max_depth"), ("max_nodes", "max_nodes"))}}
+    for setting in DECLARED:
+        if setting.where == "engine":
+            lines.append(_setting_line(setting.name, engine[setting.name], origins.get(setting.name)))
+    for contract in settings.contracts:
+        lines.append(f"[stage2_lint.contract.{contract.name}]")
+        for setting in DECLARED:
+            if setting.where == "contract":
+                lines.append(_setting_line(setting.name, getattr(contract, setting.name),
+                                           origins.get(f"contract.{contract.name}.{setting.name}")))
+    return "".join(printable(line) + "\n" for line in lines)
+
+
+def _setting_line(name: str, value, origin: Optional[str]) -> str:
+    if isinstance(value, tuple):
+        value = ", ".join(" -> ".join(item) if isinstance(item, tuple) and name in ("moved", "removed")
+                          else f"{item[0]}: {','.join(item[1])}" if isinstance(item, tuple) else str(item)
+                          for item in value)
+    return f"{name} = {value}    # {origin or 'default'}"
 
 
 def _fix(paths, settings, write: bool) -> Tuple[int, int]:
@@ -121,12 +176,12 @@ def _fix_one(path: str, settings, write: bool) -> bool:
     """Relocate one file's legacy namespace; True when it changed (or would)."""
     from stage2_lint import safe_write
     from stage2_lint.document import load_bytes
-    from stage2_lint.fix import fix_legacy_namespace
+    from stage2_lint.fix import fix_moved, moves_of
 
     snap = safe_write.snapshot(path, settings.limits.max_bytes)
     if snap.data is None:
         return False
-    result = fix_legacy_namespace(load_bytes(snap.data, path, settings.limits))
+    result = fix_moved(load_bytes(snap.data, path, settings.limits), moves_of(settings.contract_for(path)))
     if result.problem:
         print(f"{printable(path)}:{result.line}:{result.col}: S2L030 not fixed: {result.problem}", file=sys.stderr)
     if not result.changed:
@@ -255,4 +310,52 @@ def _diff_command(argv: List[str]) -> int:
     return 1 if found else 0
 
 
-SUBCOMMANDS = {"flatten": _flatten_command, "resolve": _resolve_command, "diff": _diff_command}
+def _schema_command(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="stage2-lint schema",
+        description="Export a contract's JSON Schema file from the typed config classes it names "
+                    "(schema_source), or check that the committed file is current (exit 1 with a diff if not).")
+    parser.add_argument("action", choices=("export", "check"))
+    parser.add_argument("--contract", metavar="NAME",
+                        help="one contract (default: every contract with a schema_source)")
+    parser.add_argument("--config", metavar="PATH", help="read settings from this file only")
+    args = parser.parse_args(argv)
+    from stage2_lint import safe_write, schema_export
+
+    settings = read_settings_file(args.config) if args.config else find_settings()
+    contracts = [c for c in (settings or Settings()).contracts if args.contract in (None, c.name)]
+    if args.contract and not contracts:
+        raise UsageError(f"no contract named {args.contract} (see stage2-lint --show-settings)")
+    stale = 0
+    for contract in contracts:
+        if not contract.schema_source or not contract.schema:
+            if args.contract:
+                raise UsageError(f"contract {contract.name} needs both schema and schema_source to export")
+            continue
+        try:
+            cls = schema_export.load_source(contract.schema_source, settings.project_dir)
+            text = schema_export.render(schema_export.export(cls, f"{contract.name} training profile"))
+        except schema_export.ExportError as error:
+            raise UsageError(str(error))
+        current = _text_of(contract.schema)
+        if current == text:
+            continue
+        shown_path = os.path.relpath(contract.schema)
+        if args.action == "check":
+            stale += 1
+            print(f"stage2-lint schema: {printable(shown_path)} is stale; run: stage2-lint schema export "
+                  f"--contract {contract.name}", file=sys.stderr)
+            _print_diff(shown_path, current, text)
+            continue
+        try:
+            safe_write.replace(safe_write.snapshot(contract.schema), text.encode("utf-8"),
+                               os.path.dirname(contract.schema))
+        except safe_write.WriteRefused as why:
+            print(printable(f"stage2-lint schema: {shown_path} was not written: {why}"), file=sys.stderr)
+            return 1
+        print(printable(f"stage2-lint schema: wrote {shown_path}"), file=sys.stderr)
+    return 1 if stale else 0
+
+
+SUBCOMMANDS = {"flatten": _flatten_command, "resolve": _resolve_command, "diff": _diff_command,
+               "schema": _schema_command}

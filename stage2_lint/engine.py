@@ -24,6 +24,7 @@ class Report(NamedTuple):
     violations: Tuple[Violation, ...]
     files: Tuple[str, ...]
     skipped: Tuple[str, ...] = ()  # what a directory walk did not enter, and why
+    empty: Tuple[str, ...] = ()  # a named directory or a canonical surface that held no profile
 
     @property
     def errors(self) -> int:
@@ -31,7 +32,7 @@ class Report(NamedTuple):
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.errors else 0
+        return 1 if self.errors or self.empty else 0
 
 
 def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Tuple[Rule, ...]:
@@ -46,22 +47,43 @@ def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequenc
                  and not (dropped and rule.code.startswith(dropped)))
 
 
-def discover(paths: Sequence[str], settings: Settings, skipped: Optional[List[str]] = None) -> List[str]:
+def discover(paths: Sequence[str], settings: Settings, skipped: Optional[List[str]] = None,
+             empty: Optional[List[str]] = None) -> List[str]:
     """Files to lint: given files as they are, directories walked for YAML, no path = the
     canonical surface. One file named several ways (``configs/x``, ``./configs/x``, an
     absolute path, a symlink to it) is linted once, under the spelling seen first. A walk
     skips excluded names and does not follow symlinked directories; it appends what it did
-    not enter to ``skipped``. Symlinked files are kept: the resolver judges where they lead."""
+    not enter to ``skipped``. Symlinked files are kept: the resolver judges where they lead.
+    A directory without profiles, or a contract whose canonical surface matches nothing, is
+    appended to ``empty``: a run that checked nothing must not pass."""
+    empty = empty if empty is not None else []
     if not paths:
-        return canonical_files(settings, settings.project_dir)
+        return _canonical_surface(settings, empty)
     files: List[str] = []
     for path in paths:
         if os.path.isdir(path):
-            files.extend(_walk_directory(path, settings.exclude, skipped if skipped is not None else []))
+            found = _walk_directory(path, settings.exclude, skipped if skipped is not None else [])
+            if not found:
+                empty.append(f"{path}: no YAML profile in this directory; nothing was checked")
+            files.extend(found)
         elif os.path.lexists(path):
             files.append(path)
         else:
             raise UsageError(f"{path}: no such file or directory")
+    return _unique_files(files)
+
+
+def _canonical_surface(settings: Settings, empty: List[str]) -> List[str]:
+    if not settings.contracts:
+        raise UsageError("no path given and no contract configured ([stage2_lint.contract.NAME] in setup.cfg or "
+                         "pyproject.toml, see --show-settings); name the files or directories to lint")
+    files: List[str] = []
+    for contract in settings.contracts:
+        found = canonical_files(settings, settings.project_dir, contract.canonical)
+        if contract.canonical and not found:
+            empty.append(f"contract {contract.name}: its canonical surface ({', '.join(contract.canonical)}) "
+                         f"matches no file under {settings.project_dir}; nothing was checked")
+        files.extend(found)
     return _unique_files(files)
 
 
@@ -109,7 +131,8 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
     ``with_surface`` adds the whole canonical surface (what a deleted parent breaks).
     A caller that goes on to resolve the same files passes its ``resolver`` to share the parses."""
     skipped: List[str] = []
-    files = discover(paths, settings, skipped)
+    empty: List[str] = []
+    files = discover(paths, settings, skipped, empty)
     resolver = resolver or Resolver(settings)
     if with_dependents:
         files = _unique_files(files + resolver.dependents(files))
@@ -119,7 +142,7 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
         violations = _lint_in_processes(files, settings, rules, jobs)
     else:
         violations = _lint_files(files, resolver, rules)
-    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped))
+    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty))
 
 
 # Below this many files a second process costs more than it saves.

@@ -1,17 +1,29 @@
-"""``--fix`` for S2L030: move ``custom.extra.rollout_matching`` to top-level
-``rollout_matching``, path-only, keeping comments, key order and untouched lines.
+"""``--fix`` for S2L030: move every key under a contract's moved prefix (``moved = old ->
+new`` in its settings, e.g. ``custom.extra.rollout_matching -> rollout_matching``) to the new
+top-level prefix, path-only, keeping comments, key order and untouched lines.
 
 The edit is proven before it is offered: the new text must parse to exactly the old values
-with the namespace relocated, and carry every comment of the old text.
+with the prefix relocated, and carry every comment of the old text.
 """
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from stage2_lint import textedit
 from stage2_lint.document import Document, load_text
 
-LEGACY = ("custom", "extra", "rollout_matching")
+
+class Move(NamedTuple):
+    old: Tuple[str, ...]  # e.g. ("custom", "extra", "rollout_matching")
+    new: Tuple[str, ...]  # e.g. ("rollout_matching",)
+
+    @classmethod
+    def parse(cls, old: str, new: str) -> "Move":
+        return cls(tuple(old.split(".")), tuple(new.split(".")))
+
+
+def moves_of(contract) -> Tuple[Move, ...]:
+    return tuple(Move.parse(old, new) for old, new in contract.moved) if contract is not None else ()
 
 
 class FixResult(NamedTuple):
@@ -27,81 +39,121 @@ class FixResult(NamedTuple):
         return self.new is not None and self.new != self.old
 
 
-def relocated(config: dict) -> dict:
-    """``config`` with the legacy namespace merged under top-level ``rollout_matching``
-    (legacy values lose to none: a conflict is refused before this is used)."""
+def relocated(config: dict, moves: Sequence[Move]) -> dict:
+    """``config`` with every moved prefix merged under its new top-level key (old values
+    lose to none: a conflict is refused before this is used)."""
+    for move in moves:
+        config = _relocated_one(config, move)
+    return config
+
+
+def _relocated_one(config: dict, move: Move) -> dict:
     from stage2_lint.hierarchy import _overlay
 
-    custom = config.get("custom")
-    extra = custom.get("extra") if isinstance(custom, dict) else None
-    if not isinstance(extra, dict) or "rollout_matching" not in extra:
+    old = _get(config, move.old)
+    if old is _ABSENT:
         return config
-    result = dict(config)
-    result["custom"] = dict(custom)
-    result["custom"]["extra"] = {k: v for k, v in extra.items() if k != "rollout_matching"}
-    legacy = extra["rollout_matching"]  # noqa: S2P001 -- the fix reads the old namespace to move it
-    current = config.get("rollout_matching")
-    result["rollout_matching"] = _overlay(current, legacy) if isinstance(current, dict) and isinstance(legacy, dict) \
-        else legacy
-    if not result["custom"]["extra"]:
-        del result["custom"]["extra"]
-        if not result["custom"]:
-            del result["custom"]
+    result = _without(config, move.old)
+    current = result.get(move.new[0])
+    result[move.new[0]] = _overlay(current, old) if isinstance(current, dict) and isinstance(old, dict) else old
     return result
 
 
-def fix_legacy_namespace(doc: Document) -> FixResult:
-    if not doc.usable or doc.find(LEGACY) is None:
+_ABSENT = object()
+
+
+def _get(tree, keys):
+    for key in keys:
+        if not isinstance(tree, dict) or key not in tree:
+            return _ABSENT
+        tree = tree[key]
+    return tree
+
+
+def _without(tree: dict, keys: tuple) -> dict:
+    """A copy of ``tree`` without ``keys``; mappings left empty by the removal go too."""
+    result = dict(tree)
+    if len(keys) == 1:
+        del result[keys[0]]
+        return result
+    inner = _without(tree[keys[0]], keys[1:])
+    if inner:
+        result[keys[0]] = inner
+    else:
+        del result[keys[0]]
+    return result
+
+
+def fix_moved(doc: Document, moves: Sequence[Move]) -> FixResult:
+    """Relocate every moved prefix in one file, one move after another."""
+    result = FixResult(doc.path, doc.text, None)
+    for move in moves:
+        current = load_text(result.new, doc.path) if result.changed else doc
+        step = _fix_one(current, move)
+        if step.problem:
+            return FixResult(doc.path, doc.text, None, step.problem, step.line, step.col)
+        if step.changed:
+            result = FixResult(doc.path, doc.text, step.new)
+    return result
+
+
+def _fix_one(doc: Document, move: Move) -> FixResult:
+    if not doc.usable or doc.find(move.old) is None:
         return FixResult(doc.path, doc.text, None)
-    legacy, (line, col) = doc.find(LEGACY)
-    refusal = _refusal(doc, legacy)
+    legacy, (line, col) = doc.find(move.old)
+    if len(move.new) != 1:
+        return FixResult(doc.path, doc.text, None, f"moving to a nested prefix ({'.'.join(move.new)}) is not "
+                                                   f"automated; move it by hand", line, col)
+    refusal = _refusal(doc, legacy, move)
     if refusal:
         return FixResult(doc.path, doc.text, None, refusal, line, col)
-    new_text = _move_block(doc)
-    proof = _prove(doc, new_text)
+    new_text = _move_block(doc, move)
+    proof = _prove(doc, new_text, move)
     if proof:
         return FixResult(doc.path, doc.text, None, proof, line, col)
     return FixResult(doc.path, doc.text, new_text)
 
 
-def _refusal(doc: Document, legacy) -> Optional[str]:
+def _refusal(doc: Document, legacy, move: Move) -> Optional[str]:
     lines = doc.text.splitlines(keepends=True)
-    for depth in range(1, len(LEGACY) + 1):
-        _, (line, col) = doc.find(LEGACY[:depth])
-        if not lines[line - 1][col - 1:].startswith(LEGACY[depth - 1]):
-            return (f"{'.'.join(LEGACY[:depth])} is not written as a block-style key (merge key, flow style "
+    for depth in range(1, len(move.old) + 1):
+        _, (line, col) = doc.find(move.old[:depth])
+        if not lines[line - 1][col - 1:].startswith(move.old[depth - 1]):
+            return (f"{'.'.join(move.old[:depth])} is not written as a block-style key (merge key, flow style "
                     f"or alias); move it by hand")
-    current = doc.root.get("rollout_matching")
+    target = move.new[0]
+    current = doc.root.get(target)
     if current is None:
         return None
     if not isinstance(current, dict) or not isinstance(legacy, dict):
-        return "rollout_matching and custom.extra.rollout_matching are both set; keep one by hand"
+        return f"{target} and {'.'.join(move.old)} are both set; keep one by hand"
     shared = sorted(set(current) & set(legacy), key=str)
     if shared:
-        return (f"rollout_matching.{shared[0]} is set in both namespaces"
+        return (f"{target}.{shared[0]} is set in both namespaces"
                 f"{' to different values' if current[shared[0]] != legacy[shared[0]] else ''}; "
                 f"keep one value by hand (nothing was changed in this file)")
     return None
 
 
-def _move_block(doc: Document) -> str:
+def _move_block(doc: Document, move: Move) -> str:
     lines = doc.text.splitlines(keepends=True)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += newline
-    key_index = doc.find(LEGACY)[1][0] - 1
+    key_index = doc.find(move.old)[1][0] - 1
     start, end = textedit.block_span(lines, key_index)
     moved = textedit.dedent(lines[start:end], textedit.indent_of(lines[key_index]))
+    moved[0] = move.new[0] + moved[0][len(move.old[-1]):]  # the key line, renamed (checked block style)
     del lines[start:end]
-    lines = _drop_if_empty(lines, doc, ("custom", "extra"))
-    lines = _drop_if_empty(lines, doc, ("custom",))
-    current = doc.find(("rollout_matching",))
+    for depth in range(len(move.old) - 1, 0, -1):  # parents the move left empty
+        lines = _drop_if_empty(lines, doc, move.old[:depth])
+    current = doc.find(move.new)
     if current is None:
         while lines and not lines[-1].strip():
             lines.pop()
         return "".join(lines + ([newline] if lines else []) + moved)
-    # Top-level rollout_matching exists with disjoint keys: append the moved children to it.
-    top_index = _line_of(lines, "rollout_matching")
+    # The top-level target exists with disjoint keys: append the moved children to it.
+    top_index = _line_of(lines, move.new[0])
     top_start, top_end = textedit.block_span(lines, top_index)
     indent = textedit.child_indent(lines, top_start, top_end, 0)
     children = textedit.reindent(textedit.dedent(moved[1:], textedit.indent_of(moved[1]) if len(moved) > 1 else 0),
@@ -140,11 +192,11 @@ def _line_of(lines: List[str], top_key: str) -> int:
     return next(i for i, line in enumerate(lines) if line.startswith(top_key + ":"))
 
 
-def _prove(doc: Document, new_text: str) -> Optional[str]:
+def _prove(doc: Document, new_text: str, move: Move) -> Optional[str]:
     after = load_text(new_text, doc.path)
     if not after.usable or after.problems:
         return "the relocation would not parse cleanly; move it by hand"
-    if after.root != relocated(doc.root):
+    if after.root != relocated(doc.root, [move]):
         return "the relocation would change a resolved value; move it by hand"
     if textedit.comment_lines(new_text) != textedit.comment_lines(doc.text):
         return "the relocation would lose a comment; move it by hand"

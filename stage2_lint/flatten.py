@@ -15,7 +15,7 @@ from typing import NamedTuple, Optional, Tuple
 from stage2_lint import safe_write, textedit
 from stage2_lint.document import load_text
 from stage2_lint.escape import dotted
-from stage2_lint.fix import fix_legacy_namespace, relocated
+from stage2_lint.fix import fix_moved, moves_of, relocated
 from stage2_lint.hierarchy import Resolver, _overlay
 from stage2_lint.settings import Settings
 
@@ -41,16 +41,21 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     if old is None:
         problems = resolver.document(leaf).problems or resolver.lineage_problems(leaf)
         return FlattenResult(output, None, f"cannot resolve {leaf}: {problems[0].format() if problems else 'unknown'}")
-    parent = onto or os.path.normpath(os.path.join(os.path.dirname(output), settings.required_parent))
+    contract = settings.contract_for(output)
+    if onto is None and (contract is None or contract.required_parent is None):
+        return FlattenResult(output, None, f"no contract names a required parent for {output}; pass --onto")
+    parent = onto or os.path.normpath(os.path.join(os.path.dirname(output), contract.required_parent))
     new_parent = resolver.resolve(parent)
     if new_parent is None:
         return FlattenResult(output, None, f"cannot resolve the new parent {parent}")
-    text = _own_text_relocated(resolver, leaf)
+    moves = moves_of(contract)
+    text = _own_text_relocated(resolver, leaf, moves)
     if text is None:
-        return FlattenResult(output, None, f"{leaf}: the legacy rollout namespace cannot be relocated automatically")
+        return FlattenResult(output, None, f"{leaf}: a moved key cannot be relocated automatically (see --fix)")
     text = _replace_extends(text, os.path.relpath(parent, os.path.dirname(output) or "."))
-    wanted = relocated(old.config)
-    text, problem = _pin_differences(text, wanted, new_parent.config, settings.required_keys)
+    wanted = relocated(old.config, moves)
+    required = contract.required_keys if contract is not None else ()
+    text, problem = _pin_differences(text, wanted, new_parent.config, required)
     if problem:
         return FlattenResult(output, None, problem)
     problem = _verify(text, output, settings, wanted)
@@ -65,9 +70,9 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     return FlattenResult(output, text)
 
 
-def _own_text_relocated(resolver: Resolver, leaf: str) -> Optional[str]:
+def _own_text_relocated(resolver: Resolver, leaf: str, moves) -> Optional[str]:
     doc = resolver.document(leaf)
-    result = fix_legacy_namespace(doc)
+    result = fix_moved(doc, moves)
     if result.problem:
         return None
     return result.new if result.changed else doc.text

@@ -333,12 +333,13 @@ def _drop_below(provenance: Dict[tuple, Tuple[Origin, ...]], keys: tuple) -> Non
         del provenance[stale]
 
 
-def canonical_files(settings: Settings, anchor: str) -> List[str]:
-    """The canonical surface below ``anchor`` (the parent of a config root), as display paths."""
+def canonical_files(settings: Settings, anchor: str, patterns=None) -> List[str]:
+    """The canonical surface below ``anchor`` (the parent of a config root), as display
+    paths: every contract's, or only ``patterns``."""
     import glob
 
     found = set()
-    for pattern in settings.canonical:
+    for pattern in settings.canonical if patterns is None else patterns:
         found.update(glob.glob(os.path.join(anchor, pattern), recursive=True))
     return sorted(display_path(path) for path in found)
 

@@ -7,7 +7,7 @@ from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Tupl
 
 from stage2_lint.document import Document
 from stage2_lint.hierarchy import Resolved, Resolver
-from stage2_lint.settings import Settings
+from stage2_lint.settings import Contract, Settings
 from stage2_lint.violation import ERROR, Violation
 
 
@@ -58,23 +58,31 @@ class FileContext:
         return self.resolver.document(self.path)
 
     @cached_property
+    def contract(self) -> Optional[Contract]:
+        """The contract whose scope holds this file (None: the generic rules only)."""
+        return self.settings.contract_for(self.path)
+
+    @cached_property
     def is_canonical(self) -> bool:
-        return self.settings.is_canonical(self.path)
+        return self.contract is not None and self.settings.matches(self.path, self.contract.canonical)
+
+    def is_retired(self, path: str) -> bool:
+        return self.contract is not None and self.settings.matches(path, self.contract.retired_parents)
 
     @cached_property
     def is_leaf(self) -> bool:
         """A profile on the canonical surface (a retired parent there is no leaf: S2L050)."""
-        return self.is_canonical and not self.settings.is_retired(self.path)
+        return self.is_canonical and not self.is_retired(self.path)
 
     @cached_property
     def in_schema_scope(self) -> bool:
-        return self.settings.in_schema_scope(self.path)
+        return self.contract is not None and self.contract.schema is not None
 
     @cached_property
     def schema_findings(self) -> list:
-        from stage2_lint import schema  # on first use: only files in the schema scope need it
+        from stage2_lint import schema  # on first use: only files with a schema need it
 
-        return list(schema.walk(self.document.root))
+        return list(schema.walk(self.document.root, schema.load(self.contract.schema)))
 
     @cached_property
     def resolved(self) -> Optional[Resolved]:

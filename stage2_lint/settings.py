@@ -1,65 +1,160 @@
-"""The contract's parameters, from ``[stage2_lint]`` in setup.cfg or ``[tool.stage2_lint]``
-in pyproject.toml, found by walking up from the working directory."""
+"""Settings: the engine's limits and the repository's named contracts.
+
+``[stage2_lint]`` in setup.cfg (``[tool.stage2_lint]`` in pyproject.toml) holds engine settings;
+each ``[stage2_lint.contract.NAME]`` section (``[tool.stage2_lint.contract.NAME]`` table) is one
+contract: which files it governs, its canonical surface, required parent and keys, retired
+parents, moved and removed keys, and its schema file. Every setting is declared once, in
+``DECLARED`` (name, where it goes, parser, default, help); the README's table is checked
+against it. The package itself knows no contract: a repository without settings gets the
+generic rules only.
+"""
 from __future__ import annotations
 
 import configparser
 import os
 import re
 from functools import lru_cache
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Limits
 
-DEFAULT_CANONICAL = ("configs/stage2_ab/prod/*.yaml", "configs/stage2_ab/smoke/*.yaml")
-DEFAULT_REQUIRED_KEYS = (
-    "model.model",
-    "training.run_name",
-    "training.output_dir",
-    "training.logging_dir",
-    "training.learning_rate",
-    "training.vit_lr",
-    "training.aligner_lr",
-    "training.effective_batch_size",
-    "training.eval_strategy",
-    "training.eval_steps",
-    "training.save_strategy",
-    "training.save_steps",
-    "stage2_ab.schedule.b_ratio",
-    "stage2_ab.n_softctx_iter",
-)
-DEFAULT_RETIRED = (
-    "configs/stage2_ab/base_rollout_matching_sft.yaml",
-    "configs/stage2_ab/prod/base.yaml",
-    "configs/stage2_ab/base_smoke_runtime.yaml",
-)
-DEFAULT_SCHEMA_SCOPE = ("configs/base.yaml", "configs/stage2_ab/**/*.yaml")
-# Names (files or directories) a directory walk never enters: hidden ones (.git, .venv,
-# .pre-commit-hooks.yaml), dependencies and build output.
-DEFAULT_EXCLUDE = (".*", ".venv", "node_modules", "build")
 # What marks the top of a project when a file lies outside the settings' own project.
 PROJECT_MARKERS = (".git", "setup.cfg", "pyproject.toml")
+SECTION = "stage2_lint"
+CONTRACT_PREFIX = "stage2_lint.contract."
 
 
 class SettingsError(ValueError):
     """A configuration file that cannot be used (exit code 2)."""
 
 
+# -- parsers: (raw value, where it came from) -> value; a bad value raises SettingsError
+
+def _words(raw, where: str) -> Tuple[str, ...]:
+    if isinstance(raw, (list, tuple)):
+        if not all(isinstance(item, str) for item in raw):
+            raise SettingsError(f"{where}: expected a list of strings")
+        return tuple(raw)
+    if not isinstance(raw, str):
+        raise SettingsError(f"{where}: expected text or a list of strings, not {type(raw).__name__}")
+    return tuple(item for item in re.split(r"[\s,]+", raw.strip()) if item)
+
+
+def _codes(raw, where: str) -> Tuple[str, ...]:
+    codes = tuple(code.upper() for code in _words(raw, where))
+    bad = [code for code in codes if not re.fullmatch(r"S2[LP]\d{0,3}|S2[LP]?", code)]
+    if bad:
+        raise SettingsError(f"{where}: {', '.join(bad)} is not a rule code or prefix (see --list-rules)")
+    return codes
+
+
+def _text(raw, where: str) -> str:
+    if not isinstance(raw, str) or not raw.strip() or "\n" in raw.strip():
+        raise SettingsError(f"{where}: expected one line of text")
+    return raw.strip()
+
+
+def _positive_int(raw, where: str) -> int:
+    try:
+        number = int(str(raw).strip()) if not isinstance(raw, bool) else 0
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise SettingsError(f"{where} must be a whole number >= 1, not {str(raw)!r}")
+    return number
+
+
+def _pairs(raw, where: str, separator: str) -> Tuple[Tuple[str, str], ...]:
+    """``left SEP right`` a line (text) or a table (pyproject)."""
+    if isinstance(raw, dict):
+        items = list(raw.items())
+    elif isinstance(raw, str):
+        items = []
+        for line in raw.strip().splitlines():
+            left, sep, right = line.partition(separator)
+            if not sep or not left.strip() or not right.strip():
+                raise SettingsError(f"{where}: {line.strip()!r} needs the form 'old {separator.strip()} new'")
+            items.append((left.strip(), right.strip()))
+    else:
+        raise SettingsError(f"{where}: expected lines of 'a {separator.strip()} b' or a table")
+    if not all(isinstance(value, str) for pair in items for value in pair):
+        raise SettingsError(f"{where}: expected text on both sides")
+    return tuple(items)
+
+
+def _arrows(raw, where: str) -> Tuple[Tuple[str, str], ...]:
+    return _pairs(raw, where, "->")
+
+
+def _per_file_ignores(raw, where: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    if isinstance(raw, dict):
+        return tuple((glob, _codes(codes, where)) for glob, codes in raw.items())
+    return tuple((glob, _codes(codes, where)) for glob, codes in _pairs(raw, where, ":"))
+
+
+class Setting(NamedTuple):
+    name: str
+    where: str  # "engine" ([stage2_lint]) or "contract" ([stage2_lint.contract.NAME])
+    parse: Callable
+    default: object
+    help: str
+
+
+DECLARED: Tuple[Setting, ...] = (
+    Setting("select", "engine", _codes, (), "only these rule codes or prefixes"),
+    Setting("ignore", "engine", _codes, (), "never these rule codes or prefixes"),
+    Setting("per_file_ignores", "engine", _per_file_ignores, (),
+            "`glob: CODES` a line, globs relative to the project"),
+    Setting("exclude", "engine", _words, (".*", ".venv", "node_modules", "build"),
+            "names (files or directories) a directory walk skips"),
+    Setting("root", "engine", _text, None,
+            "the directory `extends` may not leave, relative to the project (default: the outermost "
+            "directory named `configs` at or below the project)"),
+    Setting("max_file_bytes", "engine", _positive_int, 1 << 20, "largest profile read, in bytes"),
+    Setting("max_depth", "engine", _positive_int, 64, "deepest nesting of mappings and lists"),
+    Setting("max_nodes", "engine", _positive_int, 50_000, "most nodes one file may build, alias copies counted"),
+    Setting("scope", "contract", _words, (), "globs of the files the contract governs (required)"),
+    Setting("canonical", "contract", _words, (), "globs of the canonical leaves (the profiles tooling enumerates)"),
+    Setting("required_parent", "contract", _text, None, "what every canonical leaf extends, exactly"),
+    Setting("required_keys", "contract", _words, (), "dotted keys each canonical leaf sets itself"),
+    Setting("retired_parents", "contract", _words, (), "globs of parents nothing may extend any more"),
+    Setting("schema", "contract", _text, None,
+            "JSON Schema file of the profiles, relative to the settings file"),
+    Setting("schema_source", "contract", _text, None,
+            "`module:Class` of the typed config the schema is exported from (stage2-lint schema export)"),
+    Setting("moved", "contract", _arrows, (), "`old.prefix -> new.prefix` a line: keys that moved"),
+    Setting("removed", "contract", _arrows, (), "`old.key -> what to use instead` a line: keys that are gone"),
+)
+BY_NAME: Dict[Tuple[str, str], Setting] = {(s.where, s.name): s for s in DECLARED}
+
+
+class Contract(NamedTuple):
+    """One family of profiles and the rules they obey. Globs are relative to the parent of
+    the config root (they start with ``configs/``)."""
+
+    name: str
+    scope: Tuple[str, ...]
+    canonical: Tuple[str, ...] = ()
+    required_parent: Optional[str] = None
+    required_keys: Tuple[str, ...] = ()
+    retired_parents: Tuple[str, ...] = ()
+    schema: Optional[str] = None  # absolute path of the JSON Schema file
+    schema_source: Optional[str] = None
+    moved: Tuple[Tuple[str, str], ...] = ()
+    removed: Tuple[Tuple[str, str], ...] = ()
+
+
 class Settings(NamedTuple):
-    # Globs below are relative to the parent of the config root, so they start with "configs/".
-    canonical: Tuple[str, ...] = DEFAULT_CANONICAL
-    required_parent: str = "../base.yaml"
-    required_keys: Tuple[str, ...] = DEFAULT_REQUIRED_KEYS
-    retired_parents: Tuple[str, ...] = DEFAULT_RETIRED
-    schema_scope: Tuple[str, ...] = DEFAULT_SCHEMA_SCOPE
     select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
-    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
-    # Directory that `extends` may not leave; None: the outermost directory named `configs`
-    # at or below the project root (never one above it).
+    exclude: Tuple[str, ...] = BY_NAME["engine", "exclude"].default
     root: Optional[str] = None
-    project_dir: str = "."
     limits: Limits = Limits()
+    contracts: Tuple[Contract, ...] = ()
+    project_dir: str = "."
+    source: Optional[str] = None  # the settings file, None for defaults
+    origins: Tuple[Tuple[str, str], ...] = ()  # (setting, where its value came from)
 
     def config_root(self, path: str) -> str:
         """The directory a file's parents must stay inside (absolute, symlinks resolved)."""
@@ -75,14 +170,16 @@ class Settings(NamedTuple):
         relative = self.relative_to_anchor(path)
         return relative is not None and any(_glob_regex(p).match(relative) for p in patterns)
 
-    def is_canonical(self, path: str) -> bool:
-        return self.matches(path, self.canonical)
+    def contract_for(self, path: str) -> Optional[Contract]:
+        """The contract whose scope holds ``path`` (None: generic rules only)."""
+        relative = self.relative_to_anchor(path)
+        if relative is None or not self.contracts:
+            return None
+        return _contract_for(self.contracts, relative)
 
-    def is_retired(self, path: str) -> bool:
-        return self.matches(path, self.retired_parents)
-
-    def in_schema_scope(self, path: str) -> bool:
-        return self.matches(path, self.schema_scope)
+    @property
+    def canonical(self) -> Tuple[str, ...]:
+        return tuple(glob for contract in self.contracts for glob in contract.canonical)
 
     def ignored_codes(self, path: str) -> Tuple[str, ...]:
         if not self.per_file_ignores:
@@ -93,6 +190,15 @@ class Settings(NamedTuple):
             if _glob_regex(pattern).match(relative):
                 codes.extend(pattern_codes)
         return tuple(codes)
+
+
+@lru_cache(maxsize=65536)
+def _contract_for(contracts: Tuple[Contract, ...], relative: str) -> Optional[Contract]:
+    found = [c for c in contracts if any(_glob_regex(p).match(relative) for p in c.scope)]
+    if len(found) > 1:
+        raise SettingsError(f"{relative} is in the scope of two contracts, {found[0].name} and {found[1].name}; "
+                            f"make their scopes disjoint")
+    return found[0] if found else None
 
 
 @lru_cache(maxsize=65536)
@@ -161,70 +267,82 @@ def _glob_regex(pattern: str) -> "re.Pattern":
     return re.compile("".join(out) + r"\Z")
 
 
-def _split_list(value: str) -> Tuple[str, ...]:
-    return tuple(item for item in re.split(r"[\s,]+", value.strip()) if item)
+# -- reading settings files
+
+def _parse_section(raw: Dict[str, object], where: str, source: str) -> Tuple[Dict[str, object], list]:
+    values, origins = {}, []
+    for name, value in raw.items():
+        setting = BY_NAME.get((where, name))
+        if setting is None:
+            known = ", ".join(s.name for s in DECLARED if s.where == where)
+            raise SettingsError(f"{source}: unknown setting {name!r} (known here: {known})")
+        values[name] = setting.parse(value, f"{source}: {name}")
+        origins.append((name, source))
+    return values, origins
 
 
-def _from_mapping(raw: Dict[str, object], project_dir: str) -> Settings:
-    known = {"canonical", "required_parent", "required_keys", "retired_parents", "schema_scope",
-             "select", "ignore", "per_file_ignores", "exclude", "root", "max_file_bytes", "max_depth", "max_nodes"}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise SettingsError(f"unknown stage2_lint setting(s): {', '.join(unknown)}")
-    values: Dict[str, object] = {"project_dir": project_dir}
-    for name in ("canonical", "required_keys", "retired_parents", "schema_scope", "select", "ignore", "exclude"):
-        if name in raw:
-            item = raw[name]
-            values[name] = tuple(item) if isinstance(item, list) else _split_list(str(item))
-    for name in ("required_parent", "root"):
-        if name in raw:
-            values[name] = str(raw[name])
-    if "per_file_ignores" in raw:
-        values["per_file_ignores"] = _per_file_ignores(raw["per_file_ignores"])
-    limits = {"max_bytes" if name == "max_file_bytes" else name: (name, raw[name])
-              for name in ("max_file_bytes", "max_depth", "max_nodes") if name in raw}
-    if limits:
-        values["limits"] = Limits(**{field: _positive_int(name, value) for field, (name, value) in limits.items()})
-    return Settings(**values)
+def _build(engine: Dict[str, object], contracts: Dict[str, Dict[str, object]], path: str,
+           project_dir: str) -> Settings:
+    values, origins = _parse_section(engine, "engine", f"{path} [{SECTION}]")
+    limits = {field: values.pop(name) for field, name in (("max_bytes", "max_file_bytes"),
+                                                          ("max_depth", "max_depth"), ("max_nodes", "max_nodes"))
+              if name in values}
+    built = []
+    for name, raw in contracts.items():
+        where = f"{path} [{CONTRACT_PREFIX}{name}]"
+        contract, contract_origins = _parse_section(raw, "contract", where)
+        if not contract.get("scope"):
+            raise SettingsError(f"{where}: a contract needs a scope (globs of the files it governs)")
+        if contract.get("schema"):
+            contract["schema"] = os.path.normpath(os.path.join(project_dir, contract["schema"]))
+        built.append(Contract(name=name, **contract))
+        origins += [(f"contract.{name}.{key}", origin) for key, origin in contract_origins]
+    return Settings(**values, limits=Limits(**limits), contracts=tuple(built), project_dir=project_dir,
+                    source=path, origins=tuple(origins))
 
 
-def _positive_int(name: str, value) -> int:
+def read_settings_file(path: str) -> Optional[Settings]:
+    """Settings from one setup.cfg or pyproject.toml; None when it has no stage2_lint section."""
+    path = os.path.abspath(path)
+    project_dir = os.path.dirname(path)
+    if path.endswith(".toml"):
+        import tomllib
+
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise SettingsError(f"{path}: {error}")
+        section = data.get("tool", {}).get(SECTION)
+        if not isinstance(section, dict):
+            return None
+        contracts = section.get("contract", {})
+        engine = {key: value for key, value in section.items() if key != "contract"}
+        if not isinstance(contracts, dict) or not all(isinstance(v, dict) for v in contracts.values()):
+            raise SettingsError(f"{path}: [tool.{SECTION}.contract] must hold one table per contract")
+        return _build(engine, contracts, path, project_dir)
+    parser = configparser.ConfigParser(interpolation=None)
     try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = 0
-    if number < 1 or isinstance(value, bool):
-        raise SettingsError(f"stage2_lint setting {name} must be a whole number >= 1, not {str(value)!r}")
-    return number
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except (OSError, configparser.Error, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: {error}")
+    names = [name for name in parser.sections() if name == SECTION or name.startswith(CONTRACT_PREFIX)]
+    if not names:
+        return None
+    engine = dict(parser.items(SECTION)) if parser.has_section(SECTION) else {}
+    contracts = {name[len(CONTRACT_PREFIX):]: dict(parser.items(name)) for name in names if name != SECTION}
+    return _build(engine, contracts, path, project_dir)
 
 
-def _per_file_ignores(raw) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
-    """``glob: CODE,CODE`` entries, one a line (setup.cfg) or a table (pyproject)."""
-    if isinstance(raw, dict):
-        items = [(glob, codes if isinstance(codes, list) else _split_list(str(codes))) for glob, codes in raw.items()]
-    else:
-        items = []
-        for line in str(raw).strip().splitlines():
-            glob, sep, codes = line.partition(":")
-            if not sep:
-                raise SettingsError(f"per_file_ignores entry {line.strip()!r} needs the form 'glob: CODE,CODE'")
-            items.append((glob.strip(), _split_list(codes)))
-    return tuple((glob, tuple(codes)) for glob, codes in items)
-
-
-def settings_for(path: str) -> Settings:
-    """The settings that govern ``path``, found from the file's own location (walking up),
-    so the runtime guard gives the same answer from any working directory. Without a
-    settings file, the project is the nearest ancestor holding a project marker."""
-    directory = os.path.dirname(os.path.abspath(path))
-    found = _find_upwards(directory)
-    return found if found is not None else Settings(project_dir=_project_top(directory, "\0"))
-
-
-def find_settings(start: str = ".") -> Settings:
-    """Settings from the nearest setup.cfg/pyproject.toml that has a stage2_lint section."""
-    found = _find_upwards(os.path.abspath(start))
-    return found if found is not None else Settings(project_dir=os.path.abspath(start))
+def _read_directory(directory: str) -> Optional[Settings]:
+    for name in ("setup.cfg", "pyproject.toml"):
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate):
+            found = read_settings_file(candidate)
+            if found is not None:
+                return found
+    return None
 
 
 def _find_upwards(directory: str) -> Optional[Settings]:
@@ -238,26 +356,16 @@ def _find_upwards(directory: str) -> Optional[Settings]:
         directory = parent
 
 
-def _read_directory(directory: str) -> Optional[Settings]:
-    setup_cfg = os.path.join(directory, "setup.cfg")
-    if os.path.isfile(setup_cfg):
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(setup_cfg, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError) as error:
-            raise SettingsError(f"{setup_cfg}: {error}")
-        if parser.has_section("stage2_lint"):
-            return _from_mapping(dict(parser.items("stage2_lint")), directory)
-    pyproject = os.path.join(directory, "pyproject.toml")
-    if os.path.isfile(pyproject):
-        import tomllib
+def find_settings(start: str = ".") -> Settings:
+    """Settings from the nearest setup.cfg/pyproject.toml at or above the directory ``start``
+    that has a stage2_lint section. Without one: no contract, and the project is the nearest
+    ancestor holding a project marker (else the filesystem root)."""
+    directory = os.path.abspath(start)
+    found = _find_upwards(directory)
+    return found if found is not None else Settings(project_dir=_project_top(directory, "\0"))
 
-        try:
-            with open(pyproject, "rb") as handle:
-                data = tomllib.load(handle)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise SettingsError(f"{pyproject}: {error}")
-        section = data.get("tool", {}).get("stage2_lint")
-        if isinstance(section, dict):
-            return _from_mapping(section, directory)
-    return None
+
+def settings_for(path: str) -> Settings:
+    """The settings that govern ``path``, found from the file's own location (walking up),
+    so the runtime guard gives the same answer from any working directory."""
+    return find_settings(os.path.dirname(os.path.abspath(path)))

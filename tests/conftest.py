@@ -13,15 +13,54 @@ REAL = SHARED / "corpus" / "real-configs"
 
 def copy_writable(source: Path, target: Path) -> None:
     """Copy a tree as a checkout would have it: files and directories writable by their
-    owner (the corpus beside the repository is read-only, and writers refuse read-only files)."""
+    owner (the corpus beside the repository is read-only, and writers refuse read-only files),
+    governed by this repository's contract."""
     import shutil
 
     shutil.copytree(source, target, copy_function=shutil.copyfile)
     for directory, _, _ in os.walk(target):
         os.chmod(directory, 0o755)
+    install_contract(target)
 
 
-def write_tree(root: Path, files: dict) -> None:
+def install_contract(root: Path) -> None:
+    """Give the project at ``root`` this repository's contract settings and schema file."""
+    write_tree(root, contract_files(), contract=False)
+
+
+# This repository's one moved prefix, as its contract declares it (for the fixer's own tests).
+MOVED_ROLLOUT = ("custom.extra.rollout_matching", "rollout_matching")  # noqa: S2P001
+
+
+def repo_settings(project_dir):
+    """This repository's settings (contracts with absolute schema paths) for a tree elsewhere."""
+    from stage2_lint.settings import read_settings_file
+
+    return read_settings_file(str(REPO / "setup.cfg"))._replace(project_dir=str(project_dir))
+
+
+def contract_files() -> dict:
+    """This repository's contract settings and schema file, for a temporary project that
+    should be governed as this repository is (the linter itself knows no contract)."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(REPO / "setup.cfg", encoding="utf-8")
+    lines = []
+    for name in parser.sections():
+        if name == "stage2_lint" or name.startswith("stage2_lint.contract."):
+            lines.append(f"[{name}]")
+            lines.extend(f"{key} = " + value.replace("\n", "\n    ") for key, value in parser.items(name))
+    return {"setup.cfg": "\n".join(lines) + "\n",
+            "schemas/stage2_ab.schema.json": (REPO / "schemas/stage2_ab.schema.json").read_text()}
+
+
+def write_tree(root: Path, files: dict, contract: bool = True) -> None:
+    """Write ``files`` under ``root``. Unless the files bring their own settings (or
+    ``contract`` is False), the project also gets this repository's contract settings."""
+    if contract and not any(name in files for name in ("setup.cfg", "pyproject.toml")) \
+            and not (root / "setup.cfg").exists():
+        files = {**contract_files(), **files}
     for relative, text in files.items():
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -5,11 +5,11 @@ import pytest
 import yaml
 
 from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import Settings, find_settings
+from stage2_lint.settings import find_settings
 
 from src.config.loader import ConfigLoader
 
-from conftest import LEGACY, REPO, flat, requires_shared, run_cli_process
+from conftest import LEGACY, REPO, flat, requires_shared, run_cli_process, repo_settings
 
 LEAF = "configs/stage2_ab/prod/ab_mixed.yaml"
 
@@ -29,7 +29,7 @@ def test_blame_names_the_leaf_for_pinned_keys_and_the_base_for_inherited_ones():
         stack[indent:] = [key]
         if "  # " in rest:
             blamed[".".join(stack)] = rest.rsplit("  # ", 1)[1]
-    for dotted in find_settings(str(REPO)).required_keys:
+    for dotted in find_settings(str(REPO)).contracts[0].required_keys:
         where = blamed[dotted]
         path, line = where.rsplit(":", 1)
         assert path == LEAF
@@ -40,7 +40,7 @@ def test_blame_names_the_leaf_for_pinned_keys_and_the_base_for_inherited_ones():
 
 
 def test_resolved_output_round_trips_to_the_resolved_mapping():
-    expected = ConfigLoader(Settings(project_dir=str(REPO))).load_yaml_with_extends(str(REPO / LEAF))
+    expected = ConfigLoader(repo_settings(str(REPO))).load_yaml_with_extends(str(REPO / LEAF))
     for args in (["resolve", LEAF], ["resolve", LEAF, "--blame"]):
         assert yaml.safe_load(run_cli_process(args, cwd=REPO).stdout) == expected
     assert json.loads(run_cli_process(["resolve", LEAF, "--format", "json"], cwd=REPO).stdout) == expected
@@ -65,7 +65,7 @@ def test_diff_lists_exactly_the_differing_keys(a, b):
     path_a, path_b = f"configs/stage2_ab/{a}.yaml", f"configs/stage2_ab/{b}.yaml"
     result = run_cli_process(["diff", path_a, path_b, "--format", "json"], cwd=REPO)
     reported = {entry["key"]: entry for entry in json.loads(result.stdout)["differences"]}
-    resolver = Resolver(Settings(project_dir=str(REPO)))
+    resolver = Resolver(repo_settings(str(REPO)))
     left = dict(flat(resolver.resolve(str(REPO / path_a)).config))
     right = dict(flat(resolver.resolve(str(REPO / path_b)).config))
     missing = object()

@@ -3,11 +3,13 @@ import os
 
 import pytest
 
-from stage2_lint.fix import relocated
+from stage2_lint.fix import Move, relocated
 from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import Settings, find_settings
+from stage2_lint.settings import find_settings
 
-from conftest import LEGACY, REPO, flat, requires_shared, run_cli_process
+from conftest import LEGACY, REPO, flat, requires_shared, run_cli_process, repo_settings, MOVED_ROLLOUT
+
+MOVES = (Move.parse(*MOVED_ROLLOUT),)
 
 PAIRS = {  # canonical leaf -> legacy profile it replaces
     "prod/a_only.yaml": "prod/a_only_base.yaml",
@@ -43,10 +45,10 @@ def test_canonical_surface_is_exactly_the_six_leaves():
 @requires_shared
 @pytest.mark.parametrize("canonical", sorted(PAIRS))
 def test_canonical_leaf_resolves_to_the_legacy_values(canonical):
-    new = Resolver(Settings(project_dir=str(REPO))).resolve(str(REPO / "configs/stage2_ab" / canonical))
-    old = Resolver(Settings(project_dir=str(LEGACY))).resolve(str(LEGACY / "configs/stage2_ab" / PAIRS[canonical]))
+    new = Resolver(repo_settings(str(REPO))).resolve(str(REPO / "configs/stage2_ab" / canonical))
+    old = Resolver(repo_settings(str(LEGACY))).resolve(str(LEGACY / "configs/stage2_ab" / PAIRS[canonical]))
     assert new is not None and old is not None
-    new_values, old_values = dict(flat(new.config)), dict(flat(relocated(old.config)))
+    new_values, old_values = dict(flat(new.config)), dict(flat(relocated(old.config, MOVES)))
     missing = object()
     differing = {key for key in new_values.keys() | old_values.keys()
                  if new_values.get(key, missing) != old_values.get(key, missing)}

@@ -36,12 +36,15 @@ EXACT = {
                 "configs/stage2_ab/prod/leaf.yaml": LEAF.replace("  vit_lr: 2.0e-5\n", "")},
                "configs/stage2_ab/prod/leaf.yaml:4:1: S2L020 training.vit_lr is not set in this leaf (it inherits "
                "1e-05 from configs/stage2_ab/base.yaml:2); canonical leaves pin it explicitly"),
-    "S2L030": ({"configs/x.yaml": "custom:\n  extra:\n    rollout_matching:\n      vllm: {mode: server}\n"},
-               "configs/x.yaml:4:14: S2L030 custom.extra.rollout_matching.vllm.mode is in the retired namespace; "
-               "move it to rollout_matching.vllm.mode"),
+    "S2L030": ({"configs/stage2_ab/x.yaml": "custom:\n  extra:\n    rollout_matching:\n      vllm: {mode: server}\n"},
+               "configs/stage2_ab/x.yaml:4:14: S2L030 custom.extra.rollout_matching.vllm.mode is in the retired "
+               "namespace; move it to rollout_matching.vllm.mode"),
     "S2L031": ({"configs/stage2_ab/x.yaml": "custom:\n  extra:\n    monitor: true\n"},
                "configs/stage2_ab/x.yaml:3:5: S2L031 custom.extra.monitor is an untyped knob; give it a typed home "
                "in the schema or drop it"),
+    "S2L032": ({"configs/stage2_ab/x.yaml": "stage2_ab:\n  channel_b:\n    rollout_decode_batch_size: 4\n"},
+               "configs/stage2_ab/x.yaml:3:5: S2L032 stage2_ab.channel_b.rollout_decode_batch_size was removed; use "
+               "rollout_matching.decode_batch_size (the one decode knob)"),
     "S2L040": ({"configs/stage2_ab/x.yaml": "training:\n  eval_strategy: no\n"},
                "configs/stage2_ab/x.yaml:2:18: S2L040 training.eval_strategy: expected one of no, steps, epoch, got "
                "the boolean false: YAML 1.1 reads unquoted yes/no/on/off as booleans; quote it: \"no\""),
@@ -93,10 +96,11 @@ def test_usage_errors_exit_two(tree, cli):
 
 
 def test_select_ignore_and_prefixes(tree, cli):
-    tree({"configs/x.yaml": "a: 1\na: 2\ncustom: {extra: {rollout_matching: {x: 1}}}\n"})
-    assert {line.split()[1] for line in cli("configs/x.yaml")[1].splitlines()} == {"S2L002", "S2L030"}
-    assert {line.split()[1] for line in cli("--select", "S2L03", "configs/x.yaml")[1].splitlines()} == {"S2L030"}
-    assert {line.split()[1] for line in cli("--ignore", "S2L002,S2L03", "configs/x.yaml")[1].splitlines()} == set()
+    tree({"configs/stage2_ab/x.yaml": "a: 1\na: 2\ncustom: {extra: {rollout_matching: {x: 1}}}\n"})
+    path = "configs/stage2_ab/x.yaml"
+    assert {line.split()[1] for line in cli(path)[1].splitlines()} == {"S2L002", "S2L030", "S2L060"}
+    assert {line.split()[1] for line in cli("--select", "S2L03", path)[1].splitlines()} == {"S2L030"}
+    assert {line.split()[1] for line in cli("--ignore", "S2L002,S2L03,S2L06", path)[1].splitlines()} == set()
 
 
 def test_inline_and_file_suppressions(tree, cli):
@@ -111,9 +115,8 @@ def test_inline_and_file_suppressions(tree, cli):
 
 
 def test_per_file_ignores_from_setup_cfg(tree, cli):
-    tree({"setup.cfg": "[stage2_lint]\nper_file_ignores =\n    configs/legacy/*.yaml: S2L030\n",
-          "configs/legacy/x.yaml": "custom: {extra: {rollout_matching: {x: 1}}}\n",
-          "configs/y.yaml": "custom: {extra: {rollout_matching: {x: 1}}}\n"})
+    tree({"setup.cfg": "[stage2_lint]\nper_file_ignores =\n    configs/legacy/*.yaml: S2L002\n",
+          "configs/legacy/x.yaml": "a: 1\na: 2\n", "configs/y.yaml": "a: 1\na: 2\n"})
     _, out, _ = cli("configs")
     assert [line.split(":")[0] for line in out.splitlines()] == ["configs/y.yaml"]
 
@@ -129,10 +132,10 @@ def test_limit_settings_apply_and_bad_values_exit_two(tree, cli, name):
     tree({"setup.cfg": f"[stage2_lint]\n{name} = 2\n", "configs/x.yaml": "a: {b: {c: 1}}\n"})
     status, out, err = cli("configs/x.yaml")
     assert status == 1 and " S2L004 " in out, err
-    tree({"setup.cfg": f"[stage2_lint]\n{name} = -3\n"})
+    root = tree({"setup.cfg": f"[stage2_lint]\n{name} = -3\n"})
     status, _, err = cli("configs/x.yaml")
-    assert status == 2 and err == f"stage2-lint: error: stage2_lint setting {name} must be a whole number >= 1, " \
-                                  "not '-3'\n"
+    assert status == 2 and err == f"stage2-lint: error: {root / 'setup.cfg'} [stage2_lint]: {name} must be a " \
+                                  "whole number >= 1, not '-3'\n"
 
 
 def test_json_format(tree, cli):
@@ -181,8 +184,8 @@ def test_python_dash_m_entry_point(tree):
 
 
 def test_settings_from_pyproject_toml(tree, cli):
-    tree({"pyproject.toml": "[tool.stage2_lint]\ncanonical = [\"configs/profiles/*.yaml\"]\n"
-                            "required_keys = [\"model.model\"]\n",
+    tree({"pyproject.toml": "[tool.stage2_lint.contract.profiles]\nscope = [\"configs/**/*.yaml\"]\n"
+                            "canonical = [\"configs/profiles/*.yaml\"]\nrequired_keys = [\"model.model\"]\n",
           "configs/profiles/x.yaml": "extends: ../base.yaml\n", "configs/base.yaml": "a: 1\n"})
     status, out, _ = cli()
     assert status == 1

@@ -7,11 +7,10 @@ import pytest
 
 from stage2_lint.engine import lint_paths
 from stage2_lint.guard import ConfigContractError
-from stage2_lint.settings import Settings
 
 from src.config.loader import ConfigLoader
 
-from conftest import LEGACY, REPO, requires_shared
+from conftest import LEGACY, REPO, requires_shared, repo_settings, install_contract
 
 LEAVES = ["prod/a_only", "prod/b_only", "prod/ab_mixed", "smoke/a_only", "smoke/b_only", "smoke/ab_mixed"]
 
@@ -62,6 +61,7 @@ def _agree(path, settings):
 def mutant_tree(tmp_path_factory):
     root = tmp_path_factory.mktemp("mutants")
     shutil.copytree(REPO / "configs", root / "configs")
+    install_contract(root)
     (root / "configs/stage2_ab/base_smoke_runtime.yaml").write_text("training:\n  max_steps: 100\n")
     return root
 
@@ -74,7 +74,7 @@ def test_cli_and_loader_agree_on_mutants(mutant_tree, leaf, mutation, monkeypatc
     target = mutant_tree / f"configs/stage2_ab/{leaf}.yaml"
     target.write_text(MUTATIONS[mutation](source))
     try:
-        codes = _agree(f"configs/stage2_ab/{leaf}.yaml", Settings(project_dir=str(mutant_tree)))
+        codes = _agree(f"configs/stage2_ab/{leaf}.yaml", repo_settings(str(mutant_tree)))
         assert bool(codes) == (mutation != "untouched")
     finally:
         target.write_text(source)
@@ -85,7 +85,7 @@ def test_cli_and_loader_agree_on_mutants(mutant_tree, leaf, mutation, monkeypatc
                                            for p in (LEGACY / "configs/stage2_ab").rglob("*.yaml")))
 def test_cli_and_loader_agree_on_the_legacy_corpus(profile, monkeypatch):
     monkeypatch.chdir(LEGACY)
-    assert _agree(profile, Settings(project_dir=str(LEGACY)))  # every legacy profile breaks the contract
+    assert _agree(profile, repo_settings(str(LEGACY)))  # every legacy profile breaks the contract
 
 
 @pytest.mark.parametrize("profile", sorted(p.relative_to(REPO).as_posix()
@@ -93,4 +93,4 @@ def test_cli_and_loader_agree_on_the_legacy_corpus(profile, monkeypatch):
                                            if p.name != "base.yaml"))
 def test_cli_and_loader_agree_on_the_canonical_tree(profile, monkeypatch):
     monkeypatch.chdir(REPO)
-    assert _agree(profile, Settings(project_dir=str(REPO))) == []
+    assert _agree(profile, repo_settings(str(REPO))) == []

@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stage2_lint.engine import lint_paths
 from stage2_lint.output import FORMATS
-from stage2_lint.settings import Settings
 
-from conftest import REPO, run_cli_process, write_tree
+from conftest import REPO, run_cli_process, write_tree, repo_settings
 
 # What must never reach an output raw: C0 (but the line feeds that end lines), DEL, C1,
 # line/paragraph separators, bidi overrides, lone surrogates.
@@ -32,7 +31,7 @@ def _yaml_key(name: str) -> str:
 def _lint_all_formats(root, files):
     write_tree(root, files)
     os.chdir(root)
-    report = lint_paths(["configs"], Settings(project_dir=str(root)))
+    report = lint_paths(["configs"], repo_settings(str(root)))
     return report, {name: render(report) for name, render in FORMATS.items()}
 
 

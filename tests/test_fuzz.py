@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stage2_lint.document import load_text
 from stage2_lint.guard import ConfigContractError, enforce
-from stage2_lint.settings import Settings
 from stage2_lint.violation import Violation
+
+from conftest import repo_settings
 
 EXAMPLES = int(os.environ.get("STAGE2_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -77,6 +78,6 @@ def test_guard_raises_only_contract_errors(tmp_path_factory, content):
     target.parent.mkdir(parents=True)
     target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass"))
     try:
-        enforce(str(target), Settings(project_dir=str(root)))
+        enforce(str(target), repo_settings(str(root)))
     except ConfigContractError as error:
         assert all(isinstance(v, Violation) for v in error.violations)

@@ -1,14 +1,14 @@
 """The legacy tree (before the refactor) and the larger real tree, end to end."""
 from pathlib import Path
 
-from conftest import LEGACY, REAL, requires_shared, run_cli_process
+from conftest import LEGACY, REAL, REPO, requires_shared, run_cli_process, repo_settings
 
 GOLDEN = Path(__file__).parent / "golden" / "legacy_stage2_ab.txt"
 
 
 @requires_shared
 def test_legacy_tree_report_matches_golden():
-    result = run_cli_process(["-q", "configs/stage2_ab"], cwd=LEGACY)
+    result = run_cli_process(["-q", "--config", str(REPO / "setup.cfg"), "configs/stage2_ab"], cwd=LEGACY)
     assert result.returncode == 1, result.stderr
     assert result.stdout == GOLDEN.read_text()
 
@@ -42,7 +42,7 @@ def test_legacy_report_names_each_contract_breach():
 
 @requires_shared
 def test_real_configs_never_crash():
-    result = run_cli_process(["configs"], cwd=REAL)
+    result = run_cli_process(["--config", str(REPO / "setup.cfg"), "configs"], cwd=REAL)
     assert result.returncode in (0, 1)
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert "in 213 files" in result.stderr
@@ -53,11 +53,10 @@ def test_real_configs_never_crash():
 @requires_shared
 def test_parallel_run_reports_exactly_what_a_serial_run_does(monkeypatch):
     from stage2_lint import engine
-    from stage2_lint.settings import Settings
 
     monkeypatch.chdir(REAL)
     monkeypatch.setattr(engine, "PARALLEL_FROM", 10)
-    settings = Settings(project_dir=str(REAL))
+    settings = repo_settings(str(REAL))
     serial = engine.lint_paths(["configs"], settings, jobs=1)
     parallel = engine.lint_paths(["configs"], settings, jobs=2)
     assert parallel == serial and len(serial.files) == 213

@@ -1,12 +1,11 @@
 """extends resolution: merge semantics, provenance, and the shape of chain failures."""
 from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import Settings
 
-from conftest import requires_shared
+from conftest import requires_shared, repo_settings
 
 
 def _resolver(tmp_path):
-    return Resolver(Settings(project_dir=str(tmp_path)))
+    return Resolver(repo_settings(str(tmp_path)))
 
 
 def test_deep_merge_child_wins_lists_replaced_whole(tree):
@@ -77,7 +76,7 @@ def test_root_defaults_to_outermost_configs_dir(tree):
 
 def test_configured_root_is_enforced(tree):
     root = tree({"configs/a/x.yaml": "extends: ../b/y.yaml\n", "configs/b/y.yaml": "a: 1\n"})
-    resolver = Resolver(Settings(project_dir=str(root), root="configs/a"))
+    resolver = Resolver(repo_settings(str(root))._replace(root="configs/a"))
     [problem] = resolver.lineage_problems("configs/a/x.yaml")
     assert problem.code == "S2L011" and "outside the config root configs/a" in problem.message
 

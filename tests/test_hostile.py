@@ -143,11 +143,11 @@ def test_bom_and_crlf_keep_line_numbers(tmp_path):
 def test_merge_key_smuggling_is_reported_where_used(tmp_path):
     text = ("defaults: &d\n  extra:\n    rollout_matching:\n      decode_batch_size: 4\n"
             "custom:\n  <<: *d\n  train_jsonl: x\n")
-    write_tree(tmp_path, {"configs/x.yaml": text})
-    result = run_cli_process(["configs/x.yaml"], cwd=tmp_path, timeout=5)
+    write_tree(tmp_path, {"configs/stage2_ab/x.yaml": text})
+    result = run_cli_process(["--select", "S2L030", "configs/stage2_ab/x.yaml"], cwd=tmp_path, timeout=5)
     assert result.stdout.splitlines() == [
-        "configs/x.yaml:6:3: S2L030 custom.extra.rollout_matching.decode_batch_size is in the retired namespace; "
-        "move it to rollout_matching.decode_batch_size"]
+        "configs/stage2_ab/x.yaml:6:3: S2L030 custom.extra.rollout_matching.decode_batch_size is in the retired "
+        "namespace; move it to rollout_matching.decode_batch_size"]
 
 
 def test_diamond_of_25_levels_is_linear(tmp_path):
@@ -193,8 +193,8 @@ def test_a_checkout_below_a_directory_named_configs_keeps_its_root(tmp_path):
     """Once, the outermost 'configs' above the checkout became the root: the canonical
     surface rules were lost and extends could leave the repository."""
     repo = tmp_path / "configs" / "work" / "repo"
-    write_tree(tmp_path, {"configs/secret.yaml": "token: x\n"})
-    write_tree(repo, {"setup.cfg": "[stage2_lint]\n", "configs/stage2_ab/base.yaml": BASE,
+    write_tree(tmp_path, {"configs/secret.yaml": "token: x\n"}, contract=False)
+    write_tree(repo, {"configs/stage2_ab/base.yaml": BASE,
                       "configs/stage2_ab/prod/leaf.yaml": LEAF.replace("  vit_lr: 2.0e-5\n", ""),
                       "configs/stage2_ab/prod/escape.yaml": "extends: ../../../../../secret.yaml\n"})
     result = run_cli_process(["configs"], cwd=repo)

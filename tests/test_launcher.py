@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, install_contract
 
 SCRIPT = REPO / "scripts" / "train_stage2.sh"
 
@@ -95,6 +95,7 @@ def launch(tmp_path):
         (bin_dir / name).write_text(text.format(python=sys.executable, tests=str(tests_dir)))
         (bin_dir / name).chmod(0o755)
     shutil.copytree(REPO / "configs", tmp_path / "configs")
+    install_contract(tmp_path)
     port = _free_port()
     base = tmp_path / "configs/stage2_ab/base.yaml"
     base.write_text(base.read_text().replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))

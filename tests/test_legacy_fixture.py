@@ -8,9 +8,8 @@ import os
 import pytest
 
 from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import Settings
 
-from conftest import REPO, copy_writable, flat, run_cli_process
+from conftest import REPO, copy_writable, flat, run_cli_process, repo_settings
 
 FIXTURE = REPO / "tests" / "fixtures" / "legacy"
 LEAVES = ["prod/ab_mixed.yaml", "prod/b_only.yaml", "smoke/ab_mixed.yaml"]
@@ -82,7 +81,7 @@ def test_fix_then_flatten_migrates_the_legacy_tree_to_one_hop(tmp_path):
         os.remove(root / "configs/stage2_ab" / retired)
     result = run_cli_process(["configs/stage2_ab"], cwd=root)
     assert (result.returncode, result.stdout) == (0, ""), result.stdout
-    resolved = Resolver(Settings(project_dir=str(root))).resolve(str(root / "configs/stage2_ab/smoke/ab_mixed.yaml"))
+    resolved = Resolver(repo_settings(str(root))).resolve(str(root / "configs/stage2_ab/smoke/ab_mixed.yaml"))
     assert dict(flat(resolved.config)) == SMOKE_AB_MIXED
     assert (root / "configs/stage2_ab/prod/b_only.yaml").read_text().startswith("extends: ../base.yaml\n")
 

@@ -5,12 +5,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stage2_lint.document import load_text
-from stage2_lint.fix import fix_legacy_namespace, relocated
+from stage2_lint.fix import Move, fix_moved, relocated
 from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import Settings
 from stage2_lint.textedit import comment_lines
 
-from conftest import LEGACY, copy_writable, requires_shared, run_cli_process, write_tree
+from conftest import LEGACY, copy_writable, requires_shared, run_cli_process, write_tree, repo_settings, MOVED_ROLLOUT
+
+MOVES = (Move.parse(*MOVED_ROLLOUT),)
 
 LEAVES = ["prod/a_only_base.yaml", "prod/a_only_iter-1.yaml", "prod/a_only_iter-3.yaml", "prod/a_only_iter-4.yaml",
           "prod/ab_mixed.yaml", "prod/b_only.yaml", "smoke/a_only_iter1.yaml", "smoke/ab_mixed.yaml",
@@ -18,7 +19,7 @@ LEAVES = ["prod/a_only_base.yaml", "prod/a_only_iter-1.yaml", "prod/a_only_iter-
 
 
 def _resolved_all(root):
-    resolver = Resolver(Settings(project_dir=str(root)))
+    resolver = Resolver(repo_settings(str(root)))
     return {leaf: resolver.resolve(str(root / "configs/stage2_ab" / leaf)).config for leaf in LEAVES}
 
 
@@ -33,7 +34,7 @@ def _comments(root):
 def test_fix_then_flatten_migrates_the_legacy_tree(tmp_path):
     root = tmp_path / "legacy"
     copy_writable(LEGACY, root)
-    before = {leaf: relocated(config) for leaf, config in _resolved_all(root).items()}
+    before = {leaf: relocated(config, MOVES) for leaf, config in _resolved_all(root).items()}
     comments_before = _comments(root)
 
     result = run_cli_process(["--fix", "configs/stage2_ab"], cwd=root)
@@ -81,10 +82,10 @@ def test_fix_is_idempotent_and_diff_writes_nothing(tmp_path):
 def test_conflicting_namespaces_change_nothing(tmp_path):
     text = ("rollout_matching:\n  decode_batch_size: 8\n"
             "custom:\n  extra:\n    rollout_matching:\n      decode_batch_size: 4\n")
-    write_tree(tmp_path, {"configs/x.yaml": text})
-    result = run_cli_process(["--fix", "configs/x.yaml"], cwd=tmp_path)
-    assert (tmp_path / "configs/x.yaml").read_text() == text
-    assert ("configs/x.yaml:5:5: S2L030 not fixed: rollout_matching.decode_batch_size is set in both namespaces "
+    write_tree(tmp_path, {"configs/stage2_ab/x.yaml": text})
+    result = run_cli_process(["--fix", "configs/stage2_ab/x.yaml"], cwd=tmp_path)
+    assert (tmp_path / "configs/stage2_ab/x.yaml").read_text() == text
+    assert ("configs/stage2_ab/x.yaml:5:5: S2L030 not fixed: rollout_matching.decode_batch_size is set in both namespaces "
             "to different values; keep one value by hand (nothing was changed in this file)") in result.stderr
     assert "(conflict: rollout_matching.decode_batch_size is 8; keep one value)" in result.stdout
     assert result.returncode == 1
@@ -95,7 +96,7 @@ def test_fix_merges_into_an_existing_top_level_block(tmp_path):
             "custom:\n  train_jsonl: x.jsonl\n  extra:  # legacy bag\n"
             "    rollout_matching:\n      decode_batch_size: 4  # one knob\n")
     doc = load_text(text, "x.yaml")
-    result = fix_legacy_namespace(doc)
+    result = fix_moved(doc, MOVES)
     assert result.changed
     assert result.new == ("rollout_matching:  # new home\n  rollout_backend: vllm\n  decode_batch_size: 4  # one knob\n"
                           "custom:\n  train_jsonl: x.jsonl\n  # legacy bag\n")
@@ -142,12 +143,12 @@ def legacy_files(draw):
 def test_fix_is_lossless_and_idempotent(text):
     doc = load_text(text, "x.yaml")
     assert doc.usable and not doc.problems
-    result = fix_legacy_namespace(doc)
+    result = fix_moved(doc, MOVES)
     assert result.problem is None, result.problem
     after = load_text(result.new, "x.yaml")
-    assert after.root == relocated(doc.root)
+    assert after.root == relocated(doc.root, MOVES)
     assert comment_lines(result.new) == comment_lines(text)
-    assert not fix_legacy_namespace(after).changed
+    assert not fix_moved(after, MOVES).changed
 
 
 def test_flatten_diff_shows_the_rewrite_and_writes_nothing(tree):

@@ -5,9 +5,8 @@ import re
 
 from stage2_lint.guard import ConfigContractError, enforce
 from stage2_lint.rules._examples import BASE, LEAF
-from stage2_lint.settings import Settings
 
-from conftest import REPO, write_tree
+from conftest import REPO, write_tree, repo_settings
 
 DOC = REPO / "docs" / "migration.md"
 BEGIN, END = "<!-- matrix:begin -->", "<!-- matrix:end -->"
@@ -25,14 +24,14 @@ LEGACY_KEYS = {  # legacy key path -> YAML placing a value there in an otherwise
 
 def _matrix(tmp_path) -> str:
     rows = ["| profile or legacy key | result | message |", "| --- | --- | --- |"]
-    settings = Settings(project_dir=str(REPO))
+    settings = repo_settings(str(REPO))
     for leaf in CANONICAL:
         enforce(str(REPO / "configs/stage2_ab" / leaf), settings)  # raises on any error
         rows.append(f"| `configs/stage2_ab/{leaf}` | loads | |")
     for dotted, snippet in LEGACY_KEYS.items():
         write_tree(tmp_path, {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF + snippet})
         try:
-            enforce("configs/stage2_ab/prod/leaf.yaml", Settings(project_dir=str(tmp_path)))
+            enforce("configs/stage2_ab/prod/leaf.yaml", repo_settings(str(tmp_path)))
             rows.append(f"| `{dotted}` | loads (unexpected) | |")
         except ConfigContractError as error:
             [line] = [v.format() for v in error.violations]

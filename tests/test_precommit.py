@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, install_contract
 
 BIN = Path(sys.executable).parent
 
@@ -35,6 +35,7 @@ def repo(tmp_path):
     """A git repository holding a copy of the canonical configs, with the hook installed."""
     root = tmp_path / "work"
     shutil.copytree(REPO / "configs", root / "configs")
+    install_contract(root)
     (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [_local_hook()]}]}))
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")

@@ -7,7 +7,8 @@ import pytest
 from stage2_lint.engine import lint_paths
 from stage2_lint.flake8_plugin import check_source
 from stage2_lint.rules import REGISTRY
-from stage2_lint.settings import Settings
+from stage2_lint.rules._examples import example_project
+from stage2_lint.settings import find_settings
 
 from conftest import write_tree
 
@@ -21,9 +22,9 @@ def test_documented_example(rule, example, kind, tmp_path, monkeypatch):
     if rule.kind == "python":
         found = check_source(example.path, ast.parse(example.text))
     else:
-        monkeypatch.chdir(tmp_path)
-        write_tree(tmp_path, {**example.files, example.path: example.text})
-        found = lint_paths([example.path], Settings(project_dir=str(tmp_path))).violations
+        monkeypatch.chdir(tmp_path)  # the examples run under the example contract (rules/_examples.py)
+        write_tree(tmp_path, {**example_project(), **example.files, example.path: example.text})
+        found = lint_paths([example.path], find_settings(str(tmp_path))).violations
     marks = tuple(f"{v.line}:{v.col}" for v in found if v.code == rule.code)
     if kind == "pass":
         assert marks == ()

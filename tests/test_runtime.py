@@ -13,7 +13,7 @@ from src.config.loader import ConfigLoader
 from src.config.rollout import RolloutMatchingConfig, normalize_rollout, preflight
 from src.trainers import RolloutMatchingTrainer, Stage2ABTrainer
 
-from conftest import REPO
+from conftest import REPO, install_contract, write_tree
 
 CANONICAL = ["prod/a_only", "prod/b_only", "prod/ab_mixed", "smoke/a_only", "smoke/b_only", "smoke/ab_mixed"]
 
@@ -124,10 +124,9 @@ def test_sft_without_the_framework_says_what_to_install():
 
 
 def test_sft_refuses_a_legacy_profile(tmp_path):
-    (tmp_path / "configs/stage2_ab/prod").mkdir(parents=True)
-    (tmp_path / "configs/stage2_ab/base.yaml").write_text(BASE)
+    write_tree(tmp_path, {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF
+                          + "custom:\n  extra:\n    rollout_matching:\n      decode_batch_size: 2\n"})
     leaf = tmp_path / "configs/stage2_ab/prod/leaf.yaml"
-    leaf.write_text(LEAF + "custom:\n  extra:\n    rollout_matching:\n      decode_batch_size: 2\n")
     result = _run("-m", "src.sft", "--config", str(leaf), "--dry-run")
     assert result.returncode == 1
     assert (f"{leaf}:23:7: S2L030 custom.extra.rollout_matching.decode_batch_size is in the retired namespace; "
@@ -141,6 +140,7 @@ def test_sft_refuses_a_legacy_profile(tmp_path):
 def test_trainer_entry_points_never_print_a_traceback_for_bad_settings(tmp_path, settings, entry):
     """The settings that govern a profile are found from its location, whatever the cwd."""
     shutil.copytree(REPO / "configs", tmp_path / "configs")
+    install_contract(tmp_path)
     (tmp_path / "setup.cfg").write_bytes(settings if isinstance(settings, bytes) else settings.encode())
     result = subprocess.run([sys.executable, *entry, str(tmp_path / "configs/stage2_ab/prod/ab_mixed.yaml")],
                             cwd=REPO, capture_output=True, text=True, timeout=60)

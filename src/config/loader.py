@@ -12,7 +12,7 @@ from stage2_lint.hierarchy import Resolved, Resolver, _overlay
 from stage2_lint.settings import Settings, settings_for
 from stage2_lint.violation import Violation
 
-from src.config.schema import TrainingConfig, schema_findings, to_training_config
+from src.config.schema import TrainingConfig, to_training_config
 
 # Sections handed to the training framework as keyword arguments, in this order.
 TRAIN_ARG_SECTIONS = ("model", "template", "tuner", "training", "data")
@@ -79,11 +79,26 @@ class ConfigLoader:
             enforce(base_config_path, settings, resolver)
             config = _overlay(self._resolve(base_config_path, resolver).config, config)
         # The whole resolved profile must be known and typed, including keys set in files
-        # outside the linter's schema scope; each finding points at the file:line that set it.
-        problems = tuple(_located(resolved, finding) for finding in schema_findings(config))
+        # outside the contract's scope; each finding points at the file:line that set it.
+        problems = tuple(_located(resolved, finding) for finding in _schema_findings(config, settings, path))
         if problems:
             raise ConfigContractError(path, problems)
         return LoadedProfile(path, config, train_arguments(config), to_training_config(config))
+
+
+def _schema_findings(config: dict, settings: Settings, path: str) -> list:
+    """The contract's schema findings on a whole resolved profile (its schema file is the one
+    the linter reads); a removed key is reported as removed, not as unknown."""
+    from stage2_lint import schema
+    from stage2_lint.rules.s2l032_removed_key import removal_message
+
+    contract = settings.contract_for(path)
+    if contract is None or contract.schema is None:
+        return []
+    removed = {tuple(old.split(".")): removal_message(old, instead) for old, instead in contract.removed}
+    return [finding._replace(kind="removed", message=removed[tuple(finding.keys)])
+            if finding.kind == "unknown" and tuple(finding.keys) in removed else finding
+            for finding in schema.walk(config, schema.load(contract.schema))]
 
 
 def _located(resolved: Resolved, finding) -> Violation:
@@ -92,9 +107,9 @@ def _located(resolved: Resolved, finding) -> Violation:
         keys = keys[:-1]
     origin = resolved.origin(keys)
     path, line, col = (origin.path, origin.line, origin.col) if origin else (resolved.path, 1, 1)
-    code = "S2L060" if finding.kind == "unknown" else "S2L040"
+    code = {"unknown": "S2L060", "removed": "S2L032"}.get(finding.kind, "S2L040")
     name = dotted(finding.keys)
-    message = finding.message if finding.kind == "unknown" else f"{name}: {finding.message}"
+    message = finding.message if finding.kind != "type" else f"{name}: {finding.message}"
     return Violation(path, line, col, code, message, key_path=name)
 
 

@@ -32,3 +32,54 @@ stage2_ab:
 """
 
 TREE = {BASE_PATH: BASE}
+
+# The contract every example runs under: a project with this setup.cfg and schema file, as a
+# repository adopting stage2-lint would have them (the package itself knows no contract).
+EXAMPLE_SETTINGS = """\
+[stage2_lint.contract.example]
+scope = configs/**/*.yaml
+canonical = configs/stage2_ab/prod/*.yaml configs/stage2_ab/smoke/*.yaml
+required_parent = ../base.yaml
+required_keys = model.model training.run_name training.output_dir training.logging_dir training.learning_rate
+    training.vit_lr training.aligner_lr training.effective_batch_size training.eval_strategy training.eval_steps
+    training.save_strategy training.save_steps stage2_ab.schedule.b_ratio stage2_ab.n_softctx_iter
+retired_parents = configs/stage2_ab/base_smoke_runtime.yaml configs/stage2_ab/prod/base.yaml
+schema = schemas/example.schema.json
+moved = custom.extra.rollout_matching -> rollout_matching
+removed = stage2_ab.channel_b.rollout_decode_batch_size -> rollout_matching.decode_batch_size
+"""
+
+
+def _section(**properties) -> dict:
+    return {"type": ["object", "null"], "properties": properties, "additionalProperties": False}
+
+
+_TEXT = {"type": ["string", "null"]}
+_RATE = {"type": "number", "minimum": 0}
+_COUNT = {"type": ["integer", "null"], "minimum": 1}
+_STRATEGY = {"type": "string", "enum": ["no", "steps", "epoch"]}
+EXAMPLE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "extends": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "model": _section(model=_TEXT),
+        "training": _section(run_name=_TEXT, output_dir=_TEXT, logging_dir=_TEXT, learning_rate=_RATE,
+                             vit_lr=_RATE, aligner_lr=_RATE, effective_batch_size=_COUNT,
+                             per_device_eval_batch_size=_COUNT, eval_strategy=_STRATEGY, eval_steps=_COUNT,
+                             save_strategy={"type": "string", "enum": ["no", "steps", "epoch", "best"]},
+                             save_steps=_COUNT, max_steps={"type": "integer"}),
+        "stage2_ab": _section(schedule=_section(b_ratio={"type": "number", "minimum": 0, "maximum": 1}),
+                              n_softctx_iter=_COUNT, channel_b=_section()),
+        "rollout_matching": _section(decode_batch_size={"type": "integer", "minimum": 1},
+                                     x={"type": "integer"}),
+        "custom": _section(extra={"type": ["object", "null"], "x-residual": True}),
+    },
+    "additionalProperties": False,
+}
+
+
+def example_project() -> dict:
+    """The files an example's project holds besides the example itself."""
+    import json
+
+    return {"setup.cfg": EXAMPLE_SETTINGS, "schemas/example.schema.json": json.dumps(EXAMPLE_SCHEMA)}

@@ -6,10 +6,10 @@ from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
 
 
 def check(ctx):
-    if not ctx.is_leaf or not ctx.document.usable:
+    if not ctx.is_leaf or not ctx.document.usable or ctx.contract.required_parent is None:
         return
     refs, problems = ctx.resolver.parents(ctx.path)
-    expected = ctx.settings.required_parent
+    expected = ctx.contract.required_parent
     if "extends" not in ctx.document.root:
         yield RULE.violation(ctx, (1, 1), f"canonical leaf has no 'extends'; it must extend exactly {expected!r}",
                              key_path="extends", fix=f"extends: {expected}")

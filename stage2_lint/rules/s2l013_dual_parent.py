@@ -11,8 +11,12 @@ def check(ctx):
         names = clip(", ".join(clip(str(item)) for item in value[:8]) + (", ..." if len(value) > 8 else ""))
         yield RULE.violation(ctx, ctx.document.root.key_marks["extends"],
                              f"canonical leaf extends {len(value)} parents ({names}); it must extend "
-                             f"exactly {ctx.settings.required_parent!r} and inline the rest",
+                             f"exactly {_parent(ctx)} and inline the rest",
                              key_path="extends")
+
+
+def _parent(ctx) -> str:
+    return repr(ctx.contract.required_parent) if ctx.contract.required_parent else "one parent"
 
 
 RULE = Rule(

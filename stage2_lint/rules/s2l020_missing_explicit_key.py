@@ -6,7 +6,7 @@ from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
 def check(ctx):
     if not ctx.is_leaf or not ctx.document.usable:
         return
-    for dotted in ctx.settings.required_keys:
+    for dotted in ctx.contract.required_keys:
         keys = tuple(dotted.split("."))
         if ctx.document.find(keys) is not None:
             continue

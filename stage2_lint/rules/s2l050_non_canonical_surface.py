@@ -8,18 +8,19 @@ from stage2_lint.rules._examples import BASE, LEAF, LEAF_PATH, TREE
 def check(ctx):
     if not ctx.document.usable:
         return
-    if ctx.is_canonical and ctx.settings.is_retired(ctx.path):
+    base = repr(ctx.contract.required_parent) if ctx.contract and ctx.contract.required_parent else "the base"
+    if ctx.is_canonical and ctx.is_retired(ctx.path):
         yield RULE.violation(ctx, (1, 1), "retired parent on the canonical surface; fold its values into "
-                                          f"{ctx.settings.required_parent!r} and the leaves, then delete it")
+                                          f"{base} and the leaves, then delete it")
     elif ctx.is_canonical:
         children = ctx.canonical_children()
         if children:
             yield RULE.violation(ctx, (1, 1), f"intermediate parent on the canonical surface (extended by "
                                               f"{', '.join(children)}); only one-hop leaves live here")
     for ref in ctx.resolver.parents(ctx.path)[0]:
-        if ctx.settings.is_retired(ref.path) and os.path.exists(ref.path):
+        if ctx.is_retired(ref.path) and os.path.exists(ref.path):
             yield RULE.violation(ctx, ref.mark, f"extends retired parent {shown(ref.raw)}; extend "
-                                                f"{ctx.settings.required_parent!r} (the canonical base) instead",
+                                                f"{base} (the canonical base) instead",
                                  key_path="extends")
 
 
