@@ -128,6 +128,18 @@ DECLARED: Tuple[Setting, ...] = (
 BY_NAME: Dict[Tuple[str, str], Setting] = {(s.where, s.name): s for s in DECLARED}
 
 
+def settings_table() -> str:
+    """The README's settings table, made from ``DECLARED`` (a test keeps the README equal)."""
+    rows = ["| section | setting | default | meaning |", "| --- | --- | --- | --- |"]
+    for setting in DECLARED:
+        section = "`[stage2_lint]`" if setting.where == "engine" else "`[stage2_lint.contract.NAME]`"
+        default = setting.default
+        shown = ("none" if default in (None, ()) else
+                 ", ".join(f"`{item}`" for item in default) if isinstance(default, tuple) else f"`{default}`")
+        rows.append(f"| {section} | `{setting.name}` | {shown} | {setting.help} |")
+    return "\n".join(rows) + "\n"
+
+
 class Contract(NamedTuple):
     """One family of profiles and the rules they obey. Globs are relative to the parent of
     the config root (they start with ``configs/``)."""

@@ -51,8 +51,8 @@ def contract_files() -> dict:
         if name == "stage2_lint" or name.startswith("stage2_lint.contract."):
             lines.append(f"[{name}]")
             lines.extend(f"{key} = " + value.replace("\n", "\n    ") for key, value in parser.items(name))
-    return {"setup.cfg": "\n".join(lines) + "\n",
-            "schemas/stage2_ab.schema.json": (REPO / "schemas/stage2_ab.schema.json").read_text()}
+    schemas = {f"schemas/{path.name}": path.read_text() for path in (REPO / "schemas").glob("*.json")}
+    return {"setup.cfg": "\n".join(lines) + "\n", **schemas}
 
 
 def write_tree(root: Path, files: dict, contract: bool = True) -> None:

@@ -1,0 +1,242 @@
+"""Contracts are data: a family adopted with a settings section and a schema file gets the
+same reports as Stage-2 AB; the typed config is the single source of the schema; settings are
+declared once, documented, and never crash; no run passes having checked nothing."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from stage2_lint.settings import DECLARED, settings_table
+
+from conftest import REPO, run_cli_process, write_tree
+
+FAMILY_SETTINGS = """\
+[stage2_lint.contract.family]
+scope = configs/family/**/*.yaml
+canonical = configs/family/prod/*.yaml configs/family/smoke/*.yaml
+required_parent = ../base.yaml
+required_keys = model.name run.id
+retired_parents = configs/family/old_base.yaml
+schema = schemas/family.schema.json
+"""
+FAMILY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "extends": {},
+        "model": {"type": ["object", "null"], "additionalProperties": False,
+                  "properties": {"name": {"type": "string"}, "layers": {"type": "integer", "minimum": 1}}},
+        "run": {"type": ["object", "null"], "additionalProperties": False,
+                "properties": {"id": {"type": "string"}, "steps": {"type": "integer", "minimum": 1}}},
+    },
+    "additionalProperties": False,
+}
+FAMILY_LEAF = "extends: ../base.yaml\nmodel:\n  name: m\nrun:\n  id: r\n"
+
+
+def _family(tmp_path, files):
+    write_tree(tmp_path, {"setup.cfg": FAMILY_SETTINGS, "schemas/family.schema.json": json.dumps(FAMILY_SCHEMA),
+                          "configs/family/base.yaml": "model:\n  layers: 2\n",
+                          "configs/family/old_base.yaml": "run:\n  steps: 5\n", **files})
+    return run_cli_process(["configs"], cwd=tmp_path)
+
+
+def test_a_family_adopted_through_settings_only_gets_every_contract_report(tmp_path):
+    result = _family(tmp_path, {
+        "configs/family/prod/good.yaml": FAMILY_LEAF,
+        "configs/family/prod/chained.yaml": FAMILY_LEAF.replace("../base.yaml", "../mid.yaml"),
+        "configs/family/mid.yaml": "extends: base.yaml\n",
+        "configs/family/smoke/dual.yaml": FAMILY_LEAF.replace("extends: ../base.yaml",
+                                                              "extends: [../base.yaml, ../old_base.yaml]"),
+        "configs/family/smoke/missing.yaml": FAMILY_LEAF.replace("run:\n  id: r\n", "run:\n  steps: 0\n"),
+        "configs/family/smoke/typo.yaml": FAMILY_LEAF + "  stepz: 3\n",
+    })
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "configs/family/prod/chained.yaml:1:10: S2L012 canonical leaf extends '../mid.yaml'; it must extend exactly "
+        "'../base.yaml' (one hop, no chain): configs/family/prod/chained.yaml -> configs/family/mid.yaml -> "
+        "configs/family/base.yaml",
+        "configs/family/smoke/dual.yaml:1:1: S2L013 canonical leaf extends 2 parents (../base.yaml, ../old_base.yaml); "
+        "it must extend exactly '../base.yaml' and inline the rest",
+        "configs/family/smoke/dual.yaml:1:25: S2L050 extends retired parent '../old_base.yaml'; extend '../base.yaml' "
+        "(the canonical base) instead",
+        "configs/family/smoke/missing.yaml:4:1: S2L020 run.id is not set in this leaf (nor anywhere in its chain); "
+        "canonical leaves pin it explicitly",
+        "configs/family/smoke/missing.yaml:5:10: S2L040 run.steps: expected an integer >= 1, got 0",
+        "configs/family/smoke/typo.yaml:6:3: S2L060 unknown key run.stepz; did you mean run.steps?",
+    ]
+
+
+def test_two_contracts_claiming_one_file_are_an_error_naming_both(tmp_path):
+    settings = FAMILY_SETTINGS + "[stage2_lint.contract.other]\nscope = configs/**/prod/*.yaml\n"
+    write_tree(tmp_path, {"setup.cfg": settings, "schemas/family.schema.json": json.dumps(FAMILY_SCHEMA),
+                          "configs/family/base.yaml": "a: 1\n", "configs/family/prod/x.yaml": FAMILY_LEAF})
+    result = run_cli_process(["configs/family/prod/x.yaml"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "configs/family/prod/x.yaml is in the scope of two contracts, family and other" in result.stderr
+
+
+@pytest.mark.parametrize("settings,message", [
+    ("[stage2_lint]\nnot_a_setting = 1\n", "[stage2_lint]: unknown setting 'not_a_setting' (known here: select,"),
+    ("[stage2_lint.contract.x]\nscope = configs/**\ncanonical_keys = a\n",
+     "[stage2_lint.contract.x]: unknown setting 'canonical_keys'"),
+    ("[stage2_lint.contract.x]\ncanonical = configs/x/*.yaml\n", "[stage2_lint.contract.x]: a contract needs a scope"),
+    ("[stage2_lint.contract.x]\nscope = configs/**\nmoved = a.b to c\n",
+     "[stage2_lint.contract.x]: moved: 'a.b to c' needs the form 'old -> new'"),
+    ("[stage2_lint]\nselect = S9X\n", "[stage2_lint]: select: S9X is not a rule code or prefix"),
+    ("[stage2_lint]\nmax_nodes = many\n", "[stage2_lint]: max_nodes must be a whole number >= 1, not 'many'"),
+    ("[stage2_lint.contract.x]\nscope = configs/**\nschema = missing.json\n", "schema file "),
+])
+def test_bad_settings_are_one_line_naming_the_file_and_key(tmp_path, settings, message):
+    write_tree(tmp_path, {"setup.cfg": settings, "configs/x.yaml": "a: 1\n"})
+    result = run_cli_process(["configs"], cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_readme_settings_table_is_the_declaration():
+    readme = (REPO / "README.md").read_text()
+    table = re.search(r"<!-- settings-table:[^\n]*-->\n(.*?)<!-- /settings-table -->", readme, re.S).group(1)
+    assert table == settings_table()
+
+
+# A valid value for every declared setting, in setup.cfg syntax.
+VALUES = {"select": "S2L0", "ignore": "S2L031", "per_file_ignores": "\n    configs/legacy/*.yaml: S2L002",
+          "exclude": ".* vendor", "root": "configs", "max_file_bytes": "4096", "max_depth": "8",
+          "max_nodes": "100", "scope": "configs/**/*.yaml", "canonical": "configs/prod/*.yaml",
+          "required_parent": "../base.yaml", "required_keys": "model.name", "retired_parents": "configs/old.yaml",
+          "schema": "schemas/family.schema.json", "schema_source": "family_types:Profile",
+          "moved": "old.block -> block", "removed": "run.legacy -> run.steps"}
+
+
+def test_every_declared_setting_has_a_sample_value():
+    assert set(VALUES) == {setting.name for setting in DECLARED}
+
+
+@pytest.mark.parametrize("setting", DECLARED, ids=[s.name for s in DECLARED])
+def test_every_declared_setting_can_be_set_and_shown(tmp_path, setting):
+    contract = {"scope": "configs/**/*.yaml"}
+    if setting.where == "contract":
+        contract[setting.name] = VALUES[setting.name]
+        text = "[stage2_lint.contract.c]\n" + "".join(f"{k} = {v}\n" for k, v in contract.items())
+    else:
+        text = f"[stage2_lint]\n{setting.name} = {VALUES[setting.name]}\n[stage2_lint.contract.c]\nscope = configs/**\n"
+    write_tree(tmp_path, {"setup.cfg": text, "schemas/family.schema.json": json.dumps(FAMILY_SCHEMA),
+                          "configs/base.yaml": "model:\n  name: m\n",
+                          "configs/prod/x.yaml": "extends: ../base.yaml\nmodel:\n  name: n\n"})
+    shown = run_cli_process(["--show-settings", "configs"], cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    line = next(line for line in shown.stdout.splitlines() if line.startswith(f"{setting.name} = "))
+    assert line.endswith("setup.cfg [stage2_lint]" if setting.where == "engine"
+                         else "setup.cfg [stage2_lint.contract.c]"), line
+    result = run_cli_process(["configs"], cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_config_and_isolated_choose_the_settings(tmp_path):
+    write_tree(tmp_path, {"setup.cfg": "[stage2_lint]\nignore = S2L002\n", "other.cfg": "[stage2_lint]\n",
+                          "configs/x.yaml": "a: 1\na: 2\n"})
+    assert run_cli_process(["configs"], cwd=tmp_path).returncode == 0
+    assert run_cli_process(["--config", "other.cfg", "configs"], cwd=tmp_path).returncode == 1
+    assert run_cli_process(["--isolated", "configs"], cwd=tmp_path).returncode == 1
+    result = run_cli_process(["--config", "nope.cfg", "configs"], cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, "stage2-lint: error: --config nope.cfg: no such file\n")
+
+
+def test_no_vacuous_pass(tmp_path):
+    write_tree(tmp_path, {"setup.cfg": FAMILY_SETTINGS, "schemas/family.schema.json": json.dumps(FAMILY_SCHEMA),
+                          "configs/renamed/prod/x.yaml": FAMILY_LEAF, "docs/readme.txt": "no yaml here\n"})
+    result = run_cli_process(["docs"], cwd=tmp_path)
+    assert result.returncode == 1
+    assert "stage2-lint: docs: no YAML profile in this directory; nothing was checked" in result.stderr
+    result = run_cli_process([], cwd=tmp_path)  # the family was renamed: its surface is empty
+    assert result.returncode == 1
+    assert ("stage2-lint: contract family: its canonical surface (configs/family/prod/*.yaml, "
+            "configs/family/smoke/*.yaml) matches no file under") in result.stderr
+    result = run_cli_process(["--isolated"], cwd=tmp_path)
+    assert result.returncode == 2 and "no path given and no contract configured" in result.stderr
+
+
+def test_a_removed_key_names_its_replacement_in_lint_and_guard(tmp_path):
+    from stage2_lint.guard import ConfigContractError, enforce
+    from stage2_lint.rules._examples import BASE, LEAF
+
+    write_tree(tmp_path, {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml":
+                          LEAF + "  channel_b:\n    rollout_decode_batch_size: 4\n"})
+    expected = ("configs/stage2_ab/prod/leaf.yaml:21:5: S2L032 stage2_ab.channel_b.rollout_decode_batch_size was "
+                "removed; use rollout_matching.decode_batch_size (the one decode knob)")
+    assert run_cli_process(["configs"], cwd=tmp_path).stdout.splitlines() == [expected]
+    with pytest.raises(ConfigContractError) as refused:
+        enforce(str(tmp_path / "configs/stage2_ab/prod/leaf.yaml"))
+    assert "S2L032 stage2_ab.channel_b.rollout_decode_batch_size was removed; use " \
+           "rollout_matching.decode_batch_size" in str(refused.value)
+
+
+def _repository_copy(tmp_path):
+    root = tmp_path / "repo"
+    for name in ("src", "configs", "schemas"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "setup.cfg", root / "setup.cfg")
+    return root
+
+
+def test_a_knob_added_to_the_typed_config_needs_only_an_export(tmp_path):
+    root = _repository_copy(tmp_path)
+    types = root / "src/config/schema.py"
+    types.write_text(types.read_text().replace(
+        "    bbox_smoothl1_weight: Optional[float] = knob(None, minimum=0)\n",
+        "    bbox_smoothl1_weight: Optional[float] = knob(None, minimum=0)\n"
+        "    bbox_ciou_weight: Optional[float] = knob(None, minimum=0, doc=\"CIoU term weight\")\n"))
+    leaf = root / "configs/stage2_ab/prod/ab_mixed.yaml"
+    leaf.write_text(leaf.read_text().replace("  n_softctx_iter: 2\n", "  n_softctx_iter: 2\n  bbox_ciou_weight: 0.5\n"))
+    before = run_cli_process(["configs/stage2_ab"], cwd=root)
+    assert "S2L060 unknown key stage2_ab.bbox_ciou_weight" in before.stdout
+    stale = run_cli_process(["schema", "check"], cwd=root)
+    assert stale.returncode == 1
+    assert "schemas/stage2_ab.schema.json is stale" in stale.stderr and '+        "bbox_ciou_weight": {' in stale.stdout
+    assert run_cli_process(["schema", "export", "--contract", "stage2_ab"], cwd=root).returncode == 0
+    assert run_cli_process(["schema", "check"], cwd=root).returncode == 0
+    after = run_cli_process(["configs/stage2_ab"], cwd=root)
+    assert (after.returncode, after.stdout) == (0, ""), after.stdout
+    loaded = subprocess.run([sys.executable, "-m", "src.sft", "--config", str(leaf), "--dry-run"], cwd=root,
+                            capture_output=True, text=True, timeout=60)
+    assert loaded.returncode == 0, loaded.stderr
+
+
+def test_the_committed_schemas_are_current_and_valid_2020_12():
+    from jsonschema import Draft202012Validator
+
+    assert run_cli_process(["schema", "check"], cwd=REPO).returncode == 0
+    for path in sorted((REPO / "schemas").glob("*.json")):
+        Draft202012Validator.check_schema(json.loads(path.read_text()))
+
+
+CHECK_JSONSCHEMA = shutil.which("check-jsonschema", path=os.path.dirname(sys.executable))
+
+
+@pytest.mark.skipif(CHECK_JSONSCHEMA is None, reason="check-jsonschema is in the test extra")
+def test_check_jsonschema_validates_the_leaves_and_catches_a_typo(tmp_path):
+    for family in ("stage2_ab", "stage1"):
+        leaves = sorted(str(p) for p in (REPO / "configs" / family).glob("*/*.yaml"))
+        result = subprocess.run([CHECK_JSONSCHEMA, "--schemafile", str(REPO / f"schemas/{family}.schema.json"),
+                                 *leaves], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout
+    typo = tmp_path / "typo.yaml"
+    typo.write_text((REPO / "configs/stage2_ab/prod/ab_mixed.yaml").read_text().replace("eval_steps:", "eval_step:"))
+    result = subprocess.run([CHECK_JSONSCHEMA, "--schemafile", str(REPO / "schemas/stage2_ab.schema.json"), str(typo)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "'eval_step' was unexpected" in result.stdout
+
+
+def test_the_documented_editor_modeline_points_at_the_schema():
+    readme = (REPO / "README.md").read_text()
+    relative = re.search(r"# yaml-language-server: \$schema=(\S+?)`", readme).group(1)
+    leaf_dir = REPO / "configs/stage2_ab/prod"
+    assert (leaf_dir / relative).resolve() == (REPO / "schemas/stage2_ab.schema.json").resolve()
