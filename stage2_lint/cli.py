@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "declares (setup.cfg [stage2_lint.contract.NAME]).")
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files or directories (default: the configured canonical surface)")
-    parser.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    parser.add_argument("--format", choices=("text", "json", "github", "sarif", "markdown"), default="text",
+                        help="markdown: a summary with the extends graph, for $GITHUB_STEP_SUMMARY or a PR comment")
     parser.add_argument("--select", type=_codes, action="extend", default=[], metavar="CODES",
                         help="only these codes or prefixes (comma-separated)")
     parser.add_argument("--ignore", type=_codes, action="extend", default=[], metavar="CODES",
@@ -357,5 +358,34 @@ def _schema_command(argv: List[str]) -> int:
     return 1 if stale else 0
 
 
+def _graph_command(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="stage2-lint graph",
+        description="Draw the extends hierarchy: files as nodes (keys set, errors, warnings), extends as edges; "
+                    "canonical leaves, required and retired parents, errors, cycles and missing parents styled apart.")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="files or directories to start from (default: the canonical surface)")
+    parser.add_argument("--format", choices=("mermaid", "dot", "json"), default="mermaid")
+    parser.add_argument("--contract", metavar="NAME", help="only this contract's canonical surface")
+    parser.add_argument("--config", metavar="PATH", help="read settings from this file only")
+    args = parser.parse_args(argv)
+    from stage2_lint import graph
+
+    args.isolated = False
+    settings = _settings(args)
+    if args.contract:
+        chosen = [c for c in settings.contracts if c.name == args.contract]
+        if not chosen:
+            raise UsageError(f"no contract named {args.contract} (see stage2-lint --show-settings)")
+        settings = settings._replace(contracts=tuple(chosen))
+    report = lint_paths(args.paths, settings)
+    counts: dict = {}
+    for v in report.violations:
+        counts.setdefault(v.path, [0, 0])[0 if v.is_error else 1] += 1
+    drawn = graph.build(report.files, settings, {path: tuple(pair) for path, pair in counts.items()})
+    sys.stdout.write(graph.RENDERERS[args.format](drawn))
+    return 0
+
+
 SUBCOMMANDS = {"flatten": _flatten_command, "resolve": _resolve_command, "diff": _diff_command,
-               "schema": _schema_command}
+               "schema": _schema_command, "graph": _graph_command}

@@ -25,6 +25,7 @@ class Report(NamedTuple):
     files: Tuple[str, ...]
     skipped: Tuple[str, ...] = ()  # what a directory walk did not enter, and why
     empty: Tuple[str, ...] = ()  # a named directory or a canonical surface that held no profile
+    settings: Optional[Settings] = None  # what governed the run (the markdown summary draws its graph)
 
     @property
     def errors(self) -> int:
@@ -142,7 +143,8 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
         violations = _lint_in_processes(files, settings, rules, jobs)
     else:
         violations = _lint_files(files, resolver, rules)
-    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty))
+    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
+                  settings)
 
 
 # Below this many files a second process costs more than it saves.

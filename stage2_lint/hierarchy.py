@@ -146,6 +146,22 @@ class Resolver:
                 refs.append(ParentRef(raw, target, mark))
         return refs, problems
 
+    def broken_parents(self, path: str) -> List[Tuple[str, str, str]]:
+        """(as written, joined path, why) for each parent this file names that cannot be
+        used: missing, not a file, or outside the config root (the graph draws them)."""
+        doc = self.document(path)
+        if not doc.usable or EXTENDS not in doc.root:
+            return []
+        entries = _extends_entries(doc.root[EXTENDS], doc.root.value_marks[EXTENDS]) or []
+        root, broken = self.settings.config_root(path), []
+        for raw, _ in entries:
+            if isinstance(raw, str) and raw.strip() and "\x00" not in raw:
+                target = os.path.normpath(os.path.join(os.path.dirname(path), raw))
+                failure = self._unreachable(target, root)
+                if failure:
+                    broken.append((raw, target, failure))
+        return broken
+
     def _unreachable(self, target: str, root: str) -> Optional[str]:
         """Why a parent cannot be used (outside the root, missing), cached: leaves share parents."""
         key = (target, root)

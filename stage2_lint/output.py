@@ -9,11 +9,13 @@ JSON schema (version 1): ``{"version": 1, "files_checked": int, "errors": int,
 """
 from __future__ import annotations
 
+import os
 from typing import Callable, Dict
 
 from stage2_lint import __version__
 from stage2_lint.engine import Report
 from stage2_lint.rules import BY_CODE, REGISTRY
+from stage2_lint.escape import clip, printable
 from stage2_lint.violation import Violation
 
 
@@ -113,4 +115,79 @@ def sarif(report: Report) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-FORMATS: Dict[str, Callable[[Report], str]] = {"text": text, "json": as_json, "github": github, "sarif": sarif}
+# The markdown summary's bounds: it must fit a CI job summary or a pull-request comment.
+MAX_ROWS = 200
+MAX_GRAPH_NODES = 60
+MAX_CHARS = 60_000
+
+
+def markdown(report: Report) -> str:
+    """A summary for ``$GITHUB_STEP_SUMMARY`` or a PR comment: counts per rule, the violations
+    as a table linking to ``path#Lline``, and the extends graph in Mermaid (a big tree
+    collapses to counts per directory). Bounded in size whatever the report holds."""
+    warnings = len(report.violations) - report.errors
+    out = ["## stage2-lint", "",
+           f"{len(report.files)} files checked: **{report.errors} errors**, {warnings} warnings.", ""]
+    if report.violations:
+        out += _rule_counts(report) + [""] + _violation_rows(report) + [""]
+    out += _graph_section(report)
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return printable(text).replace("|", "\\|").replace("`", "'")
+
+
+def _rule_counts(report: Report) -> list:
+    counts: Dict[str, int] = {}
+    for v in report.violations:
+        counts[v.code] = counts.get(v.code, 0) + 1
+    rows = ["| rule | name | count |", "| --- | --- | ---: |"]
+    for code in sorted(counts):
+        rule = BY_CODE.get(code)
+        rows.append(f"| {code} | {rule.name if rule else ''} | {counts[code]} |")
+    return rows
+
+
+def _violation_rows(report: Report) -> list:
+    from urllib.parse import quote
+
+    rows, size = ["| where | rule | message |", "| --- | --- | --- |"], 0
+    for shown_count, v in enumerate(report.violations):
+        if shown_count == MAX_ROWS or size > MAX_CHARS // 2:
+            rows.append(f"| ... | | {len(report.violations) - shown_count} more; run `stage2-lint` for all |")
+            break
+        link = f"{quote(os.fsencode(v.path.replace(os.sep, '/')), safe='/')}#L{v.line}"
+        row = f"| [{_cell(v.path)}:{v.line}:{v.col}]({link}) | {v.code} | {_cell(clip(v.message, 300))} |"
+        rows.append(row)
+        size += len(row)
+    return rows
+
+
+def _graph_section(report: Report) -> list:
+    if report.settings is None or not report.files:
+        return []
+    from stage2_lint import graph
+
+    counts: Dict[str, list] = {}
+    for v in report.violations:
+        counts.setdefault(v.path, [0, 0])[0 if v.is_error else 1] += 1
+    drawn = graph.build(report.files, report.settings, {path: tuple(pair) for path, pair in counts.items()})
+    if len(drawn.nodes) <= MAX_GRAPH_NODES:
+        return ["### extends hierarchy", "", "```mermaid", graph.to_mermaid(drawn).rstrip("\n"), "```"]
+    by_directory: Dict[str, list] = {}
+    for node in drawn.nodes:
+        entry = by_directory.setdefault(os.path.dirname(node.label) or ".", [0, 0, 0])
+        entry[0] += 1
+        entry[1] += node.errors
+        entry[2] += node.warnings
+    rows = ["### extends hierarchy", "",
+            f"{len(drawn.nodes)} files: too many to draw here (`stage2-lint graph --format dot` draws them all); "
+            f"counts per directory:", "", "| directory | files | errors | warnings |", "| --- | ---: | ---: | ---: |"]
+    rows += [f"| {_cell(name)} | {files} | {errors} | {warns} |"
+             for name, (files, errors, warns) in sorted(by_directory.items())[:MAX_ROWS]]
+    return rows
+
+
+FORMATS: Dict[str, Callable[[Report], str]] = {"text": text, "json": as_json, "github": github, "sarif": sarif,
+                                               "markdown": markdown}

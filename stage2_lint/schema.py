@@ -204,11 +204,23 @@ def _with_dot(raw: str) -> str:
 
 
 def _unknown_message(keys: tuple, properties: dict) -> str:
-    import difflib
-
     name = dotted(keys)
-    known = tuple(properties)
-    close = difflib.get_close_matches(str(keys[-1]), known, n=1, cutoff=0.6)
+    close = _closest(str(keys[-1]), id(properties), properties)
     if close:
-        return f"unknown key {name}; did you mean {dotted(keys[:-1] + (close[0],))}?"
-    return f"unknown key {name}; known keys here: {', '.join(known)}"
+        return f"unknown key {name}; did you mean {dotted(keys[:-1] + (close,))}?"
+    return f"unknown key {name}; known keys here: {', '.join(properties)}"
+
+
+_CLOSEST: dict = {}  # (key, id of a schema's properties) -> suggestion; schemas live for the run
+
+
+def _closest(key: str, properties_id: int, properties: dict):
+    """The known key most like ``key`` (difflib is the costly part of a report full of
+    unknown keys, and the same names recur across files)."""
+    found = _CLOSEST.get((key, properties_id), _CLOSEST)
+    if found is _CLOSEST:
+        import difflib
+
+        matches = difflib.get_close_matches(key, tuple(properties), n=1, cutoff=0.6)
+        found = _CLOSEST[(key, properties_id)] = matches[0] if matches else None
+    return found

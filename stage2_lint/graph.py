@@ -1,0 +1,271 @@
+"""``stage2-lint graph``: the extends hierarchy as a picture (Graphviz DOT, Mermaid) or JSON.
+
+Nodes are files, labelled with their path below the config root, the number of keys they set
+themselves and their error/warning counts; edges go from a child to each parent it names, in
+order. Canonical leaves, required parents, retired parents and files with errors are styled
+apart, and so are parents that cannot be used (missing, outside the root) and files caught in
+an extends cycle: a broken tree is drawn, never a crash. Every label passes through
+``escape.printable`` and then the target language's own escaping.
+"""
+from __future__ import annotations
+
+import os
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from stage2_lint.document import walk_marked
+from stage2_lint.escape import printable
+from stage2_lint.hierarchy import Resolver
+from stage2_lint.settings import Settings
+
+# Node kinds, in the order the legend lists them (a node shows its first matching kind).
+KINDS = ("missing", "outside", "cycle", "errors", "retired", "required", "canonical", "file")
+LEGEND = {"canonical": "canonical leaf", "required": "required parent", "retired": "retired parent",
+          "errors": "has errors", "cycle": "in an extends cycle", "missing": "missing parent",
+          "outside": "outside the config root", "file": "other file"}
+DOT_STYLE = {
+    "canonical": 'shape=box, style="rounded,filled", fillcolor="#dbeafe", color="#1d4ed8"',
+    "required": 'shape=box, style="filled,bold", fillcolor="#dcfce7", color="#15803d", penwidth=2',
+    "retired": 'shape=box, style="filled,dashed", fillcolor="#f3f4f6", color="#6b7280", fontcolor="#4b5563"',
+    "errors": 'shape=box, style="filled", fillcolor="#fee2e2", color="#b91c1c", penwidth=2',
+    "cycle": 'shape=box, style="filled,bold", fillcolor="#fde68a", color="#b45309", penwidth=2',
+    "missing": 'shape=note, style="dashed", color="#b91c1c", fontcolor="#b91c1c"',
+    "outside": 'shape=octagon, style="dashed", color="#b91c1c", fontcolor="#b91c1c"',
+    "file": 'shape=box, style="filled", fillcolor="#ffffff", color="#374151"',
+}
+MERMAID_STYLE = {
+    "canonical": "fill:#dbeafe,stroke:#1d4ed8", "required": "fill:#dcfce7,stroke:#15803d,stroke-width:3px",
+    "retired": "fill:#f3f4f6,stroke:#6b7280,stroke-dasharray:5 3,color:#4b5563",
+    "errors": "fill:#fee2e2,stroke:#b91c1c,stroke-width:3px", "cycle": "fill:#fde68a,stroke:#b45309,stroke-width:3px",
+    "missing": "fill:#ffffff,stroke:#b91c1c,stroke-dasharray:5 3,color:#b91c1c",
+    "outside": "fill:#ffffff,stroke:#b91c1c,stroke-dasharray:2 2,color:#b91c1c",
+    "file": "fill:#ffffff,stroke:#374151",
+}
+
+
+class Node(NamedTuple):
+    id: str
+    path: str  # as linted (display form)
+    label: str  # below the config root
+    kind: str
+    keys: int  # keys the file sets itself (leaves of its own tree, extends aside)
+    errors: int
+    warnings: int
+
+
+class Edge(NamedTuple):
+    child: str  # node ids
+    parent: str
+    order: int  # 1-based position in the child's extends list
+    broken: Optional[str]  # why the parent cannot be used, or None
+
+
+class Graph(NamedTuple):
+    nodes: Tuple[Node, ...]
+    edges: Tuple[Edge, ...]
+
+
+def build(start: Sequence[str], settings: Settings, counts: Dict[str, Tuple[int, int]]) -> Graph:
+    """The graph of ``start`` and every file their chains reach. ``counts``: (errors,
+    warnings) by display path, from a lint of the same files."""
+    resolver = Resolver(settings)
+    order: List[str] = []
+    index: Dict[str, int] = {}
+    raw_edges: List[Tuple[str, str, int, Optional[str]]] = []
+    todo = list(start)
+    while todo:
+        path = todo.pop(0)
+        key = os.path.abspath(path)
+        if key in index:
+            continue
+        index[key] = len(order)
+        order.append(path)
+        if not os.path.isfile(path):
+            continue
+        broken = {target: why for _, target, why in resolver.broken_parents(path)}
+        names = _extends_names(resolver, path)
+        for position, target in enumerate(names, start=1):
+            raw_edges.append((path, target, position, broken.get(target)))
+            if target not in broken:
+                todo.append(target)
+            elif os.path.abspath(target) not in index:
+                index[os.path.abspath(target)] = len(order)
+                order.append(target)
+    facts = _Facts(cycles=_in_cycles(raw_edges),
+                   broken={os.path.abspath(parent): why for _, parent, _, why in raw_edges if why},
+                   required=_required_parents(raw_edges, settings))
+    nodes = tuple(_node(number, path, resolver, settings, counts, facts) for number, path in enumerate(order))
+    ids = {os.path.abspath(node.path): node.id for node in nodes}
+    edges = tuple(Edge(ids[os.path.abspath(child)], ids[os.path.abspath(parent)], position, why)
+                  for child, parent, position, why in raw_edges)
+    return Graph(nodes, edges)
+
+
+def _extends_names(resolver: Resolver, path: str) -> List[str]:
+    """Every parent a file names (usable or not), joined to its directory, in order."""
+    doc = resolver.document(path)
+    if not doc.usable or "extends" not in doc.root:
+        return []
+    value = doc.root["extends"]
+    entries = value if isinstance(value, list) else [value]
+    return [os.path.normpath(os.path.join(os.path.dirname(path), raw)) for raw in entries
+            if isinstance(raw, str) and raw.strip() and "\x00" not in raw]
+
+
+def _in_cycles(edges) -> set:
+    """Files on some extends cycle (strongly connected, or extending themselves)."""
+    children: Dict[str, List[str]] = {}
+    for child, parent, _, why in edges:
+        if why is None:
+            children.setdefault(os.path.abspath(child), []).append(os.path.abspath(parent))
+    found = set()
+    for start in children:
+        stack, seen = [start], set()
+        while stack:
+            current = stack.pop()
+            for parent in children.get(current, ()):
+                if parent == start:
+                    found.add(start)
+                elif parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    return found
+
+
+class _Facts(NamedTuple):
+    cycles: set  # absolute paths on a cycle
+    broken: Dict[str, str]  # absolute path of an unusable parent -> why
+    required: set  # absolute paths that canonical leaves name as their required parent
+
+
+def _node(number, path, resolver, settings, counts, facts: _Facts) -> Node:
+    errors, warnings = counts.get(path, (0, 0))
+    kind = _kind(path, settings, errors, facts)
+    keys = 0
+    if kind not in ("missing", "outside"):
+        doc = resolver.document(path)
+        if doc.usable:
+            keys = sum(1 for keys_, _, _ in walk_marked(doc.root) if keys_[0] != "extends")
+    relative = settings.relative_to_anchor(path)
+    label = relative.split("/", 1)[1] if relative and "/" in relative else os.path.relpath(path)
+    return Node(f"n{number}", path, label, kind, keys, errors, warnings)
+
+
+def _kind(path, settings, errors, facts: _Facts) -> str:
+    key = os.path.abspath(path)
+    if key in facts.broken:
+        return "outside" if "outside" in facts.broken[key] else "missing"
+    if key in facts.cycles:
+        return "cycle"
+    if errors:
+        return "errors"
+    contract = settings.contract_for(path)
+    if contract is not None and settings.matches(path, contract.retired_parents):
+        return "retired"
+    if key in facts.required:
+        return "required"
+    if contract is not None and settings.matches(path, contract.canonical):
+        return "canonical"
+    return "file"
+
+
+def _required_parents(edges, settings) -> set:
+    found = set()
+    for child, parent, _, why in edges:
+        contract = settings.contract_for(child)
+        if why is None and contract is not None and contract.required_parent \
+                and settings.matches(child, contract.canonical) \
+                and os.path.abspath(os.path.join(os.path.dirname(child), contract.required_parent)) \
+                == os.path.abspath(parent):
+            found.add(os.path.abspath(parent))
+    return found
+
+
+def _caption(node: Node) -> List[str]:
+    lines = [printable(node.label)]
+    if node.kind in ("missing", "outside"):
+        lines.append(LEGEND[node.kind])
+    else:
+        lines.append(f"{node.keys} keys" + (f", {node.errors} errors" if node.errors else "")
+                     + (f", {node.warnings} warnings" if node.warnings else ""))
+    return lines
+
+
+# -- DOT
+
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def to_dot(graph: Graph) -> str:
+    lines = ["digraph extends {", '  rankdir=BT;', '  node [fontname="Helvetica", fontsize=11];',
+             '  edge [color="#374151", arrowsize=0.7];']
+    for node in graph.nodes:
+        label = "\\n".join(_dot_text(line) for line in _caption(node))
+        lines.append(f'  {node.id} [label="{label}", {DOT_STYLE[node.kind]}];')
+    multi = _multi_parent(graph)
+    for edge in graph.edges:
+        attributes = [f'label="{edge.order}"'] if edge.child in multi else []
+        if edge.broken:
+            attributes.append('style=dashed, color="#b91c1c"')
+        lines.append(f"  {edge.child} -> {edge.parent}" + (f" [{', '.join(attributes)}]" if attributes else "") + ";")
+    lines.append('  subgraph cluster_legend {\n    label="legend"; fontname="Helvetica"; color="#d1d5db";')
+    used = {node.kind for node in graph.nodes}
+    for kind in KINDS:
+        if kind in used:
+            lines.append(f'    legend_{kind} [label="{LEGEND[kind]}", {DOT_STYLE[kind]}];')
+    lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _multi_parent(graph: Graph) -> set:
+    seen, multi = set(), set()
+    for edge in graph.edges:
+        (multi if edge.child in seen else seen).add(edge.child)
+    return multi
+
+
+# -- Mermaid
+
+_MERMAID_ENTITIES = {'"': "#quot;", "#": "#35;", "<": "#lt;", ">": "#gt;", "`": "#96;", "&": "#38;",
+                     "\\": "#92;", "{": "#123;", "}": "#125;", "|": "#124;"}
+
+
+def mermaid_text(text: str) -> str:
+    """Text safe inside a quoted Mermaid label: the characters its grammar gives meaning to
+    become entity codes (``#quot;``, ``#35;``...)."""
+    return "".join(_MERMAID_ENTITIES.get(char, char) for char in printable(text))
+
+
+def to_mermaid(graph: Graph) -> str:
+    lines = ["flowchart BT"]
+    for node in graph.nodes:
+        label = "<br/>".join(mermaid_text(line) for line in _caption(node))
+        lines.append(f'  {node.id}["{label}"]:::{node.kind}')
+    multi = _multi_parent(graph)
+    for edge in graph.edges:
+        arrow = "-.->" if edge.broken else "-->"
+        label = f'|"{edge.order}"|' if edge.child in multi else ""
+        lines.append(f"  {edge.child} {arrow}{label} {edge.parent}")
+    used = [kind for kind in KINDS if kind in {node.kind for node in graph.nodes}]
+    lines.append('  subgraph legend["legend"]')
+    for kind in used:
+        lines.append(f'    legend_{kind}["{mermaid_text(LEGEND[kind])}"]:::{kind}')
+    lines.append("  end")
+    for kind in KINDS:
+        lines.append(f"  classDef {kind} {MERMAID_STYLE[kind]}")
+    return "\n".join(lines) + "\n"
+
+
+# -- JSON
+
+def to_json(graph: Graph) -> str:
+    import json
+
+    return json.dumps({"version": 1,
+                       "nodes": [{**node._asdict(), "path": printable(node.path), "label": printable(node.label)}
+                                 for node in graph.nodes],
+                       "edges": [edge._asdict() for edge in graph.edges]}, indent=2) + "\n"
+
+
+RENDERERS = {"dot": to_dot, "mermaid": to_mermaid, "json": to_json}
