@@ -17,8 +17,10 @@ from stage2_lint.escape import printable
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import Settings
 
-# Node kinds, in the order the legend lists them (a node shows its first matching kind).
-KINDS = ("missing", "outside", "cycle", "errors", "retired", "required", "canonical", "file")
+# Node kinds, in the order the legend lists them (a node has its first matching kind); a file
+# with errors keeps its kind and gets the "errors" outline on top.
+KINDS = ("missing", "outside", "cycle", "retired", "required", "canonical", "file")
+ERROR_OUTLINE = 'color="#b91c1c", penwidth=2.5'
 LEGEND = {"canonical": "canonical leaf", "required": "required parent", "retired": "retired parent",
           "errors": "has errors", "cycle": "in an extends cycle", "missing": "missing parent",
           "outside": "outside the config root", "file": "other file"}
@@ -26,7 +28,7 @@ DOT_STYLE = {
     "canonical": 'shape=box, style="rounded,filled", fillcolor="#dbeafe", color="#1d4ed8"',
     "required": 'shape=box, style="filled,bold", fillcolor="#dcfce7", color="#15803d", penwidth=2',
     "retired": 'shape=box, style="filled,dashed", fillcolor="#f3f4f6", color="#6b7280", fontcolor="#4b5563"',
-    "errors": 'shape=box, style="filled", fillcolor="#fee2e2", color="#b91c1c", penwidth=2',
+    "errors": 'shape=box, style="filled", fillcolor="#ffffff", color="#b91c1c", penwidth=2.5',
     "cycle": 'shape=box, style="filled,bold", fillcolor="#fde68a", color="#b45309", penwidth=2',
     "missing": 'shape=note, style="dashed", color="#b91c1c", fontcolor="#b91c1c"',
     "outside": 'shape=octagon, style="dashed", color="#b91c1c", fontcolor="#b91c1c"',
@@ -35,7 +37,7 @@ DOT_STYLE = {
 MERMAID_STYLE = {
     "canonical": "fill:#dbeafe,stroke:#1d4ed8", "required": "fill:#dcfce7,stroke:#15803d,stroke-width:3px",
     "retired": "fill:#f3f4f6,stroke:#6b7280,stroke-dasharray:5 3,color:#4b5563",
-    "errors": "fill:#fee2e2,stroke:#b91c1c,stroke-width:3px", "cycle": "fill:#fde68a,stroke:#b45309,stroke-width:3px",
+    "errors": "stroke:#b91c1c,stroke-width:4px", "cycle": "fill:#fde68a,stroke:#b45309,stroke-width:3px",
     "missing": "fill:#ffffff,stroke:#b91c1c,stroke-dasharray:5 3,color:#b91c1c",
     "outside": "fill:#ffffff,stroke:#b91c1c,stroke-dasharray:2 2,color:#b91c1c",
     "file": "fill:#ffffff,stroke:#374151",
@@ -139,7 +141,7 @@ class _Facts(NamedTuple):
 
 def _node(number, path, resolver, settings, counts, facts: _Facts) -> Node:
     errors, warnings = counts.get(path, (0, 0))
-    kind = _kind(path, settings, errors, facts)
+    kind = _kind(path, settings, facts)
     keys = 0
     if kind not in ("missing", "outside"):
         doc = resolver.document(path)
@@ -150,14 +152,12 @@ def _node(number, path, resolver, settings, counts, facts: _Facts) -> Node:
     return Node(f"n{number}", path, label, kind, keys, errors, warnings)
 
 
-def _kind(path, settings, errors, facts: _Facts) -> str:
+def _kind(path, settings, facts: _Facts) -> str:
     key = os.path.abspath(path)
     if key in facts.broken:
         return "outside" if "outside" in facts.broken[key] else "missing"
     if key in facts.cycles:
         return "cycle"
-    if errors:
-        return "errors"
     contract = settings.contract_for(path)
     if contract is not None and settings.matches(path, contract.retired_parents):
         return "retired"
@@ -185,8 +185,9 @@ def _caption(node: Node) -> List[str]:
     if node.kind in ("missing", "outside"):
         lines.append(LEGEND[node.kind])
     else:
-        lines.append(f"{node.keys} keys" + (f", {node.errors} errors" if node.errors else "")
-                     + (f", {node.warnings} warnings" if node.warnings else ""))
+        counts = [(node.keys, "key"), (node.errors, "error"), (node.warnings, "warning")]
+        lines.append(", ".join(f"{count} {noun}{'' if count == 1 else 's'}" for index, (count, noun)
+                               in enumerate(counts) if count or index == 0))
     return lines
 
 
@@ -198,10 +199,11 @@ def _dot_text(text: str) -> str:
 
 def to_dot(graph: Graph) -> str:
     lines = ["digraph extends {", '  rankdir=BT;', '  node [fontname="Helvetica", fontsize=11];',
-             '  edge [color="#374151", arrowsize=0.7];']
+             '  edge [color="#374151", arrowsize=0.7, fontname="Helvetica", fontsize=10];']
     for node in graph.nodes:
         label = "\\n".join(_dot_text(line) for line in _caption(node))
-        lines.append(f'  {node.id} [label="{label}", {DOT_STYLE[node.kind]}];')
+        outline = f", {ERROR_OUTLINE}" if node.errors else ""
+        lines.append(f'  {node.id} [label="{label}", {DOT_STYLE[node.kind]}{outline}];')
     multi = _multi_parent(graph)
     for edge in graph.edges:
         attributes = [f'label="{edge.order}"'] if edge.child in multi else []
@@ -209,13 +211,16 @@ def to_dot(graph: Graph) -> str:
             attributes.append('style=dashed, color="#b91c1c"')
         lines.append(f"  {edge.child} -> {edge.parent}" + (f" [{', '.join(attributes)}]" if attributes else "") + ";")
     lines.append('  subgraph cluster_legend {\n    label="legend"; fontname="Helvetica"; color="#d1d5db";')
-    used = {node.kind for node in graph.nodes}
-    for kind in KINDS:
-        if kind in used:
-            lines.append(f'    legend_{kind} [label="{LEGEND[kind]}", {DOT_STYLE[kind]}];')
+    for kind in _legend_kinds(graph):
+        lines.append(f'    legend_{kind} [label="{LEGEND[kind]}", {DOT_STYLE[kind]}];')
     lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _legend_kinds(graph: Graph) -> List[str]:
+    used = {node.kind for node in graph.nodes} | ({"errors"} if any(node.errors for node in graph.nodes) else set())
+    return [kind for kind in (*KINDS[:3], "errors", *KINDS[3:]) if kind in used]
 
 
 def _multi_parent(graph: Graph) -> set:
@@ -247,13 +252,15 @@ def to_mermaid(graph: Graph) -> str:
         arrow = "-.->" if edge.broken else "-->"
         label = f'|"{edge.order}"|' if edge.child in multi else ""
         lines.append(f"  {edge.child} {arrow}{label} {edge.parent}")
-    used = [kind for kind in KINDS if kind in {node.kind for node in graph.nodes}]
     lines.append('  subgraph legend["legend"]')
-    for kind in used:
+    for kind in _legend_kinds(graph):
         lines.append(f'    legend_{kind}["{mermaid_text(LEGEND[kind])}"]:::{kind}')
     lines.append("  end")
-    for kind in KINDS:
+    for kind in (*KINDS, "errors"):
         lines.append(f"  classDef {kind} {MERMAID_STYLE[kind]}")
+    with_errors = [node.id for node in graph.nodes if node.errors]
+    if with_errors:
+        lines.append(f"  class {','.join(with_errors)} errors")
     return "\n".join(lines) + "\n"
 
 
