@@ -9,7 +9,7 @@ from typing import List, Optional, Tuple
 from stage2_lint import __version__
 from stage2_lint.engine import UsageError, WorkerDied, lint_paths, select_rules
 from stage2_lint.escape import printable
-from stage2_lint.rules import BY_CODE, REGISTRY
+from stage2_lint.rules import BY_CODE, REGISTRY, as_violations
 from stage2_lint.safe_write import WriteRefused
 from stage2_lint.schema import SchemaError
 from stage2_lint.settings import Settings, SettingsError, find_settings, read_settings_file
@@ -266,7 +266,7 @@ def _resolved_or_error(path: str):
     resolver = Resolver(find_settings())
     resolved = resolver.resolve(path)
     if resolved is None:
-        problems = resolver.document(path).problems or resolver.lineage_problems(path)
+        problems = as_violations(path, resolver.problems(path))
         raise UsageError(f"{path} cannot be resolved:\n" + "\n".join(v.format() for v in problems))
     return resolved
 

@@ -12,13 +12,13 @@ import os
 import re
 import stat
 from functools import lru_cache
-from typing import Iterator, List, NamedTuple, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import yaml
 from yaml.constructor import SafeConstructor
 
 from stage2_lint.escape import shown
-from stage2_lint.violation import Violation
+from stage2_lint.records import Limits, Problem
 
 try:  # libyaml parses several times faster; the pure parser is the fallback.
     from yaml import CSafeLoader as _Loader
@@ -27,7 +27,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 Mark = Tuple[int, int]  # 1-based (line, col)
 
-SYNTAX, DUPLICATE, NOT_MAPPING, UNSAFE, VALUE = "S2L001", "S2L002", "S2L003", "S2L004", "S2L040"
+# Problem kinds this module reports; each is the name of the rule that reports it.
+SYNTAX, DUPLICATE, NOT_MAPPING, UNSAFE, VALUE = "yaml-syntax", "duplicate-key", "root-not-mapping", "unsafe-yaml", \
+    "value-type"
 # Python refuses to convert longer decimal literals (and converting them costs quadratic time).
 MAX_INT_DIGITS = 4300
 
@@ -46,14 +48,6 @@ _SCALARS = {
 }
 # Characters the YAML reader refuses (C0/C1 controls other than tab/LF/CR/NEL, surrogates).
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-class Limits(NamedTuple):
-    """What one file may cost. Configs are a few KB and a few levels deep."""
-
-    max_bytes: int = 1 << 20
-    max_depth: int = 64
-    max_nodes: int = 50_000  # nodes built, counting every alias expansion
 
 
 class YMap(dict):
@@ -87,7 +81,7 @@ class Document:
     def __init__(self, path: str, text: str = ""):
         self.path, self.text = path, text
         self.root: Optional[YMap] = None
-        self.problems: List[Violation] = []
+        self.problems: List[Problem] = []
 
     @property
     def usable(self) -> bool:
@@ -113,15 +107,15 @@ class Document:
 
 
 class _Refused(Exception):
-    """Raised inside the walk to abandon a file; carries its violation."""
+    """Raised inside the walk to abandon a file; carries its problem."""
 
-    def __init__(self, code: str, mark: Mark, message: str):
+    def __init__(self, kind: str, mark: Mark, message: str):
         super().__init__(message)
-        self.code, self.mark, self.message = code, mark, message
+        self.kind, self.mark, self.message = kind, mark, message
 
 
 def load_document(path: str, limits: Limits = Limits()) -> Document:
-    """Read and load ``path``; every failure is a violation in ``Document.problems``."""
+    """Read and load ``path``; every failure is a problem in ``Document.problems``."""
     try:
         data = _read_regular_file(path, limits)
     except _Refused as refused:
@@ -153,7 +147,7 @@ def load_text(text: str, path: str = "<string>", limits: Limits = Limits()) -> D
 
 def _refused(doc: Document, refused: "_Refused") -> Document:
     line, col = refused.mark
-    doc.problems.append(Violation(doc.path, line, col, refused.code, refused.message))
+    doc.problems.append(Problem(refused.kind, line, col, refused.message))
     return doc
 
 
@@ -230,7 +224,7 @@ class _Builder:
     alias bombs early, including one long string used as thousands of keys.
     """
 
-    def __init__(self, path: str, limits: Limits, problems: List[Violation]):
+    def __init__(self, path: str, limits: Limits, problems: List[Problem]):
         self.path, self.limits, self.problems = path, limits, problems
         self.budget = limits.max_nodes
         self.anchors: dict = {}  # anchor -> (value, weight); weight None while the anchor is open
@@ -360,9 +354,9 @@ class _Builder:
             return
         if key in mapping:
             first = mapping.key_marks[key][0]
-            self.problems.append(Violation(self.path, key_mark[0], key_mark[1], DUPLICATE,
-                                           f"duplicate key {shown(key)} (first set at line {first}); "
-                                           f"YAML keeps only the last value", fix="delete one of the two entries"))
+            self.problems.append(Problem(DUPLICATE, key_mark[0], key_mark[1],
+                                         f"duplicate key {shown(key)} (first set at line {first}); "
+                                         f"YAML keeps only the last value"))
         mapping[key] = value
         mapping.key_marks[key] = key_mark
         mapping.value_marks[key] = mark

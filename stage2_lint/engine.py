@@ -4,36 +4,20 @@ from __future__ import annotations
 import gc
 import os
 from contextlib import contextmanager
-from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from stage2_lint import suppressions
 from stage2_lint.hierarchy import Resolver, canonical_files
 from stage2_lint.rule import FileContext, Rule
 from stage2_lint.rules import YAML_RULES
 from stage2_lint.settings import Settings
-from stage2_lint.violation import Violation
+from stage2_lint.records import Report, Violation
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class UsageError(ValueError):
     """Bad paths or options: exit code 2."""
-
-
-class Report(NamedTuple):
-    violations: Tuple[Violation, ...]
-    files: Tuple[str, ...]
-    skipped: Tuple[str, ...] = ()  # what a directory walk did not enter, and why
-    empty: Tuple[str, ...] = ()  # a named directory or a canonical surface that held no profile
-    settings: Optional[Settings] = None  # what governed the run (the markdown summary draws its graph)
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for v in self.violations if v.is_error)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.errors or self.empty else 0
 
 
 def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Tuple[Rule, ...]:

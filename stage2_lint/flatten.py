@@ -17,6 +17,7 @@ from stage2_lint.document import load_text
 from stage2_lint.escape import dotted
 from stage2_lint.fix import fix_moved, moves_of, relocated
 from stage2_lint.hierarchy import Resolver, _overlay
+from stage2_lint.rules import as_violations
 from stage2_lint.settings import Settings
 
 _MISSING = object()
@@ -39,7 +40,7 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     resolver = Resolver(settings)
     old = resolver.resolve(leaf)
     if old is None:
-        problems = resolver.document(leaf).problems or resolver.lineage_problems(leaf)
+        problems = as_violations(leaf, resolver.problems(leaf))
         return FlattenResult(output, None, f"cannot resolve {leaf}: {problems[0].format() if problems else 'unknown'}")
     contract = settings.contract_for(output)
     if onto is None and (contract is None or contract.required_parent is None):

@@ -83,15 +83,13 @@ def build(start: Sequence[str], settings: Settings, counts: Dict[str, Tuple[int,
         order.append(path)
         if not os.path.isfile(path):
             continue
-        broken = {target: why for _, target, why in resolver.broken_parents(path)}
-        names = _extends_names(resolver, path)
-        for position, target in enumerate(names, start=1):
-            raw_edges.append((path, target, position, broken.get(target)))
-            if target not in broken:
-                todo.append(target)
-            elif os.path.abspath(target) not in index:
-                index[os.path.abspath(target)] = len(order)
-                order.append(target)
+        for position, link in enumerate(resolver.links(path)[0], start=1):
+            raw_edges.append((path, link.path, position, link.failure))
+            if link.failure is None:
+                todo.append(link.path)
+            elif os.path.abspath(link.path) not in index:
+                index[os.path.abspath(link.path)] = len(order)
+                order.append(link.path)
     facts = _Facts(cycles=_in_cycles(raw_edges),
                    broken={os.path.abspath(parent): why for _, parent, _, why in raw_edges if why},
                    required=_required_parents(raw_edges, settings))
@@ -100,17 +98,6 @@ def build(start: Sequence[str], settings: Settings, counts: Dict[str, Tuple[int,
     edges = tuple(Edge(ids[os.path.abspath(child)], ids[os.path.abspath(parent)], position, why)
                   for child, parent, position, why in raw_edges)
     return Graph(nodes, edges)
-
-
-def _extends_names(resolver: Resolver, path: str) -> List[str]:
-    """Every parent a file names (usable or not), joined to its directory, in order."""
-    doc = resolver.document(path)
-    if not doc.usable or "extends" not in doc.root:
-        return []
-    value = doc.root["extends"]
-    entries = value if isinstance(value, list) else [value]
-    return [os.path.normpath(os.path.join(os.path.dirname(path), raw)) for raw in entries
-            if isinstance(raw, str) and raw.strip() and "\x00" not in raw]
 
 
 def _in_cycles(edges) -> set:

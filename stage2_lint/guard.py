@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 from stage2_lint.engine import lint_paths
 from stage2_lint.escape import printable
 from stage2_lint.settings import Settings, settings_for
-from stage2_lint.violation import Violation
+from stage2_lint.records import Violation
 
 
 class ConfigContractError(ValueError):

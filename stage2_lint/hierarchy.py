@@ -13,10 +13,11 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 from stage2_lint.document import Document, Mark, load_document
 from stage2_lint.escape import shown
 from stage2_lint.settings import Settings
-from stage2_lint.violation import Violation
+from stage2_lint.records import Problem
 
 EXTENDS = "extends"
-MALFORMED, UNRESOLVABLE = "S2L010", "S2L011"
+# Problem kinds this module reports; each is the name of the rule that reports it.
+MALFORMED, UNRESOLVABLE = "extends-malformed", "extends-unresolvable"
 MAX_CHAIN = 64  # files in one extends chain; real chains are two or three long
 
 
@@ -24,6 +25,7 @@ class ParentRef(NamedTuple):
     raw: str  # as written in the child
     path: str  # joined to the child's directory, normalized (display form)
     mark: Mark  # where the child writes it
+    failure: Optional[str] = None  # why it cannot be used (missing, outside the root), or None
 
 
 class _Section:
@@ -68,7 +70,7 @@ class Resolver:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._documents: Dict[str, Document] = {}
-        self._parents: Dict[str, Tuple[List[ParentRef], List[Violation]]] = {}
+        self._links: Dict[str, Tuple[List[ParentRef], List[Problem]]] = {}
         self._chain_failure: Dict[str, str] = {}
         self._resolved: Dict[str, Resolved] = {}
         self._surface_children: Dict[str, Dict[str, List[str]]] = {}
@@ -94,7 +96,7 @@ class Resolver:
             escape = self._escape(path)
             if escape:
                 doc = Document(path)
-                doc.problems.append(Violation(path, 1, 1, UNRESOLVABLE, escape))
+                doc.problems.append(Problem(UNRESOLVABLE, 1, 1, escape))
             else:
                 doc = load_document(path, self.settings.limits)
             self._documents[key] = doc
@@ -112,55 +114,46 @@ class Resolver:
         return (f"this profile resolves to {display_path(real)}, outside the config root {display_path(root)}; "
                 f"stage2-lint does not read it")
 
-    def parents(self, path: str) -> Tuple[List[ParentRef], List[Violation]]:
-        """The parents a file names, and what is wrong with naming them (file-local)."""
-        key = self._key(path)
-        if key not in self._parents:
-            self._parents[key] = self._read_parents(path)
-        return self._parents[key]
+    def parents(self, path: str) -> Tuple[List[ParentRef], List[Problem]]:
+        """The usable parents a file names, and what is wrong with naming the others."""
+        links, problems = self.links(path)
+        return [link for link in links if link.failure is None], problems
 
-    def _read_parents(self, path: str) -> Tuple[List[ParentRef], List[Violation]]:
+    def broken_parents(self, path: str) -> List[ParentRef]:
+        """The parents a file names that cannot be used: missing, not a file, or outside
+        the config root (the graph draws them)."""
+        return [link for link in self.links(path)[0] if link.failure is not None]
+
+    def links(self, path: str) -> Tuple[List[ParentRef], List[Problem]]:
+        """Every parent a file names, in order, usable or not (``failure`` says), and the
+        problems of the entries that are not paths at all."""
+        key = self._key(path)
+        if key not in self._links:
+            self._links[key] = self._read_parents(path)
+        return self._links[key]
+
+    def _read_parents(self, path: str) -> Tuple[List[ParentRef], List[Problem]]:
         doc = self.document(path)
         if not doc.usable or EXTENDS not in doc.root:
             return [], []
         value, (line, col) = doc.root[EXTENDS], doc.root.value_marks[EXTENDS]
         entries = _extends_entries(value, doc.root.value_marks[EXTENDS])
         if entries is None:
-            return [], [Violation(path, line, col, MALFORMED,
-                                  f"'extends' must be a path or a list of paths, not {_kind(value)}",
-                                  key_path=EXTENDS, fix="extends: ../base.yaml")]
-        refs, problems = [], []
+            return [], [Problem(MALFORMED, line, col, f"'extends' must be a path or a list of paths, not "
+                                                      f"{_kind(value)}", EXTENDS)]
+        links, problems = [], []
         root = self.settings.config_root(path)
         for raw, mark in entries:
             if not isinstance(raw, str) or not raw.strip() or "\x00" in raw:
-                problems.append(Violation(path, mark[0], mark[1], MALFORMED,
-                                          f"'extends' entries must be non-empty paths, not {_kind(raw)}",
-                                          key_path=EXTENDS))
+                problems.append(Problem(MALFORMED, mark[0], mark[1],
+                                        f"'extends' entries must be non-empty paths, not {_kind(raw)}", EXTENDS))
                 continue
             target = os.path.normpath(os.path.join(os.path.dirname(path), raw))
             failure = self._unreachable(target, root)
+            links.append(ParentRef(raw, target, mark, failure))
             if failure:
-                problems.append(Violation(path, mark[0], mark[1], UNRESOLVABLE, f"parent {shown(raw)} {failure}",
-                                          key_path=EXTENDS))
-            else:
-                refs.append(ParentRef(raw, target, mark))
-        return refs, problems
-
-    def broken_parents(self, path: str) -> List[Tuple[str, str, str]]:
-        """(as written, joined path, why) for each parent this file names that cannot be
-        used: missing, not a file, or outside the config root (the graph draws them)."""
-        doc = self.document(path)
-        if not doc.usable or EXTENDS not in doc.root:
-            return []
-        entries = _extends_entries(doc.root[EXTENDS], doc.root.value_marks[EXTENDS]) or []
-        root, broken = self.settings.config_root(path), []
-        for raw, _ in entries:
-            if isinstance(raw, str) and raw.strip() and "\x00" not in raw:
-                target = os.path.normpath(os.path.join(os.path.dirname(path), raw))
-                failure = self._unreachable(target, root)
-                if failure:
-                    broken.append((raw, target, failure))
-        return broken
+                problems.append(Problem(UNRESOLVABLE, mark[0], mark[1], f"parent {shown(raw)} {failure}", EXTENDS))
+        return links, problems
 
     def _unreachable(self, target: str, root: str) -> Optional[str]:
         """Why a parent cannot be used (outside the root, missing), cached: leaves share parents."""
@@ -169,14 +162,18 @@ class Resolver:
             self._reachability[key] = _unreachable(target, root)
         return self._reachability[key]
 
-    def lineage_problems(self, path: str) -> List[Violation]:
+    def problems(self, path: str) -> List[Problem]:
+        """Why ``path`` cannot be resolved: its own load problems, else its chain's."""
+        return self.document(path).problems or self.lineage_problems(path)
+
+    def lineage_problems(self, path: str) -> List[Problem]:
         """Every reason this file's chain cannot be resolved, located at its ``extends``."""
         refs, problems = self.parents(path)
         problems = list(problems)
         for ref in refs:
             failure = self._failure(ref.path, [self._key(path)], [path])
             if failure:
-                problems.append(Violation(path, ref.mark[0], ref.mark[1], UNRESOLVABLE, failure, key_path=EXTENDS))
+                problems.append(Problem(UNRESOLVABLE, ref.mark[0], ref.mark[1], failure, EXTENDS))
         return problems
 
     def _failure(self, path: str, stack_keys: List[str], stack_names: List[str]) -> Optional[str]:
@@ -196,10 +193,10 @@ class Resolver:
             return f"extends chain longer than {MAX_CHAIN} files"
         doc = self.document(path)
         if not doc.usable:
-            return f"parent {path} cannot be loaded: {doc.problems[0].format()}"
+            return f"parent {path} cannot be loaded: {_located(path, doc.problems[0])}"
         refs, problems = self.parents(path)
         if problems:
-            return f"parent {path} is invalid: {problems[0].format()}"
+            return f"parent {path} is invalid: {_located(path, problems[0])}"
         for ref in refs:
             failure = self._failure(ref.path, stack_keys, stack_names)
             if failure:
@@ -270,6 +267,10 @@ class Resolver:
 @lru_cache(maxsize=4096)
 def _real_directory(directory: str) -> str:
     return os.path.realpath(directory)
+
+
+def _located(path: str, problem: Problem) -> str:
+    return f"{path}:{problem.line}:{problem.col}: {problem.message}"
 
 
 def _extends_entries(value, mark: Mark) -> Optional[List[Tuple[object, Mark]]]:

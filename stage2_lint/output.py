@@ -13,10 +13,10 @@ import os
 from typing import Callable, Dict
 
 from stage2_lint import __version__
-from stage2_lint.engine import Report
+from stage2_lint.records import Report
 from stage2_lint.rules import BY_CODE, REGISTRY
 from stage2_lint.escape import clip, printable
-from stage2_lint.violation import Violation
+from stage2_lint.records import Violation
 
 
 def text(report: Report) -> str:

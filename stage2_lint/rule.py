@@ -8,7 +8,7 @@ from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Tupl
 from stage2_lint.document import Document
 from stage2_lint.hierarchy import Resolved, Resolver
 from stage2_lint.settings import Contract, Settings
-from stage2_lint.violation import ERROR, Violation
+from stage2_lint.records import ERROR, Problem, Violation
 
 
 class Example(NamedTuple):
@@ -42,6 +42,11 @@ class Rule(NamedTuple):
         line, col = mark
         return Violation(ctx.path, line, col, self.code, message, key_path=key_path,
                          severity=self.severity, fix=fix or self.fix)
+
+    def reported(self, path: str, problem: Problem) -> Violation:
+        """A parser or hierarchy problem of this rule's kind (its name), as its violation."""
+        return Violation(path, problem.line, problem.col, self.code, problem.message, key_path=problem.key_path,
+                         severity=self.severity, fix=self.fix)
 
 
 class FileContext:
@@ -88,11 +93,16 @@ class FileContext:
     def resolved(self) -> Optional[Resolved]:
         return self.resolver.resolve(self.path)
 
-    def lineage_problems(self, code: str) -> List[Violation]:
-        return [v for v in self.resolver.lineage_problems(self.path) if v.code == code]
+    @cached_property
+    def problems(self) -> List[Problem]:
+        """What the parser and the hierarchy found wrong with this file (no codes yet)."""
+        if not self.document.usable:
+            return list(self.document.problems)
+        return self.document.problems + self.resolver.lineage_problems(self.path)
 
-    def load_problems(self, code: str) -> List[Violation]:
-        return [v for v in self.document.problems if v.code == code]
+    def reported(self, rule: Rule) -> List[Violation]:
+        """This file's problems of ``rule``'s kind, as ``rule``'s violations."""
+        return [rule.reported(self.path, problem) for problem in self.problems if problem.kind == rule.name]
 
     def canonical_children(self) -> List[str]:
         """Other canonical-surface files that name this file as a parent."""

@@ -19,6 +19,7 @@ from stage2_lint.escape import dotted, shown
 
 _FLOATISH = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 ROOT_ONLY = ("extends",)  # the file format's own key, never part of a schema's properties
+UNKNOWN, TYPE = "unknown-key", "value-type"  # finding kinds
 
 
 class SchemaError(ValueError):
@@ -26,7 +27,7 @@ class SchemaError(ValueError):
 
 
 class Finding(NamedTuple):
-    kind: str  # "unknown" or "type"
+    kind: str  # UNKNOWN or TYPE (each the name of the rule that reports it)
     keys: Tuple[str, ...]
     message: str
 
@@ -86,7 +87,7 @@ def _object(tree: dict, schema: dict, keys: tuple) -> Iterator[Finding]:
         if child is not None:
             yield from _value(value, child, path)
         elif extra is False:
-            yield Finding("unknown", path, _unknown_message(path, properties))
+            yield Finding(UNKNOWN, path, _unknown_message(path, properties))
         elif isinstance(extra, dict):
             yield from _value(value, extra, path)
 
@@ -100,7 +101,7 @@ def _value(value, schema: dict, keys: tuple) -> Iterator[Finding]:
     else:
         problem = _problem(value, schema, keys)
         if problem:
-            yield Finding("type", keys, problem)
+            yield Finding(TYPE, keys, problem)
 
 
 def _array(items: list, schema: dict, keys: tuple) -> Iterator[Finding]:
@@ -109,12 +110,12 @@ def _array(items: list, schema: dict, keys: tuple) -> Iterator[Finding]:
             if isinstance(item, dict):
                 yield from _object(item, schema, keys + (str(index),))
             else:
-                yield Finding("type", keys + (str(index),), f"expected a mapping, got {describe(item)}")
+                yield Finding(TYPE, keys + (str(index),), f"expected a mapping, got {describe(item)}")
         return
     for index, item in enumerate(items):
         problem = _problem(item, schema, keys)
         if problem:
-            yield Finding("type", keys, f"item {index}: {problem}")
+            yield Finding(TYPE, keys, f"item {index}: {problem}")
             return
 
 

@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
-from stage2_lint.document import Limits
+from stage2_lint.records import Limits
 
 # What marks the top of a project when a file lies outside the settings' own project.
 PROJECT_MARKERS = (".git", "setup.cfg", "pyproject.toml")

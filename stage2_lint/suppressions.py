@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, List, NamedTuple, Tuple
 
-from stage2_lint.violation import Violation
+from stage2_lint.records import Violation
 
 MARKER = "stage2-lint:"
 _PATTERN = re.compile(r"#\s*stage2-lint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_,\s]*?)\s*(?:--\s*(.*?))?\s*$")

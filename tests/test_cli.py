@@ -88,6 +88,20 @@ def test_no_path_lints_the_canonical_surface(tree, cli):
                                 "leaf (nor anywhere in its chain); canonical leaves pin it explicitly"]
 
 
+@pytest.mark.parametrize("code", sorted(EXACT))
+def test_json_carries_every_rules_fix(code, tree, cli):
+    """Code, severity and fix come from the rule object, for parser and hierarchy findings too."""
+    from stage2_lint.rules import BY_CODE
+
+    files, _ = EXACT[code]
+    tree(files)
+    _, out, _ = cli("--format", "json", *sorted({path for path in files if path.startswith("configs/")}))
+    found = [v for v in json.loads(out)["violations"] if v["code"] == code]
+    assert found and all(v["fix"] and v["severity"] == BY_CODE[code].severity for v in found)
+    if code in ("S2L001", "S2L002", "S2L004", "S2L011"):  # found by the parser or the hierarchy
+        assert all(v["fix"] == BY_CODE[code].fix for v in found)
+
+
 def test_usage_errors_exit_two(tree, cli):
     tree({})
     assert cli("missing.yaml")[0] == 2
@@ -147,7 +161,7 @@ def test_json_format(tree, cli):
     assert data["violations"][0] == {
         "path": "configs/x.yaml", "line": 2, "col": 1, "code": "S2L002", "name": "duplicate-key",
         "severity": "error", "message": "duplicate key 'a' (first set at line 1); YAML keeps only the last value",
-        "key_path": None, "fix": "delete one of the two entries"}
+        "key_path": None, "fix": "Delete one of the two entries."}
 
 
 def test_github_format_escapes_properties_and_data(tree, cli):

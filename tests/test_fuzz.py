@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stage2_lint.document import load_text
 from stage2_lint.guard import ConfigContractError, enforce
-from stage2_lint.violation import Violation
+from stage2_lint.records import Violation
 
 from conftest import repo_settings
 
@@ -49,7 +49,10 @@ def yaml_documents(draw):
 
 
 def _only_violations(doc):
-    assert all(isinstance(problem, Violation) for problem in doc.problems)
+    from stage2_lint.records import Problem
+    from stage2_lint.rules import BY_NAME
+
+    assert all(isinstance(problem, Problem) and problem.kind in BY_NAME for problem in doc.problems)
     assert all(problem.line >= 1 and problem.col >= 1 for problem in doc.problems)
     if doc.root is None:
         assert doc.problems

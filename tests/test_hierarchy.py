@@ -1,5 +1,6 @@
 """extends resolution: merge semantics, provenance, and the shape of chain failures."""
 from stage2_lint.hierarchy import Resolver
+from stage2_lint.rules import as_violations
 
 from conftest import requires_shared, repo_settings
 
@@ -50,7 +51,7 @@ def test_scalar_replacing_a_mapping_drops_provenance_below(tree):
 def test_cycle_message_shows_the_whole_chain(tree):
     root = tree({"configs/a.yaml": "extends: b.yaml\n", "configs/b.yaml": "extends: c.yaml\n",
                  "configs/c.yaml": "extends: a.yaml\n"})
-    problems = _resolver(root).lineage_problems("configs/a.yaml")
+    problems = as_violations("configs/a.yaml", _resolver(root).lineage_problems("configs/a.yaml"))
     assert [v.format() for v in problems] == [
         "configs/a.yaml:1:10: S2L011 extends cycle: configs/a.yaml -> configs/b.yaml -> configs/c.yaml -> "
         "configs/a.yaml"]
@@ -78,7 +79,7 @@ def test_configured_root_is_enforced(tree):
     root = tree({"configs/a/x.yaml": "extends: ../b/y.yaml\n", "configs/b/y.yaml": "a: 1\n"})
     resolver = Resolver(repo_settings(str(root))._replace(root="configs/a"))
     [problem] = resolver.lineage_problems("configs/a/x.yaml")
-    assert problem.code == "S2L011" and "outside the config root configs/a" in problem.message
+    assert problem.kind == "extends-unresolvable" and "outside the config root configs/a" in problem.message
 
 
 @requires_shared
@@ -95,7 +96,7 @@ def test_pure_python_parser_fallback_builds_the_same_trees(monkeypatch):
     for path in paths:
         slow = document.load_document(str(path))
         assert slow.root == fast[path].root, path
-        found = [(v.line, v.col, v.code) for v in slow.problems]
-        assert found == [(v.line, v.col, v.code) for v in fast[path].problems], path
+        found = [(v.line, v.col, v.kind) for v in slow.problems]
+        assert found == [(v.line, v.col, v.kind) for v in fast[path].problems], path
         if slow.root is not None:
             assert slow.root.key_marks == fast[path].root.key_marks

@@ -6,11 +6,13 @@ import hashlib
 import json
 from typing import NamedTuple, Optional, Tuple
 
+from stage2_lint import schema
 from stage2_lint.escape import dotted
 from stage2_lint.guard import ConfigContractError, enforce
 from stage2_lint.hierarchy import Resolved, Resolver, _overlay
 from stage2_lint.settings import Settings, settings_for
-from stage2_lint.violation import Violation
+from stage2_lint.records import Problem, Violation
+from stage2_lint.rules import as_violations
 
 from src.config.schema import TrainingConfig, to_training_config
 
@@ -56,8 +58,7 @@ class ConfigLoader:
     def _resolve(self, path: str, resolver: Resolver) -> Resolved:
         resolved = resolver.resolve(path)
         if resolved is None:
-            problems = resolver.document(path).problems or resolver.lineage_problems(path)
-            raise ConfigContractError(path, tuple(problems))
+            raise ConfigContractError(path, tuple(as_violations(path, resolver.problems(path))))
         return resolved
 
     @_ClassOrInstance
@@ -89,15 +90,14 @@ class ConfigLoader:
 def _schema_findings(config: dict, settings: Settings, path: str) -> list:
     """The contract's schema findings on a whole resolved profile (its schema file is the one
     the linter reads); a removed key is reported as removed, not as unknown."""
-    from stage2_lint import schema
-    from stage2_lint.rules.s2l032_removed_key import removal_message
+    from stage2_lint.rules.s2l032_removed_key import RULE as REMOVED, removal_message
 
     contract = settings.contract_for(path)
     if contract is None or contract.schema is None:
         return []
     removed = {tuple(old.split(".")): removal_message(old, instead) for old, instead in contract.removed}
-    return [finding._replace(kind="removed", message=removed[tuple(finding.keys)])
-            if finding.kind == "unknown" and tuple(finding.keys) in removed else finding
+    return [finding._replace(kind=REMOVED.name, message=removed[tuple(finding.keys)])
+            if finding.kind == schema.UNKNOWN and tuple(finding.keys) in removed else finding
             for finding in schema.walk(config, schema.load(contract.schema))]
 
 
@@ -107,10 +107,9 @@ def _located(resolved: Resolved, finding) -> Violation:
         keys = keys[:-1]
     origin = resolved.origin(keys)
     path, line, col = (origin.path, origin.line, origin.col) if origin else (resolved.path, 1, 1)
-    code = {"unknown": "S2L060", "removed": "S2L032"}.get(finding.kind, "S2L040")
     name = dotted(finding.keys)
-    message = finding.message if finding.kind != "type" else f"{name}: {finding.message}"
-    return Violation(path, line, col, code, message, key_path=name)
+    message = f"{name}: {finding.message}" if finding.kind == schema.TYPE else finding.message
+    return as_violations(path, [Problem(finding.kind, line, col, message, name)])[0]
 
 
 def train_arguments(config: dict) -> dict:

@@ -1,8 +1,9 @@
 """The one registry of rules. The CLI, the runtime guard and the flake8 plugin all read it.
 One module a rule, named after its code; this list is the registry's order."""
 from importlib import import_module
-from typing import Dict, Tuple
+from typing import Dict, Iterable, List, Tuple
 
+from stage2_lint.records import Problem, Violation
 from stage2_lint.rule import Rule
 
 _MODULES = (
@@ -28,5 +29,12 @@ _MODULES = (
 
 REGISTRY: Tuple[Rule, ...] = tuple(import_module(f"{__name__}.{name}").RULE for name in _MODULES)
 BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in REGISTRY}
+BY_NAME: Dict[str, Rule] = {rule.name: rule for rule in REGISTRY}
 YAML_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.kind == "yaml")
 PYTHON_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.kind == "python")
+
+
+def as_violations(path: str, problems: Iterable[Problem]) -> List[Violation]:
+    """Problems found outside a lint run (the loader's whole-profile check, a chain that
+    cannot be resolved) as the violations of the rules named by their kinds."""
+    return [BY_NAME[problem.kind].reported(path, problem) for problem in problems]

@@ -7,7 +7,7 @@ RULE = Rule(
     rationale="An unparsable profile cannot be checked or trained; the parser's own line:col "
               "points at the first place it gave up.",
     fix="Correct the YAML at the reported line (unclosed bracket, tab indentation, stray quote).",
-    check=lambda ctx: ctx.load_problems("S2L001"),
+    check=lambda ctx: ctx.reported(RULE),
     passing=(Example("training:\n  eval_steps: 80\n"),),
     failing=(Example("training:\n  report_to: [tensorboard\n", marks=("3:1",)),
              Example("training:\n\teval_steps: 80\n", marks=("2:1",))),

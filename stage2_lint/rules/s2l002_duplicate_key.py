@@ -7,7 +7,7 @@ RULE = Rule(
     rationale="PyYAML silently keeps the last of two equal keys, so the first value looks "
               "authoritative to a reader while the trainer never sees it.",
     fix="Delete one of the two entries.",
-    check=lambda ctx: ctx.load_problems("S2L002"),
+    check=lambda ctx: ctx.reported(RULE),
     passing=(Example("training:\n  eval_steps: 80\n  save_steps: 80\n"),),
     failing=(Example("training:\n  eval_steps: 80\n  eval_steps: 40\n", marks=("3:3",)),
              Example("training: {eval_steps: 80, eval_steps: 40}\n", marks=("1:28",))),

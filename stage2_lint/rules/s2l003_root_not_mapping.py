@@ -7,7 +7,7 @@ RULE = Rule(
     rationale="A profile is one mapping of sections; anything else would be merged as nothing "
               "or replace the whole parent config.",
     fix="Make the file a single mapping (one document, keys at the top level).",
-    check=lambda ctx: ctx.load_problems("S2L003"),
+    check=lambda ctx: ctx.reported(RULE),
     passing=(Example("training: {}\n"),),
     failing=(Example("# only a comment\n", marks=("1:1",)),
              Example("- a\n- b\n", marks=("1:1",)),

@@ -9,7 +9,7 @@ RULE = Rule(
               "broken input must cost a violation, never a hang, a crash or code execution.",
     fix="Write plain YAML: no tags, no self-referencing or exploding aliases, UTF-8 text, "
         "a regular file of reasonable size and depth.",
-    check=lambda ctx: ctx.load_problems("S2L004"),
+    check=lambda ctx: ctx.reported(RULE),
     passing=(Example("defaults: &d {seed: 1}\ntraining:\n  <<: *d\n"),),
     failing=(Example("training: !!python/object/apply:os.system [echo hi]\n", marks=("1:11",)),
              Example("a: &a [*a]\n", marks=("1:8",)),

@@ -7,7 +7,7 @@ RULE = Rule(
     rationale="The loader can only follow string paths; a mapping, number or null in `extends` "
               "would be silently ignored or crash a naive loader.",
     fix="extends: ../base.yaml",
-    check=lambda ctx: ctx.lineage_problems("S2L010"),
+    check=lambda ctx: ctx.reported(RULE),
     passing=(Example("extends: base.yaml\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"}),),
     failing=(Example("extends: {path: base.yaml}\n", marks=("1:10",)),
              Example("extends: [base.yaml, 3]\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"},

@@ -2,7 +2,7 @@
 Stage-2 AB's ``custom.extra``)."""
 from stage2_lint.escape import dotted
 from stage2_lint.rule import Example, Rule
-from stage2_lint.violation import WARNING
+from stage2_lint.records import WARNING
 
 
 def check(ctx):

@@ -3,11 +3,11 @@ from stage2_lint.rule import Example, Rule
 
 
 def check(ctx):
-    yield from ctx.load_problems(RULE.code)  # a number no config could mean (e.g. 5,000 digits)
+    yield from ctx.reported(RULE)  # a number no config could mean (e.g. 5,000 digits)
     if not ctx.in_schema_scope or not ctx.document.usable:
         return
     for finding in ctx.schema_findings:
-        if finding.kind != "type":
+        if finding.kind != RULE.name:
             continue
         name = dotted(finding.keys)
         yield RULE.violation(ctx, _value_mark(ctx.document.root, finding.keys),

@@ -7,7 +7,7 @@ def check(ctx):
         return
     removed = {tuple(old.split(".")) for old, _ in ctx.contract.removed}  # S2L032 says more about those
     for finding in ctx.schema_findings:
-        if finding.kind == "unknown" and tuple(finding.keys) not in removed:
+        if finding.kind == RULE.name and tuple(finding.keys) not in removed:
             yield RULE.violation(ctx, ctx.document.nearest_mark(finding.keys), finding.message,
                                  key_path=dotted(finding.keys))
 

@@ -1,0 +1,81 @@
+"""The bottom layer's records: what a check finds (Problem, Violation), what a run reports
+(Report) and what one file may cost (Limits). Every other module may use them; they use
+nothing of stage2-lint but ``escape``."""
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Optional, Tuple
+
+from stage2_lint.escape import MESSAGE_LIMIT, clip, printable
+
+ERROR = "error"
+WARNING = "warning"
+
+
+class Violation(NamedTuple):
+    """Frozen and cheap: a NamedTuple, because the pre-commit hook pays every import."""
+
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    key_path: Optional[str] = None
+    severity: str = ERROR
+    fix: Optional[str] = None
+
+    def sort_key(self):
+        return (self.path, self.line, self.col, self.code, self.message)
+
+    def format(self) -> str:
+        """The CLI's text line: ``path:line:col: CODE message``, one line whatever the
+        path and message hold (see ``printable``)."""
+        return f"{printable(self.path)}:{self.line}:{self.col}: {self.code} {self.printable_message}"
+
+    @property
+    def printable_message(self) -> str:
+        return printable(clip(self.message, MESSAGE_LIMIT))
+
+    def printable(self) -> "Violation":
+        """This violation with every text field escaped and bounded, for the report formats."""
+        return self._replace(path=printable(self.path), message=self.printable_message,
+                             key_path=None if self.key_path is None else printable(clip(self.key_path, MESSAGE_LIMIT)),
+                             fix=None if self.fix is None else printable(clip(self.fix, MESSAGE_LIMIT)))
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+class Problem(NamedTuple):
+    """What the parser or the hierarchy found wrong, without a rule code: each rule module
+    says which kinds it reports (``Rule.kinds``), so code, severity and fix come from the rule."""
+
+    kind: str  # e.g. "yaml-syntax", "extends-unresolvable"
+    line: int
+    col: int
+    message: str
+    key_path: Optional[str] = None
+
+
+class Limits(NamedTuple):
+    """What one file may cost. Configs are a few KB and a few levels deep."""
+
+    max_bytes: int = 1 << 20
+    max_depth: int = 64
+    max_nodes: int = 50_000  # nodes built, counting every alias expansion
+
+
+class Report(NamedTuple):
+    violations: Tuple[Violation, ...]
+    files: Tuple[str, ...]
+    skipped: Tuple[str, ...] = ()  # what a directory walk did not enter, and why
+    empty: Tuple[str, ...] = ()  # a named directory or a canonical surface that held no profile
+    settings: Any = None  # the Settings that governed the run (the markdown summary draws its graph)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for v in self.violations if v.is_error)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors or self.empty else 0
