@@ -3,28 +3,15 @@ and ``diff`` of two profiles after inheritance."""
 from __future__ import annotations
 
 import json
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, List
 
 import yaml
 
+from stage2_lint.escape import dotted
 from stage2_lint.hierarchy import SECTION, Origin, Resolved
+from stage2_lint.keypath import MISSING, leaves
 
-_MISSING = object()
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present
-
-
-def leaves(tree: dict, prefix: tuple = ()) -> Iterator[Tuple[tuple, object]]:
-    """(key path, value) for every leaf; lists and empty mappings are leaves."""
-    for key, value in tree.items():
-        keys = prefix + (key,)
-        if isinstance(value, dict) and value:
-            yield from leaves(value, keys)
-        else:
-            yield keys, value
-
-
-def dotted(keys: tuple) -> str:
-    return ".".join(map(str, keys))
 
 
 def _scalar(value) -> str:
@@ -66,12 +53,12 @@ def key_chain(resolved: Resolved, key: str) -> Dict[str, object]:
     keys = tuple(key.split("."))
     value = resolved.config
     for part in keys:
-        value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
+        value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
     chain = resolved.provenance.get(keys, ())
     return {
         "key": key,
-        "set": value is not _MISSING,
-        "value": None if value is _MISSING else value,
+        "set": value is not MISSING,
+        "value": None if value is MISSING else value,
         "chain": [{"file": o.path, "line": o.line, "value": None if o.value is SECTION else o.value}
                   for o in chain],
     }
@@ -88,14 +75,14 @@ def differences(a: Resolved, b: Resolved) -> List[Dict[str, object]]:
     left, right = dict(leaves(a.config)), dict(leaves(b.config))
     found = []
     for keys in sorted(left.keys() | right.keys(), key=dotted):
-        old, new = left.get(keys, _MISSING), right.get(keys, _MISSING)
-        if old is not _MISSING and new is not _MISSING and old == new and type(old) is type(new):
+        old, new = left.get(keys, MISSING), right.get(keys, MISSING)
+        if old is not MISSING and new is not MISSING and old == new and type(old) is type(new):
             continue
-        kind = "added" if old is _MISSING else "removed" if new is _MISSING else "changed"
+        kind = "added" if old is MISSING else "removed" if new is MISSING else "changed"
         entry = {"key": dotted(keys), "kind": kind}
-        if old is not _MISSING:
+        if old is not MISSING:
             entry["a"] = {"value": old, **_origin_record(a.origin(keys))}
-        if new is not _MISSING:
+        if new is not MISSING:
             entry["b"] = {"value": new, **_origin_record(b.origin(keys))}
         found.append(entry)
     return found

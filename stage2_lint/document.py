@@ -12,11 +12,12 @@ import os
 import re
 import stat
 from functools import lru_cache
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional
 
 import yaml
 from yaml.constructor import SafeConstructor
 
+from stage2_lint import keypath
 from stage2_lint.escape import shown
 from stage2_lint.records import Limits, Problem
 
@@ -25,7 +26,7 @@ try:  # libyaml parses several times faster; the pure parser is the fallback.
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader
 
-Mark = Tuple[int, int]  # 1-based (line, col)
+Mark = keypath.Mark
 
 # Problem kinds this module reports; each is the name of the rule that reports it.
 SYNTAX, DUPLICATE, NOT_MAPPING, UNSAFE, VALUE = "yaml-syntax", "duplicate-key", "root-not-mapping", "unsafe-yaml", \
@@ -89,21 +90,11 @@ class Document:
 
     def find(self, keys) -> Optional[tuple]:
         """The value at ``keys`` and the mark of its key, or None when absent."""
-        node, mark = self.root, (1, 1)
-        for key in keys:
-            if not isinstance(node, dict) or key not in node:
-                return None
-            node, mark = node[key], node.key_marks[key]
-        return node, mark
+        return keypath.find(self.root, keys)
 
     def nearest_mark(self, keys) -> Mark:
         """Where ``keys`` is set, or else its deepest existing ancestor key, or else 1:1."""
-        node, mark = self.root, (1, 1)
-        for key in keys:
-            if not isinstance(node, dict) or key not in node:
-                break
-            node, mark = node[key], node.key_marks[key]
-        return mark
+        return keypath.nearest_mark(self.root, keys)
 
 
 class _Refused(Exception):
@@ -491,13 +482,3 @@ def _refusal(error: yaml.MarkedYAMLError) -> _Refused:
 def _describe(error: yaml.MarkedYAMLError) -> str:
     parts = [part for part in (error.context, error.problem) if part]
     return "invalid YAML: " + ", ".join(parts) if parts else "invalid YAML"
-
-
-def walk_marked(tree: YMap, prefix: tuple = ()) -> Iterator[Tuple[tuple, object, Mark]]:
-    """(key path, value, key mark) for every leaf; lists and empty mappings are leaves."""
-    for key, value in tree.items():
-        path = prefix + (key,)
-        if isinstance(value, dict) and value:
-            yield from walk_marked(value, path)
-        else:
-            yield path, value, tree.key_marks[key]

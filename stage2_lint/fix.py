@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
-from stage2_lint import textedit
+from stage2_lint import keypath, textedit
 from stage2_lint.document import Document, load_text
 
 
@@ -48,39 +48,13 @@ def relocated(config: dict, moves: Sequence[Move]) -> dict:
 
 
 def _relocated_one(config: dict, move: Move) -> dict:
-    from stage2_lint.hierarchy import _overlay
-
-    old = _get(config, move.old)
-    if old is _ABSENT:
+    old = keypath.get(config, move.old)
+    if old is keypath.MISSING:
         return config
-    result = _without(config, move.old)
+    result = keypath.without(config, move.old)
     current = result.get(move.new[0])
-    result[move.new[0]] = _overlay(current, old) if isinstance(current, dict) and isinstance(old, dict) else old
-    return result
-
-
-_ABSENT = object()
-
-
-def _get(tree, keys):
-    for key in keys:
-        if not isinstance(tree, dict) or key not in tree:
-            return _ABSENT
-        tree = tree[key]
-    return tree
-
-
-def _without(tree: dict, keys: tuple) -> dict:
-    """A copy of ``tree`` without ``keys``; mappings left empty by the removal go too."""
-    result = dict(tree)
-    if len(keys) == 1:
-        del result[keys[0]]
-        return result
-    inner = _without(tree[keys[0]], keys[1:])
-    if inner:
-        result[keys[0]] = inner
-    else:
-        del result[keys[0]]
+    result[move.new[0]] = keypath.deep_merge(current, old) if isinstance(current, dict) and isinstance(old, dict) \
+        else old
     return result
 
 
@@ -137,7 +111,7 @@ def _refusal(doc: Document, legacy, move: Move) -> Optional[str]:
 
 def _move_block(doc: Document, move: Move) -> str:
     lines = doc.text.splitlines(keepends=True)
-    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    newline = keypath.newline_of(lines)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += newline
     key_index = doc.find(move.old)[1][0] - 1
@@ -172,7 +146,7 @@ def _drop_if_empty(lines: List[str], doc: Document, keys) -> List[str]:
             start, end = textedit.block_span(lines, index)
             if any(textedit.is_content(other) for other in lines[start + 1:end]):
                 return lines
-            newline = "\r\n" if line.endswith("\r\n") else "\n"
+            newline = keypath.newline_of([line])
             return lines[:index] + textedit.trailing_comment_line(line, expected_indent, newline) + lines[index + 1:]
     return lines
 

@@ -16,11 +16,10 @@ from stage2_lint import safe_write, textedit
 from stage2_lint.document import load_text
 from stage2_lint.escape import dotted
 from stage2_lint.fix import fix_moved, moves_of, relocated
-from stage2_lint.hierarchy import Resolver, _overlay
+from stage2_lint.hierarchy import Resolver
+from stage2_lint.keypath import MISSING, deep_merge, get, newline_of
 from stage2_lint.rules import as_violations
 from stage2_lint.settings import Settings
-
-_MISSING = object()
 
 
 class FlattenResult(NamedTuple):
@@ -82,7 +81,7 @@ def _own_text_relocated(resolver: Resolver, leaf: str, moves) -> Optional[str]:
 def _replace_extends(text: str, parent: str) -> str:
     """Point ``extends`` at ``parent`` alone, keeping any comment written inside the old value."""
     lines = text.splitlines(keepends=True)
-    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    newline = newline_of(lines)
     line = f"extends: {parent}{newline}"
     for index, existing in enumerate(lines):
         if existing.startswith("extends:"):
@@ -100,12 +99,12 @@ def _pin_differences(text: str, wanted: dict, base: dict, required: Tuple[str, .
         if not doc.usable:
             return text, f"flattening produced unparsable YAML: {doc.problems[0].message}"
         own = {k: v for k, v in doc.root.items() if k != "extends"}
-        candidate = _overlay(base, own)
+        candidate = deep_merge(base, own)
         target = _first_gap(wanted, candidate, own, required)
         if target is None:
             return text, None
         keys, value = target
-        if value is _MISSING:
+        if value is MISSING:
             return text, (f"{dotted(keys)} is set by the new parent but not by the old chain; "
                           f"flatten cannot unset it")
         text, problem = _insert(text, doc, keys, value)
@@ -117,46 +116,38 @@ def _pin_differences(text: str, wanted: dict, base: dict, required: Tuple[str, .
 def _first_gap(wanted, candidate, own, required) -> Optional[Tuple[tuple, object]]:
     for name in required:
         keys = tuple(name.split("."))
-        if _get(own, keys) is _MISSING and _get(wanted, keys) is not _MISSING:
-            return keys, _get(wanted, keys)
+        if get(own, keys) is MISSING and get(wanted, keys) is not MISSING:
+            return keys, get(wanted, keys)
     return _difference(wanted, candidate, ())
 
 
 def _difference(wanted, candidate, prefix) -> Optional[Tuple[tuple, object]]:
     for key, value in wanted.items():
         keys = prefix + (key,)
-        other = candidate.get(key, _MISSING) if isinstance(candidate, dict) else _MISSING
+        other = candidate.get(key, MISSING) if isinstance(candidate, dict) else MISSING
         if isinstance(value, dict) and isinstance(other, dict) and value:
             found = _difference(value, other, keys)
             if found:
                 return found
-        elif other is _MISSING or other != value or type(other) is not type(value):
+        elif other is MISSING or other != value or type(other) is not type(value):
             return keys, value
     if isinstance(candidate, dict):
         for key in candidate:
             if key not in wanted:
-                return prefix + (key,), _MISSING
+                return prefix + (key,), MISSING
     return None
-
-
-def _get(tree, keys):
-    for key in keys:
-        if not isinstance(tree, dict) or key not in tree:
-            return _MISSING
-        tree = tree[key]
-    return tree
 
 
 def _insert(text: str, doc, keys: tuple, value) -> Tuple[str, Optional[str]]:
     """Add ``keys: value`` at the end of its deepest existing block-style mapping."""
     lines = text.splitlines(keepends=True)
-    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    newline = newline_of(lines)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += newline
     depth = 0
-    while depth < len(keys) - 1 and isinstance(_get(doc.root, keys[:depth + 1]), dict):
+    while depth < len(keys) - 1 and isinstance(get(doc.root, keys[:depth + 1]), dict):
         depth += 1
-    if depth < len(keys) - 1 and _get(doc.root, keys[:depth + 1]) is not _MISSING:
+    if depth < len(keys) - 1 and get(doc.root, keys[:depth + 1]) is not MISSING:
         return text, f"{dotted(keys[:depth + 1])} is not a mapping in the leaf; cannot pin {dotted(keys)}"
     nested = value
     for key in reversed(keys[depth + 1:]):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from stage2_lint.document import walk_marked
 from stage2_lint.escape import printable
 from stage2_lint.hierarchy import Resolver
+from stage2_lint.keypath import leaves
 from stage2_lint.settings import Settings
 
 # Node kinds, in the order the legend lists them (a node has its first matching kind); a file
@@ -133,7 +133,7 @@ def _node(number, path, resolver, settings, counts, facts: _Facts) -> Node:
     if kind not in ("missing", "outside"):
         doc = resolver.document(path)
         if doc.usable:
-            keys = sum(1 for keys_, _, _ in walk_marked(doc.root) if keys_[0] != "extends")
+            keys = sum(1 for path_keys, _ in leaves(doc.root) if path_keys[0] != "extends")
     relative = settings.relative_to_anchor(path)
     label = relative.split("/", 1)[1] if relative and "/" in relative else os.path.relpath(path)
     return Node(f"n{number}", path, label, kind, keys, errors, warnings)

@@ -12,6 +12,7 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Document, Mark, load_document
 from stage2_lint.escape import shown
+from stage2_lint.keypath import deep_merge, plain
 from stage2_lint.settings import Settings
 from stage2_lint.records import Problem
 
@@ -253,11 +254,11 @@ class Resolver:
         refs, _ = self.parents(path)
         for ref in refs:  # later parents win over earlier ones
             parent = self._resolve(ref.path)
-            config = _overlay(config, parent.config)
+            config = deep_merge(config, parent.config)
             _merge_provenance(provenance, parent.provenance)
             files.extend(f for f in parent.files if f not in files)
         own = self.document(path).root
-        config = _overlay(config, {k: v for k, v in own.items() if k != EXTENDS})
+        config = deep_merge(config, {k: v for k, v in own.items() if k != EXTENDS})
         _record_own(provenance, own, path)
         files.append(path)
         done = self._resolved[key] = Resolved(path, config, provenance, tuple(files))
@@ -303,26 +304,6 @@ def _kind(value) -> str:
     return f"{type(value).__name__} {shown(value)}"
 
 
-def _overlay(base: dict, top: dict) -> dict:
-    """Deep merge into a new dict: mappings merge, the top wins, lists are replaced whole."""
-    merged = dict(base)
-    for key, value in top.items():
-        below = merged.get(key)
-        if isinstance(value, dict) and isinstance(below, dict):
-            merged[key] = _overlay(below, value)
-        else:
-            merged[key] = _plain(value)
-    return merged
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
 def _merge_provenance(into: Dict[tuple, Tuple[Origin, ...]], parent: Dict[tuple, Tuple[Origin, ...]]) -> None:
     for keys, chain in parent.items():
         mine = into.get(keys, ())
@@ -338,7 +319,7 @@ def _record_own(provenance: Dict[tuple, Tuple[Origin, ...]], tree: dict, path: s
         earlier = provenance.get(keys, ())
         if earlier and earlier[-1].value is SECTION and not isinstance(value, dict):
             _drop_below(provenance, keys)  # a scalar replacing a mapping hides what was below
-        origin = Origin(path, line, col, SECTION if isinstance(value, dict) else _plain(value))
+        origin = Origin(path, line, col, SECTION if isinstance(value, dict) else plain(value))
         provenance[keys] = earlier + (origin,)
         if isinstance(value, dict):
             _record_own(provenance, value, path, keys)

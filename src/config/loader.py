@@ -9,7 +9,8 @@ from typing import NamedTuple, Optional, Tuple
 from stage2_lint import schema
 from stage2_lint.escape import dotted
 from stage2_lint.guard import ConfigContractError, enforce
-from stage2_lint.hierarchy import Resolved, Resolver, _overlay
+from stage2_lint.hierarchy import Resolved, Resolver
+from stage2_lint.keypath import deep_merge
 from stage2_lint.settings import Settings, settings_for
 from stage2_lint.records import Problem, Violation
 from stage2_lint.rules import as_violations
@@ -78,7 +79,7 @@ class ConfigLoader:
         config = resolved.config
         if base_config_path:
             enforce(base_config_path, settings, resolver)
-            config = _overlay(self._resolve(base_config_path, resolver).config, config)
+            config = deep_merge(self._resolve(base_config_path, resolver).config, config)
         # The whole resolved profile must be known and typed, including keys set in files
         # outside the contract's scope; each finding points at the file:line that set it.
         problems = tuple(_located(resolved, finding) for finding in _schema_findings(config, settings, path))

@@ -1,8 +1,8 @@
 """S2L030: a key under a prefix the contract moved (``moved = old -> new``), e.g. the retired
 ``custom.extra.rollout_matching`` namespace, now top-level ``rollout_matching``."""
-from stage2_lint.document import walk_marked
 from stage2_lint.escape import dotted, shown
 from stage2_lint.fix import moves_of
+from stage2_lint.keypath import MISSING, get, marked_leaves
 from stage2_lint.rule import Example, Rule
 
 
@@ -25,7 +25,7 @@ def _written_here(ctx, move):
                              key_path=old_name, fix=f"move {old_name} to {new_name}")
         return
     current = ctx.document.find(move.new)
-    for keys, leaf, leaf_mark in walk_marked(value, move.old):
+    for keys, leaf, leaf_mark in marked_leaves(value, move.old):
         old, new = dotted(keys), dotted(move.new + keys[len(move.old):])
         yield RULE.violation(ctx, leaf_mark, f"{old} is in the retired namespace; move it to {new}"
                                              f"{_conflict(current, move, keys[len(move.old):], leaf)}",
@@ -40,7 +40,7 @@ def _inherited(ctx, move):
     depth = len(move.old)
     inherited = [(keys, chain[-1]) for keys, chain in ctx.resolved.provenance.items()
                  if keys[:depth] == move.old and len(keys) > depth and chain[-1].path != ctx.path
-                 and not isinstance(_value_at(ctx.resolved.config, keys), dict)]
+                 and not isinstance(get(ctx.resolved.config, keys), dict)]
     if inherited:
         keys, origin = min(inherited, key=lambda item: (item[1].path, item[1].line))
         old = dotted(keys)
@@ -59,18 +59,10 @@ def _ancestor_has(ctx, keys) -> bool:
     return False
 
 
-def _value_at(tree, keys):
-    for key in keys:
-        tree = tree.get(key) if isinstance(tree, dict) else None
-    return tree
-
-
 def _conflict(current, move, subkeys, legacy_value) -> str:
-    node = current[0] if current else None
-    for key in subkeys:
-        if not isinstance(node, dict) or key not in node:
-            return ""
-        node = node[key]
+    node = get(current[0], subkeys) if current else MISSING
+    if node is MISSING:
+        return ""
     if node == legacy_value:
         return f" ({dotted(move.new)} already has the same value: delete this one)"
     return f" (conflict: {dotted(move.new + subkeys)} is {shown(node)}; keep one value)"

@@ -1,4 +1,5 @@
 from stage2_lint.escape import dotted
+from stage2_lint.keypath import value_mark
 from stage2_lint.rule import Example, Rule
 
 
@@ -10,21 +11,8 @@ def check(ctx):
         if finding.kind != RULE.name:
             continue
         name = dotted(finding.keys)
-        yield RULE.violation(ctx, _value_mark(ctx.document.root, finding.keys),
+        yield RULE.violation(ctx, value_mark(ctx.document.root, finding.keys),
                              f"{name}: {finding.message}", key_path=name)
-
-
-def _value_mark(root, keys):
-    """Where the offending value stands (list items by index)."""
-    node, mark = root, (1, 1)
-    for key in keys:
-        if isinstance(node, dict) and key in node:
-            node, mark = node[key], node.value_marks[key]
-        elif isinstance(node, list) and str(key).isdigit() and int(key) < len(node):
-            node, mark = node[int(key)], node.item_marks[int(key)]
-        else:
-            break
-    return mark
 
 
 RULE = Rule(
