@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Document, Mark, load_document
+from stage2_lint import globs
 from stage2_lint.escape import shown
 from stage2_lint.keypath import deep_merge, plain
 from stage2_lint.settings import Settings
@@ -334,11 +335,9 @@ def _drop_below(provenance: Dict[tuple, Tuple[Origin, ...]], keys: tuple) -> Non
 def canonical_files(settings: Settings, anchor: str, patterns=None) -> List[str]:
     """The canonical surface below ``anchor`` (the parent of a config root), as display
     paths: every contract's, or only ``patterns``."""
-    import glob
-
     found = set()
     for pattern in settings.canonical if patterns is None else patterns:
-        found.update(glob.glob(os.path.join(anchor, pattern), recursive=True))
+        found.update(globs.expand(anchor, pattern))
     return sorted(display_path(path) for path in found)
 
 

@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
+from stage2_lint import globs
 from stage2_lint.records import Limits
 
 # What marks the top of a project when a file lies outside the settings' own project.
@@ -180,7 +181,7 @@ class Settings(NamedTuple):
 
     def matches(self, path: str, patterns: Tuple[str, ...]) -> bool:
         relative = self.relative_to_anchor(path)
-        return relative is not None and any(_glob_regex(p).match(relative) for p in patterns)
+        return relative is not None and globs.matches(relative, patterns)
 
     def contract_for(self, path: str) -> Optional[Contract]:
         """The contract whose scope holds ``path`` (None: generic rules only)."""
@@ -199,14 +200,14 @@ class Settings(NamedTuple):
         relative = os.path.relpath(os.path.abspath(path), os.path.abspath(self.project_dir)).replace(os.sep, "/")
         codes: list = []
         for pattern, pattern_codes in self.per_file_ignores:
-            if _glob_regex(pattern).match(relative):
+            if globs.pattern_regex(pattern).match(relative):
                 codes.extend(pattern_codes)
         return tuple(codes)
 
 
 @lru_cache(maxsize=65536)
 def _contract_for(contracts: Tuple[Contract, ...], relative: str) -> Optional[Contract]:
-    found = [c for c in contracts if any(_glob_regex(p).match(relative) for p in c.scope)]
+    found = [c for c in contracts if globs.matches(relative, c.scope)]
     if len(found) > 1:
         raise SettingsError(f"{relative} is in the scope of two contracts, {found[0].name} and {found[1].name}; "
                             f"make their scopes disjoint")
@@ -254,29 +255,6 @@ def _project_top(directory: str, project_dir: str) -> str:
         if parent == probe:
             return probe
         probe = parent
-
-
-@lru_cache(maxsize=None)
-def _glob_regex(pattern: str) -> "re.Pattern":
-    """``**/`` spans directories, ``*`` and ``?`` stay inside one path component."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
 
 
 # -- reading settings files

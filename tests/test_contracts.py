@@ -240,3 +240,22 @@ def test_the_documented_editor_modeline_points_at_the_schema():
     relative = re.search(r"# yaml-language-server: \$schema=(\S+?)`", readme).group(1)
     leaf_dir = REPO / "configs/stage2_ab/prod"
     assert (leaf_dir / relative).resolve() == (REPO / "schemas/stage2_ab.schema.json").resolve()
+
+
+def test_discovery_and_membership_use_one_glob_matcher(tmp_path):
+    """Once, prod/.hidden.yaml was canonical for the membership check and not found by discovery."""
+    from stage2_lint import globs
+    from stage2_lint.hierarchy import canonical_files
+    from stage2_lint.settings import find_settings
+
+    write_tree(tmp_path, {name: FAMILY_LEAF for name in (
+        "configs/family/prod/a.yaml", "configs/family/prod/.hidden.yaml", "configs/family/prod/deeper/b.yaml",
+        "configs/family/smoke/c.yaml", "configs/family/.git/d.yaml")} | {
+        "setup.cfg": FAMILY_SETTINGS, "schemas/family.schema.json": json.dumps(FAMILY_SCHEMA)})
+    settings = find_settings(str(tmp_path))
+    everything = [str(p.relative_to(tmp_path)) for p in sorted(tmp_path.rglob("*.yaml"))]
+    surface = [os.path.relpath(path, tmp_path) for path in canonical_files(settings, str(tmp_path))]
+    members = [path for path in everything if settings.matches(str(tmp_path / path), settings.contracts[0].canonical)]
+    assert sorted(surface) == sorted(members) == ["configs/family/prod/a.yaml", "configs/family/smoke/c.yaml"]
+    assert [p for p in everything if globs.matches(p, ("configs/**/*.yaml",))] == [
+        "configs/family/prod/a.yaml", "configs/family/prod/deeper/b.yaml", "configs/family/smoke/c.yaml"]
