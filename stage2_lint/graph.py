@@ -66,6 +66,15 @@ class Graph(NamedTuple):
     edges: Tuple[Edge, ...]
 
 
+def counts(violations) -> Dict[str, Tuple[int, int]]:
+    """(errors, warnings) by path, for ``build``."""
+    found: Dict[str, Tuple[int, int]] = {}
+    for v in violations:
+        errors, warnings = found.get(v.path, (0, 0))
+        found[v.path] = (errors + 1, warnings) if v.is_error else (errors, warnings + 1)
+    return found
+
+
 def build(start: Sequence[str], settings: Settings, counts: Dict[str, Tuple[int, int]]) -> Graph:
     """The graph of ``start`` and every file their chains reach. ``counts``: (errors,
     warnings) by display path, from a lint of the same files."""

@@ -169,10 +169,7 @@ def _graph_section(report: Report) -> list:
         return []
     from stage2_lint import graph
 
-    counts: Dict[str, list] = {}
-    for v in report.violations:
-        counts.setdefault(v.path, [0, 0])[0 if v.is_error else 1] += 1
-    drawn = graph.build(report.files, report.settings, {path: tuple(pair) for path, pair in counts.items()})
+    drawn = graph.build(report.files, report.settings, graph.counts(report.violations))
     if len(drawn.nodes) <= MAX_GRAPH_NODES:
         return ["### extends hierarchy", "", "```mermaid", graph.to_mermaid(drawn).rstrip("\n"), "```"]
     by_directory: Dict[str, list] = {}

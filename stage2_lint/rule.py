@@ -14,12 +14,15 @@ from stage2_lint.records import ERROR, Problem, Violation
 class Example(NamedTuple):
     """A file tree a rule must pass or fail. ``text`` is the file under test at ``path``;
     ``files`` are the other files around it (parents). ``marks`` are the ``line:col`` of
-    the violations a failing example must produce, in order."""
+    the violations a failing example must produce, in order; ``fixed`` is the same file
+    repaired (ruff's "use instead"), which must pass. Examples run under the example
+    contract of ``rules/shared_examples.py``."""
 
     text: str
     path: str = "configs/stage2_ab/example.yaml"
     files: Mapping[str, str] = MappingProxyType({})
     marks: Tuple[str, ...] = ()
+    fixed: Optional[str] = None
 
 
 class Rule(NamedTuple):

@@ -205,3 +205,30 @@ def test_settings_from_pyproject_toml(tree, cli):
     assert status == 1
     assert out.splitlines() == ["configs/profiles/x.yaml:1:1: S2L020 model.model is not set in this leaf (nor anywhere "
                                 "in its chain); canonical leaves pin it explicitly"]
+
+
+def test_help_lists_every_command():
+    from stage2_lint.cli import COMMANDS
+    from conftest import run_cli_process
+
+    result = run_cli_process(["--help"], cwd=".")
+    assert result.returncode == 0
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("    ") and line.split()}
+    assert set(COMMANDS) <= listed, result.stdout
+
+
+def test_a_file_named_like_a_command_is_linted_with_dot_slash_or_double_dash(tree, cli):
+    tree({"diff": "a: 1\na: 2\n"})
+    for argv in (["./diff"], ["--", "diff"], ["check", "diff"]):
+        status, out, _ = cli(*argv)
+        assert status == 1 and "S2L002 duplicate key 'a'" in out, argv
+
+
+def test_fix_command_and_the_fix_flag_are_the_same(tree, cli):
+    text = "custom:\n  extra:\n    rollout_matching:\n      decode_batch_size: 4\n"
+    tree({"configs/stage2_ab/a.yaml": text, "configs/stage2_ab/b.yaml": text})
+    assert cli("fix", "--diff", "configs/stage2_ab/a.yaml")[0] == 1
+    assert cli("fix", "configs/stage2_ab/a.yaml")[0] == 0
+    cli("--fix", "configs/stage2_ab/b.yaml")
+    fixed = "rollout_matching:\n  decode_batch_size: 4\n"
+    assert open("configs/stage2_ab/a.yaml").read() == open("configs/stage2_ab/b.yaml").read() == fixed

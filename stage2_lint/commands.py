@@ -1,0 +1,321 @@
+"""What each ``stage2-lint`` command does; ``cli`` parses the command line and calls these.
+
+Every handler takes the parsed arguments and returns the exit code: 0 clean, 1 violations
+(or a refused write, or a difference), 2 usage errors (raised as ``UsageError``).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import List, Optional, Tuple
+
+from stage2_lint.engine import UsageError, lint_paths, select_rules
+from stage2_lint.escape import printable
+from stage2_lint.rules import BY_CODE, REGISTRY, as_violations
+from stage2_lint.rules.s2l030_moved_key import RULE as MOVED
+from stage2_lint.safe_write import WriteRefused
+from stage2_lint.settings import Settings, find_settings, read_settings_file
+
+
+def check(args) -> int:
+    """Lint (the default command); ``--fix``/``--diff``, ``--list-rules`` and ``--explain``
+    are kept as the older spellings of the ``fix``, ``rules`` and ``explain`` commands."""
+    if args.list_rules:
+        return rules(args)
+    if args.explain:
+        args.code = args.explain
+        return explain(args)
+    settings = _settings(args)
+    if args.show_settings:
+        sys.stdout.write(_describe_settings(settings))
+        return 0
+    chosen = select_rules(settings, args.select, args.ignore)
+    from stage2_lint.output import FORMATS  # json/sarif machinery only when reporting
+
+    refused = 0
+    if args.fix or args.diff:
+        pending, refused = _fix(args.paths, settings, write=not args.diff)
+        if args.diff:
+            return 1 if pending or refused else 0
+    report = lint_paths(args.paths, settings, chosen, with_dependents=args.with_dependents, jobs=args.jobs,
+                        with_surface=args.with_surface)
+    sys.stdout.write(FORMATS[args.format](report))
+    for empty in report.empty:  # never a vacuous pass
+        print(printable(f"stage2-lint: {empty}"), file=sys.stderr)
+    if not args.quiet:
+        for note in report.skipped:
+            print(printable(f"stage2-lint: skipped {note}"), file=sys.stderr)
+        print(printable(_summary(report)), file=sys.stderr)
+    return max(report.exit_code, 1 if refused else 0)
+
+
+def fix(args) -> int:
+    """Move keys under a contract's moved prefixes (S2L030), or with --diff show the change."""
+    settings = _settings(args)
+    pending, refused = _fix(args.paths, settings, write=not args.diff)
+    if args.diff:
+        return 1 if pending or refused else 0
+    return 1 if refused else 0
+
+
+def rules(args) -> int:
+    for rule in REGISTRY:
+        print(f"{rule.code}  {rule.name:<26} {rule.severity:<8} {rule.summary}")
+    return 0
+
+
+def explain(args) -> int:
+    """A rule's summary, rationale and fix, then each failing example with its fixed form
+    (ruff's "use instead"), and the other examples that pass."""
+    rule = BY_CODE.get(args.code.upper())
+    if rule is None:
+        raise UsageError(f"unknown rule {args.code} (see stage2-lint rules)")
+    print(f"{rule.code} {rule.name} ({rule.severity})\n\n{rule.summary}\n\nWhy: {rule.rationale}\n\nFix: {rule.fix}")
+    for example in rule.failing:
+        where = f" at {', '.join(example.marks)}" if example.marks else ""
+        print(f"\nThis fails ({example.path}{where}):")
+        print(_indented(example.text), end="")
+        if example.fixed is not None:
+            print("\nUse instead:")
+            print(_indented(example.fixed), end="")
+    for example in rule.passing:
+        print(f"\nThis passes ({example.path}):")
+        print(_indented(example.text), end="")
+    return 0
+
+
+def _indented(text: str) -> str:
+    return "".join(f"    {printable(line, keep_tabs=True)}\n" for line in text.splitlines())
+
+
+def flatten(args) -> int:
+    from stage2_lint.flatten import flatten as flatten_leaf
+
+    if not os.path.isfile(args.leaf):
+        raise UsageError(f"{args.leaf}: no such file")
+    result = flatten_leaf(args.leaf, _settings_for_path(args.leaf), onto=args.onto, output=args.output,
+                          write=not args.diff)
+    if result.problem:
+        print(printable(f"stage2-lint flatten: {args.leaf}: {result.problem}"), file=sys.stderr)
+        return 1
+    if args.diff:
+        _print_diff(result.path, _text_of(result.path), result.text)
+    else:
+        print(printable(f"stage2-lint flatten: wrote {result.path} (resolved values unchanged)"), file=sys.stderr)
+    return 0
+
+
+def resolve(args) -> int:
+    from stage2_lint import audit
+
+    resolved = _resolved_or_error(args.profile)
+    if args.key:
+        sys.stdout.write(audit.render(audit.key_chain(resolved, args.key), args.format))
+    elif args.blame and args.format == "yaml":
+        sys.stdout.write(audit.blame_yaml(resolved))
+    elif args.blame:
+        sys.stdout.write(audit.render({"config": resolved.config, "blame": audit.blame_map(resolved)}, "json"))
+    else:
+        sys.stdout.write(audit.render(resolved.config, args.format))
+    return 0
+
+
+def diff(args) -> int:
+    from stage2_lint import audit
+
+    found = audit.differences(_resolved_or_error(args.profile_a), _resolved_or_error(args.profile_b))
+    if args.format == "json":
+        sys.stdout.write(audit.render({"a": args.profile_a, "b": args.profile_b, "differences": found}, "json"))
+    else:
+        sys.stdout.write(audit.diff_text(found))
+    return 1 if found else 0
+
+
+def graph(args) -> int:
+    from stage2_lint import graph as hierarchy_graph
+
+    settings = _settings(args)
+    if args.contract:
+        settings = settings._replace(contracts=(_contract(settings, args.contract),))
+    report = lint_paths(args.paths, settings)
+    drawn = hierarchy_graph.build(report.files, settings, hierarchy_graph.counts(report.violations))
+    sys.stdout.write(hierarchy_graph.RENDERERS[args.format](drawn))
+    return 0
+
+
+def schema(args) -> int:
+    """``schema export`` writes each contract's schema file from its typed source;
+    ``schema check`` exits 1 with a diff for each committed file that is stale."""
+    from stage2_lint import safe_write, schema_export
+
+    settings = _settings(args)
+    contracts = [_contract(settings, args.contract)] if args.contract else list(settings.contracts)
+    stale = 0
+    for contract in contracts:
+        if not contract.schema_source or not contract.schema:
+            if args.contract:
+                raise UsageError(f"contract {contract.name} needs both schema and schema_source to export")
+            continue
+        try:
+            cls = schema_export.load_source(contract.schema_source, settings.project_dir)
+            text = schema_export.render(schema_export.export(cls, f"{contract.name} training profile"))
+        except schema_export.ExportError as error:
+            raise UsageError(str(error))
+        current = _text_of(contract.schema)
+        if current == text:
+            continue
+        shown_path = os.path.relpath(contract.schema)
+        if args.action == "check":
+            stale += 1
+            print(f"stage2-lint schema: {printable(shown_path)} is stale; run: stage2-lint schema export "
+                  f"--contract {contract.name}", file=sys.stderr)
+            _print_diff(shown_path, current, text)
+            continue
+        try:
+            safe_write.replace(safe_write.snapshot(contract.schema), text.encode("utf-8"),
+                               os.path.dirname(contract.schema))
+        except safe_write.WriteRefused as why:
+            print(printable(f"stage2-lint schema: {shown_path} was not written: {why}"), file=sys.stderr)
+            return 1
+        print(printable(f"stage2-lint schema: wrote {shown_path}"), file=sys.stderr)
+    return 1 if stale else 0
+
+
+def _contract(settings: Settings, name: str):
+    for contract in settings.contracts:
+        if contract.name == name:
+            return contract
+    raise UsageError(f"no contract named {name} (see stage2-lint --show-settings)")
+
+
+def _settings_for_path(path: str) -> Settings:
+    return find_settings(os.path.dirname(path) or ".")
+
+
+def _settings(args) -> Settings:
+    """--isolated: none; --config: that file; else the nearest settings file above the first
+    path (or the working directory), so a profile gets its own repository's contracts."""
+    if getattr(args, "isolated", False):
+        return Settings(project_dir=os.getcwd())
+    if args.config:
+        if not os.path.isfile(args.config):
+            raise UsageError(f"--config {args.config}: no such file")
+        found = read_settings_file(args.config)
+        if found is None:
+            raise UsageError(f"--config {args.config}: no [stage2_lint] or [stage2_lint.contract.NAME] section")
+        return found
+    paths = getattr(args, "paths", None) or ["."]
+    return find_settings(paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0]) or ".")
+
+
+def _describe_settings(settings: Settings) -> str:
+    from stage2_lint.settings import DECLARED
+
+    origins = dict(settings.origins)
+    lines = [f"# settings file: {settings.source or '(none: defaults, no contract)'}",
+             f"# project: {settings.project_dir}", "[stage2_lint]"]
+    engine = {**settings._asdict(), **{name: getattr(settings.limits, field) for name, field in (
+        ("max_file_bytes", "max_bytes"), ("max_depth", "max_depth"), ("max_nodes", "max_nodes"))}}
+    for setting in DECLARED:
+        if setting.where == "engine":
+            lines.append(_setting_line(setting.name, engine[setting.name], origins.get(setting.name)))
+    for contract in settings.contracts:
+        lines.append(f"[stage2_lint.contract.{contract.name}]")
+        for setting in DECLARED:
+            if setting.where == "contract":
+                lines.append(_setting_line(setting.name, getattr(contract, setting.name),
+                                           origins.get(f"contract.{contract.name}.{setting.name}")))
+    return "".join(printable(line) + "\n" for line in lines)
+
+
+def _setting_line(name: str, value, origin: Optional[str]) -> str:
+    if isinstance(value, tuple):
+        value = ", ".join(" -> ".join(item) if isinstance(item, tuple) and name in ("moved", "removed")
+                          else f"{item[0]}: {','.join(item[1])}" if isinstance(item, tuple) else str(item)
+                          for item in value)
+    return f"{name} = {value}    # {origin or 'default'}"
+
+
+def _fix(paths, settings, write: bool) -> Tuple[int, int]:
+    """Apply (or, with ``write=False``, show as a diff) every S2L030 relocation, file by
+    file: a file that cannot be written safely is refused and the run goes on. Returns how
+    many files changed (or would change) and how many were refused."""
+    from stage2_lint.engine import discover
+
+    changed: List[str] = []
+    refused: List[Tuple[str, str]] = []
+    for path in discover(paths, settings):
+        try:
+            if _fix_one(path, settings, write):
+                changed.append(path)
+        except WriteRefused as why:
+            refused.append((path, str(why)))
+    if write and changed:
+        print(f"stage2-lint: fixed {len(changed)} file(s): {', '.join(map(printable, changed))}", file=sys.stderr)
+    if refused:
+        print(f"stage2-lint: refused {len(refused)} file(s), left as they were:", file=sys.stderr)
+        for path, why in refused:
+            print(f"  {printable(path)}: {why}", file=sys.stderr)
+    return len(changed), len(refused)
+
+
+def _fix_one(path: str, settings, write: bool) -> bool:
+    """Relocate one file's legacy namespace; True when it changed (or would)."""
+    from stage2_lint import safe_write
+    from stage2_lint.document import load_bytes
+    from stage2_lint.fix import fix_moved, moves_of
+
+    snap = safe_write.snapshot(path, settings.limits.max_bytes)
+    if snap.data is None:
+        return False
+    result = fix_moved(load_bytes(snap.data, path, settings.limits), moves_of(settings.contract_for(path)))
+    if result.problem:
+        print(f"{printable(path)}:{result.line}:{result.col}: {MOVED.code} not fixed: {result.problem}",
+              file=sys.stderr)
+    if not result.changed:
+        return False
+    if write:
+        safe_write.replace(snap, snap.encode(result.new), settings.config_root(path))
+    else:
+        _print_diff(path, result.old, result.new)
+    return True
+
+
+def _print_diff(path: str, old: str, new: str) -> None:
+    """A unified diff; paths and lines escaped (tabs kept), line ends as in the file."""
+    import difflib
+
+    for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                     fromfile=f"a/{path}", tofile=f"b/{path}"):
+        body = line.rstrip("\r\n")
+        sys.stdout.write(printable(body, keep_tabs=True) + line[len(body):])
+
+
+def _summary(report) -> str:
+    warnings = len(report.violations) - report.errors
+    files = f"{len(report.files)} file{'s' if len(report.files) != 1 else ''}"
+    if not report.violations:
+        return f"stage2-lint: {files} checked, no violations"
+    return f"stage2-lint: {report.errors} error(s), {warnings} warning(s) in {files}"
+
+
+def _text_of(path: str) -> str:
+    """What a file holds now, for the old side of a diff ("" when it does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8-sig", "replace")
+    except FileNotFoundError:
+        return ""
+
+
+def _resolved_or_error(path: str):
+    from stage2_lint.hierarchy import Resolver
+
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such file")
+    resolver = Resolver(_settings_for_path(path))
+    resolved = resolver.resolve(path)
+    if resolved is None:
+        problems = as_violations(path, resolver.problems(path))
+        raise UsageError(f"{path} cannot be resolved:\n" + "\n".join(v.format() for v in problems))
+    return resolved
