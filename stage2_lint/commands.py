@@ -75,9 +75,14 @@ def explain(args) -> int:
         where = f" at {', '.join(example.marks)}" if example.marks else ""
         print(f"\nThis fails ({example.path}{where}):")
         print(_indented(example.text), end="")
-        if example.fixed is not None:
-            print("\nUse instead:")
-            print(_indented(example.fixed), end="")
+        repaired = example.repaired()
+        where = f" at {repaired.path}" if repaired.path != example.path else ""
+        changed = sorted(name for name, text in repaired.files.items() if example.files.get(name) != text)
+        print(f"\nUse instead{where}:" if not changed else f"\nUse instead, with {', '.join(changed)} changed:")
+        print(_indented(repaired.text), end="")
+        for name in changed:
+            print(f"  {name}:")
+            print(_indented(repaired.files[name]), end="")
     for example in rule.passing:
         print(f"\nThis passes ({example.path}):")
         print(_indented(example.text), end="")

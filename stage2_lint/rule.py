@@ -23,6 +23,13 @@ class Example(NamedTuple):
     files: Mapping[str, str] = MappingProxyType({})
     marks: Tuple[str, ...] = ()
     fixed: Optional[str] = None
+    fixed_path: Optional[str] = None  # where the fixed file lives, when the fix moves it
+    fixed_files: Optional[Mapping[str, str]] = None  # the other files, when the fix changes them
+
+    def repaired(self) -> "Example":
+        """The fixed form as an example of its own (it must pass)."""
+        return Example(self.text if self.fixed is None else self.fixed, self.fixed_path or self.path,
+                       self.files if self.fixed_files is None else self.fixed_files)
 
 
 class Rule(NamedTuple):

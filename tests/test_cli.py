@@ -4,7 +4,7 @@ import json
 import pytest
 
 from stage2_lint.rules import REGISTRY, YAML_RULES
-from stage2_lint.rules._examples import BASE, LEAF
+from stage2_lint.rules.shared_examples import BASE, LEAF
 
 CANONICAL = {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF}
 
@@ -232,3 +232,15 @@ def test_fix_command_and_the_fix_flag_are_the_same(tree, cli):
     cli("--fix", "configs/stage2_ab/b.yaml")
     fixed = "rollout_matching:\n  decode_batch_size: 4\n"
     assert open("configs/stage2_ab/a.yaml").read() == open("configs/stage2_ab/b.yaml").read() == fixed
+
+
+@pytest.mark.parametrize("code", [rule.code for rule in REGISTRY])
+def test_explain_shows_each_failing_example_and_its_fixed_form(code, cli):
+    from stage2_lint.rules import BY_CODE
+
+    status, out, _ = cli("explain", code)
+    assert status == 0
+    rule = BY_CODE[code]
+    assert out.count("This fails (") == len(rule.failing) == out.count("Use instead")
+    first = rule.failing[0].repaired()
+    assert "".join(f"    {line}\n" for line in first.text.splitlines()) in out.split("Use instead", 1)[1]

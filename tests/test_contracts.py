@@ -165,7 +165,7 @@ def test_no_vacuous_pass(tmp_path):
 
 def test_a_removed_key_names_its_replacement_in_lint_and_guard(tmp_path):
     from stage2_lint.guard import ConfigContractError, enforce
-    from stage2_lint.rules._examples import BASE, LEAF
+    from stage2_lint.rules.shared_examples import BASE, LEAF
 
     write_tree(tmp_path, {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml":
                           LEAF + "  channel_b:\n    rollout_decode_batch_size: 4\n"})

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from stage2_lint.guard import ConfigContractError, enforce
-from stage2_lint.rules._examples import BASE, LEAF
+from stage2_lint.rules.shared_examples import BASE, LEAF
 
 from conftest import run_cli_process, write_tree
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from stage2_lint.guard import ConfigContractError
-from stage2_lint.rules._examples import BASE, LEAF
+from stage2_lint.rules.shared_examples import BASE, LEAF
 
 from src.config.loader import ConfigLoader
 from src.config.rollout import RolloutMatchingConfig, normalize_rollout, preflight

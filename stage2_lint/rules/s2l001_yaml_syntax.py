@@ -9,6 +9,7 @@ RULE = Rule(
     fix="Correct the YAML at the reported line (unclosed bracket, tab indentation, stray quote).",
     check=lambda ctx: ctx.reported(RULE),
     passing=(Example("training:\n  eval_steps: 80\n"),),
-    failing=(Example("training:\n  report_to: [tensorboard\n", marks=("3:1",)),
-             Example("training:\n\teval_steps: 80\n", marks=("2:1",))),
+    failing=(Example("training:\n  report_to: [tensorboard\n", marks=("3:1",),
+                     fixed="training:\n  report_to: [tensorboard]\n"),
+             Example("training:\n\teval_steps: 80\n", marks=("2:1",), fixed="training:\n  eval_steps: 80\n")),
 )

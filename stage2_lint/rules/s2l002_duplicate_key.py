@@ -9,6 +9,8 @@ RULE = Rule(
     fix="Delete one of the two entries.",
     check=lambda ctx: ctx.reported(RULE),
     passing=(Example("training:\n  eval_steps: 80\n  save_steps: 80\n"),),
-    failing=(Example("training:\n  eval_steps: 80\n  eval_steps: 40\n", marks=("3:3",)),
-             Example("training: {eval_steps: 80, eval_steps: 40}\n", marks=("1:28",))),
+    failing=(Example("training:\n  eval_steps: 80\n  eval_steps: 40\n", marks=("3:3",),
+                     fixed="training:\n  eval_steps: 40\n"),
+             Example("training: {eval_steps: 80, eval_steps: 40}\n", marks=("1:28",),
+                     fixed="training: {eval_steps: 40}\n")),
 )

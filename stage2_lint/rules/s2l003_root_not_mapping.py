@@ -9,7 +9,7 @@ RULE = Rule(
     fix="Make the file a single mapping (one document, keys at the top level).",
     check=lambda ctx: ctx.reported(RULE),
     passing=(Example("training: {}\n"),),
-    failing=(Example("# only a comment\n", marks=("1:1",)),
-             Example("- a\n- b\n", marks=("1:1",)),
-             Example("a: 1\n---\nb: 2\n", marks=("2:1",))),
+    failing=(Example("# only a comment\n", marks=("1:1",), fixed="# only a comment\ntraining: {}\n"),
+             Example("- a\n- b\n", marks=("1:1",), fixed="items: [a, b]\n"),
+             Example("a: 1\n---\nb: 2\n", marks=("2:1",), fixed="a: 1\nb: 2\n")),
 )

@@ -11,11 +11,12 @@ RULE = Rule(
         "a regular file of reasonable size and depth.",
     check=lambda ctx: ctx.reported(RULE),
     passing=(Example("defaults: &d {seed: 1}\ntraining:\n  <<: *d\n"),),
-    failing=(Example("training: !!python/object/apply:os.system [echo hi]\n", marks=("1:11",)),
-             Example("a: &a [*a]\n", marks=("1:8",)),
+    failing=(Example("training: !!python/object/apply:os.system [echo hi]\n", marks=("1:11",),
+                     fixed="training: {run_name: hi}\n"),
+             Example("a: &a [*a]\n", marks=("1:8",), fixed="a: &a [1]\nb: *a\n"),
              Example("a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
                      "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
                      "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
-                     marks=("5:17",)),
-             Example("training:\n  run_name: a\x00b\n", marks=("2:14",))),
+                     marks=("5:17",), fixed="a: &a [1, 1, 1]\nb: [*a, *a]\n"),
+             Example("training:\n  run_name: a\x00b\n", marks=("2:14",), fixed="training:\n  run_name: ab\n")),
 )

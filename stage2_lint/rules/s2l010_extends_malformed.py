@@ -9,7 +9,8 @@ RULE = Rule(
     fix="extends: ../base.yaml",
     check=lambda ctx: ctx.reported(RULE),
     passing=(Example("extends: base.yaml\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"}),),
-    failing=(Example("extends: {path: base.yaml}\n", marks=("1:10",)),
+    failing=(Example("extends: {path: base.yaml}\n", marks=("1:10",), fixed="extends: base.yaml\n",
+                     files={"configs/stage2_ab/base.yaml": "a: 1\n"}),
              Example("extends: [base.yaml, 3]\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"},
-                     marks=("1:22",))),
+                     marks=("1:22",), fixed="extends: [base.yaml]\n")),
 )

@@ -1,5 +1,7 @@
 from stage2_lint.rule import Example, Rule
 
+_BASE = {"configs/stage2_ab/base.yaml": "a: 1\n"}
+
 RULE = Rule(
     code="S2L011",
     name="extends-unresolvable",
@@ -10,10 +12,10 @@ RULE = Rule(
     # the file itself leading outside the root (a symlink), then its parents
     check=lambda ctx: ctx.reported(RULE),
     passing=(Example("extends: base.yaml\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"}),),
-    failing=(Example("extends: missing.yaml\n", marks=("1:10",)),
-             Example("extends: ../../../outside.yaml\n", marks=("1:10",)),
+    failing=(Example("extends: missing.yaml\n", marks=("1:10",), files=_BASE, fixed="extends: base.yaml\n"),
+             Example("extends: ../../../outside.yaml\n", marks=("1:10",), files=_BASE, fixed="extends: base.yaml\n"),
              Example("extends: other.yaml\n", files={"configs/stage2_ab/other.yaml": "extends: example.yaml\n"},
-                     marks=("1:10",)),
-             Example("extends: broken.yaml\n", files={"configs/stage2_ab/broken.yaml": "a: [\n"},
-                     marks=("1:10",))),
+                     marks=("1:10",), fixed="a: 1\n"),
+             Example("extends: broken.yaml\n", files={**_BASE, "configs/stage2_ab/broken.yaml": "a: [\n"},
+                     marks=("1:10",), fixed="extends: base.yaml\n")),
 )

@@ -2,7 +2,7 @@ import os
 
 from stage2_lint.escape import shown
 from stage2_lint.rule import Example, Rule
-from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
+from stage2_lint.rules.shared_examples import LEAF, LEAF_PATH, TREE
 
 
 def check(ctx):
@@ -50,6 +50,7 @@ RULE = Rule(
     passing=(Example(LEAF, path=LEAF_PATH, files=TREE),),
     failing=(Example(LEAF.replace("../base.yaml", "mid.yaml"), path=LEAF_PATH,
                      files={**TREE, "configs/stage2_ab/prod/mid.yaml": "extends: ../base.yaml\n"},
-                     marks=("1:10",)),
-             Example(LEAF.replace("extends: ../base.yaml\n", ""), path=LEAF_PATH, files=TREE, marks=("1:1",))),
+                     marks=("1:10",), fixed=LEAF),
+             Example(LEAF.replace("extends: ../base.yaml\n", ""), path=LEAF_PATH, files=TREE, marks=("1:1",),
+                     fixed=LEAF)),
 )

@@ -1,6 +1,6 @@
 from stage2_lint.escape import shown
 from stage2_lint.rule import Example, Rule
-from stage2_lint.rules._examples import LEAF, LEAF_PATH, TREE
+from stage2_lint.rules.shared_examples import LEAF, LEAF_PATH, TREE
 
 
 def check(ctx):
@@ -34,7 +34,8 @@ RULE = Rule(
     fix="Set the key in the leaf itself, even when the base has the same value.",
     check=check,
     passing=(Example(LEAF, path=LEAF_PATH, files=TREE),),
-    failing=(Example(LEAF.replace("  vit_lr: 2.0e-5\n", ""), path=LEAF_PATH, files=TREE, marks=("4:1",)),
+    failing=(Example(LEAF.replace("  vit_lr: 2.0e-5\n", ""), path=LEAF_PATH, files=TREE, marks=("4:1",),
+                     fixed=LEAF),
              Example(LEAF.replace("model:\n  model: ckpt/merged\n", ""), path=LEAF_PATH, files=TREE,
-                     marks=("1:1",))),
+                     marks=("1:1",), fixed=LEAF)),
 )

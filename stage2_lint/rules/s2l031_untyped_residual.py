@@ -35,5 +35,6 @@ RULE = Rule(
     check=check,
     severity=WARNING,
     passing=(Example("custom:\n  extra: {}\n"),),
-    failing=(Example("custom:\n  extra:\n    loss_gradient_monitor: {enabled: true}\n", marks=("3:5",)),),
+    failing=(Example("custom:\n  extra:\n    loss_gradient_monitor: {enabled: true}\n", marks=("3:5",),
+                     fixed="custom: {}\n"),),
 )

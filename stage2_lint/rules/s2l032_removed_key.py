@@ -34,5 +34,6 @@ RULE = Rule(
     fix="Delete the key, and set its replacement where one is named.",
     check=check,
     passing=(Example("rollout_matching:\n  decode_batch_size: 4\n"),),
-    failing=(Example("stage2_ab:\n  channel_b:\n    rollout_decode_batch_size: 4\n", marks=("3:5",)),),
+    failing=(Example("stage2_ab:\n  channel_b:\n    rollout_decode_batch_size: 4\n", marks=("3:5",),
+                     fixed="rollout_matching:\n  decode_batch_size: 4\n"),),
 )

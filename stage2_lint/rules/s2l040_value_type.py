@@ -25,7 +25,9 @@ RULE = Rule(
     check=check,
     passing=(Example("training:\n  eval_strategy: 'no'\n  learning_rate: 2.0e-5\n"
                      "rollout_matching:\n  decode_batch_size: 4\n"),),
-    failing=(Example("training:\n  eval_strategy: no\n", marks=("2:18",)),
-             Example("training:\n  learning_rate: 2e-5\n", marks=("2:18",)),
-             Example("rollout_matching:\n  decode_batch_size: 0\n", marks=("2:22",))),
+    failing=(Example("training:\n  eval_strategy: no\n", marks=("2:18",), fixed="training:\n  eval_strategy: 'no'\n"),
+             Example("training:\n  learning_rate: 2e-5\n", marks=("2:18",),
+                     fixed="training:\n  learning_rate: 2.0e-5\n"),
+             Example("rollout_matching:\n  decode_batch_size: 0\n", marks=("2:22",),
+                     fixed="rollout_matching:\n  decode_batch_size: 1\n")),
 )

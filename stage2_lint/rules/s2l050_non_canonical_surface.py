@@ -2,7 +2,7 @@ import os
 
 from stage2_lint.escape import shown
 from stage2_lint.rule import Example, Rule
-from stage2_lint.rules._examples import BASE, LEAF, LEAF_PATH, TREE
+from stage2_lint.rules.shared_examples import BASE, LEAF, LEAF_PATH, TREE
 
 
 def check(ctx):
@@ -35,9 +35,12 @@ RULE = Rule(
         "and extend the canonical base.",
     check=check,
     passing=(Example(LEAF, path=LEAF_PATH, files=TREE),),
-    failing=(Example(BASE, path="configs/stage2_ab/prod/base.yaml", marks=("1:1",)),
+    failing=(Example(BASE, path="configs/stage2_ab/prod/base.yaml", marks=("1:1",), fixed=BASE,
+                     fixed_path="configs/stage2_ab/base.yaml"),
              Example(LEAF, path=LEAF_PATH,
-                     files={**TREE, "configs/stage2_ab/prod/child.yaml": "extends: leaf.yaml\n"}, marks=("1:1",)),
+                     files={**TREE, "configs/stage2_ab/prod/child.yaml": "extends: leaf.yaml\n"}, marks=("1:1",),
+                     fixed_files={**TREE, "configs/stage2_ab/prod/child.yaml": LEAF}),
              Example("extends: ../base_smoke_runtime.yaml\n", path="configs/stage2_ab/ablation/x.yaml",
-                     files={"configs/stage2_ab/base_smoke_runtime.yaml": "a: 1\n"}, marks=("1:10",))),
+                     files={**TREE, "configs/stage2_ab/base_smoke_runtime.yaml": "a: 1\n"}, marks=("1:10",),
+                     fixed="extends: ../base.yaml\n")),
 )

@@ -22,6 +22,7 @@ RULE = Rule(
         "(stage2-lint schema export).",
     check=check,
     passing=(Example("training:\n  eval_steps: 80\n"),),
-    failing=(Example("training:\n  eval_step: 80\n", marks=("2:3",)),
-             Example("rollout_matching:\n  decode_batchsize: 4\n", marks=("2:3",))),
+    failing=(Example("training:\n  eval_step: 80\n", marks=("2:3",), fixed="training:\n  eval_steps: 80\n"),
+             Example("rollout_matching:\n  decode_batchsize: 4\n", marks=("2:3",),
+                     fixed="rollout_matching:\n  decode_batch_size: 4\n")),
 )

@@ -20,6 +20,7 @@ RULE = Rule(
     check=check,
     after_suppressions=True,
     passing=(Example("a: 1\na: 2  # stage2-lint: disable=S2L002 -- kept on purpose\n"),),
-    failing=(Example("a: 1  # stage2-lint: disable=S2L002\n", marks=("1:7",)),
-             Example("# stage2-lint: disable-file=S2L060 -- old\ntraining: {eval_steps: 1}\n", marks=("1:1",))),
+    failing=(Example("a: 1  # stage2-lint: disable=S2L002\n", marks=("1:7",), fixed="a: 1\n"),
+             Example("# stage2-lint: disable-file=S2L060 -- old\ntraining: {eval_steps: 1}\n", marks=("1:1",),
+                     fixed="training: {eval_steps: 1}\n")),
 )

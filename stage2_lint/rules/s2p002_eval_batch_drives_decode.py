@@ -54,7 +54,9 @@ RULE = Rule(
     kind="python",
     passing=(Example("decode_batch_size = rollout_cfg['decode_batch_size']\n"
                      "eval_loader = make(batch_size=args.per_device_eval_batch_size)\n", path="src/example.py"),),
-    failing=(Example("decode_batch_size = args.per_device_eval_batch_size\n", path="src/example.py", marks=("1:21",)),
+    failing=(Example("decode_batch_size = args.per_device_eval_batch_size\n", path="src/example.py", marks=("1:21",),
+                     fixed="decode_batch_size = rollout_cfg['decode_batch_size']\n"),
              Example("client.generate(prompts, decode_batch=cfg['per_device_eval_batch_size'])\n",
-                     path="src/example.py", marks=("1:39",))),
+                     path="src/example.py", marks=("1:39",),
+                     fixed="client.generate(prompts, decode_batch=rollout_cfg['decode_batch_size'])\n")),
 )
