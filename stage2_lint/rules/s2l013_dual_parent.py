@@ -31,5 +31,6 @@ RULE = Rule(
     passing=(Example(LEAF.replace("extends: ../base.yaml", "extends: [../base.yaml]"), path=LEAF_PATH, files=TREE),),
     failing=(Example(LEAF.replace("extends: ../base.yaml", "extends:\n  - ../base.yaml\n  - ../smoke.yaml"),
                      path=LEAF_PATH, files={**TREE, "configs/stage2_ab/smoke.yaml": "training: {max_steps: 100}\n"},
-                     marks=("1:1",), fixed=LEAF.replace("  eval_steps: 80\n", "  eval_steps: 80\n  max_steps: 100\n")),),
+                     marks=("1:1",),
+                     fixed=LEAF.replace("  eval_steps: 80\n", "  eval_steps: 80\n  max_steps: 100\n")),),
 )
