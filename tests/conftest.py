@@ -116,3 +116,19 @@ def flat(tree, prefix=""):
 
 
 requires_shared = pytest.mark.skipif(not LEGACY.is_dir(), reason="../shared/corpus is not beside the checkout")
+
+
+RETIRED_PARENTS = ("prod/base.yaml", "base_rollout_matching_sft.yaml", "base_smoke_runtime.yaml")
+
+
+def flatten_to_one_hop(root: Path, leaves) -> None:
+    """The documented migration after --fix: the retired prod/base becomes the new
+    configs/stage2_ab/base.yaml, every leaf is flattened onto it, the retired parents go."""
+    result = run_cli_process(["flatten", "configs/stage2_ab/prod/base.yaml", "--onto", "configs/base.yaml",
+                              "--output", "configs/stage2_ab/base.yaml"], cwd=root)
+    assert result.returncode == 0, result.stderr
+    for leaf in leaves:
+        result = run_cli_process(["flatten", f"configs/stage2_ab/{leaf}"], cwd=root)
+        assert result.returncode == 0, result.stderr
+    for retired in RETIRED_PARENTS:
+        (root / "configs/stage2_ab" / retired).unlink()

@@ -3,17 +3,15 @@ chained prod leaves, a dual-parent smoke leaf, the retired rollout namespace) is
 the contract says, and migrates to a one-hop tree with every resolved value kept. The
 expectations are written by hand from the fixture, not produced by the linter."""
 import collections
-import os
 
 import pytest
 
 from stage2_lint.hierarchy import Resolver
 
-from conftest import REPO, copy_writable, flat, run_cli_process, repo_settings
+from conftest import REPO, copy_writable, flat, flatten_to_one_hop, repo_settings, run_cli_process
 
 FIXTURE = REPO / "tests" / "fixtures" / "legacy"
 LEAVES = ["prod/ab_mixed.yaml", "prod/b_only.yaml", "smoke/ab_mixed.yaml"]
-RETIRED = ["prod/base.yaml", "base_rollout_matching_sft.yaml", "base_smoke_runtime.yaml"]
 
 
 def test_the_legacy_tree_gets_every_contract_violation_where_it_is():
@@ -71,14 +69,7 @@ def test_fix_then_flatten_migrates_the_legacy_tree_to_one_hop(tmp_path):
     copy_writable(FIXTURE, root)
     result = run_cli_process(["--fix", "configs/stage2_ab"], cwd=root)
     assert "fixed 3 file(s)" in result.stderr, result.stderr
-    result = run_cli_process(["flatten", "configs/stage2_ab/prod/base.yaml", "--onto", "configs/base.yaml",
-                              "--output", "configs/stage2_ab/base.yaml"], cwd=root)
-    assert result.returncode == 0, result.stderr
-    for leaf in LEAVES:
-        result = run_cli_process(["flatten", f"configs/stage2_ab/{leaf}"], cwd=root)
-        assert result.returncode == 0, result.stderr
-    for retired in RETIRED:
-        os.remove(root / "configs/stage2_ab" / retired)
+    flatten_to_one_hop(root, LEAVES)
     result = run_cli_process(["configs/stage2_ab"], cwd=root)
     assert (result.returncode, result.stdout) == (0, ""), result.stdout
     resolved = Resolver(repo_settings(str(root))).resolve(str(root / "configs/stage2_ab/smoke/ab_mixed.yaml"))

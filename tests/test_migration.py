@@ -9,7 +9,8 @@ from stage2_lint.fix import Move, fix_moved, relocated
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.textedit import comment_lines
 
-from conftest import LEGACY, copy_writable, requires_shared, run_cli_process, write_tree, repo_settings, MOVED_ROLLOUT
+from conftest import (LEGACY, MOVED_ROLLOUT, copy_writable, flatten_to_one_hop, repo_settings, requires_shared,
+                      run_cli_process, write_tree)
 
 MOVES = (Move.parse(*MOVED_ROLLOUT),)
 
@@ -42,14 +43,7 @@ def test_fix_then_flatten_migrates_the_legacy_tree(tmp_path):
     assert " S2L030 " not in result.stdout
     assert _comments(root) == comments_before  # --fix moves comments, never drops one
 
-    result = run_cli_process(["flatten", "configs/stage2_ab/prod/base.yaml", "--onto", "configs/base.yaml",
-                              "--output", "configs/stage2_ab/base.yaml"], cwd=root)
-    assert result.returncode == 0, result.stderr
-    for leaf in LEAVES:
-        result = run_cli_process(["flatten", f"configs/stage2_ab/{leaf}"], cwd=root)
-        assert result.returncode == 0, result.stderr
-    for retired in ("prod/base.yaml", "base_rollout_matching_sft.yaml", "base_smoke_runtime.yaml"):
-        (root / "configs/stage2_ab" / retired).unlink()
+    flatten_to_one_hop(root, LEAVES)
 
     result = run_cli_process(["configs/stage2_ab"], cwd=root)
     assert result.returncode == 0, result.stdout
