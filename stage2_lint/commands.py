@@ -13,7 +13,6 @@ from stage2_lint.engine import UsageError, lint_paths, select_rules
 from stage2_lint.escape import printable
 from stage2_lint.rules import BY_CODE, REGISTRY, as_violations
 from stage2_lint.rules.s2l030_moved_key import RULE as MOVED
-from stage2_lint.safe_write import WriteRefused
 from stage2_lint.settings import Settings, find_settings, read_settings_file
 
 
@@ -246,6 +245,7 @@ def _fix(paths, settings, write: bool) -> Tuple[int, int]:
     file: a file that cannot be written safely is refused and the run goes on. Returns how
     many files changed (or would change) and how many were refused."""
     from stage2_lint.engine import discover
+    from stage2_lint.safe_write import WriteRefused
 
     changed: List[str] = []
     refused: List[Tuple[str, str]] = []

@@ -11,19 +11,11 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from stage2_lint import keypath, textedit
 from stage2_lint.document import Document, load_text
-
-
-class Move(NamedTuple):
-    old: Tuple[str, ...]  # e.g. ("custom", "extra", "rollout_matching")
-    new: Tuple[str, ...]  # e.g. ("rollout_matching",)
-
-    @classmethod
-    def parse(cls, old: str, new: str) -> "Move":
-        return cls(tuple(old.split(".")), tuple(new.split(".")))
+from stage2_lint.settings import Move
 
 
 def moves_of(contract) -> Tuple[Move, ...]:
-    return tuple(Move.parse(old, new) for old, new in contract.moved) if contract is not None else ()
+    return contract.moves if contract is not None else ()
 
 
 class FixResult(NamedTuple):

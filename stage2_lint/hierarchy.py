@@ -75,7 +75,7 @@ class Resolver:
         self._links: Dict[str, Tuple[List[ParentRef], List[Problem]]] = {}
         self._chain_failure: Dict[str, str] = {}
         self._resolved: Dict[str, Resolved] = {}
-        self._surface_children: Dict[str, Dict[str, List[str]]] = {}
+        self._surface_children: Dict[Tuple[str, str], Dict[str, List[str]]] = {}
         self._keys: Dict[str, str] = {}
         self._reachability: Dict[Tuple[str, str], Optional[str]] = {}
 
@@ -206,12 +206,16 @@ class Resolver:
         return None
 
     def canonical_children(self, path: str) -> List[str]:
-        """Canonical-surface files (of ``path``'s config tree) that name ``path`` as a parent."""
+        """Files on the canonical surface of ``path``'s own contract (in its config tree)
+        that name ``path`` as a parent."""
+        contract = self.settings.contract_for(path)
+        if contract is None or not contract.canonical:
+            return []
         anchor = os.path.dirname(self.settings.config_root(path))
-        children = self._surface_children.get(anchor)
+        children = self._surface_children.get((anchor, contract.name))
         if children is None:
-            children = self._surface_children[anchor] = {}
-            for leaf in canonical_files(self.settings, anchor):
+            children = self._surface_children[(anchor, contract.name)] = {}
+            for leaf in canonical_files(self.settings, anchor, contract.canonical):
                 for ref in self.parents(leaf)[0]:
                     children.setdefault(self._key(ref.path), []).append(leaf)
         return children.get(self._key(path), [])

@@ -46,6 +46,10 @@ class Violation(NamedTuple):
         return self.severity == ERROR
 
 
+class SchemaError(ValueError):
+    """A schema file that cannot be read or is not a JSON Schema object (exit code 2)."""
+
+
 class Problem(NamedTuple):
     """What the parser or the hierarchy found wrong, without a rule code: each rule module
     says which kinds it reports (``Rule.kinds``), so code, severity and fix come from the rule."""

@@ -16,14 +16,11 @@ from functools import lru_cache
 from typing import Iterator, NamedTuple, Tuple
 
 from stage2_lint.escape import dotted, shown
+from stage2_lint.records import SchemaError
 
 _FLOATISH = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 ROOT_ONLY = ("extends",)  # the file format's own key, never part of a schema's properties
 UNKNOWN, TYPE = "unknown-key", "value-type"  # finding kinds
-
-
-class SchemaError(ValueError):
-    """A schema file that cannot be read or is not a JSON Schema object (exit code 2)."""
 
 
 class Finding(NamedTuple):

@@ -141,6 +141,17 @@ def settings_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+class Move(NamedTuple):
+    """A contract's ``moved = old -> new`` entry, as key tuples."""
+
+    old: Tuple[str, ...]  # e.g. ("custom", "extra", "rollout_matching")
+    new: Tuple[str, ...]  # e.g. ("rollout_matching",)
+
+    @classmethod
+    def parse(cls, old: str, new: str) -> "Move":
+        return cls(tuple(old.split(".")), tuple(new.split(".")))
+
+
 class Contract(NamedTuple):
     """One family of profiles and the rules they obey. Globs are relative to the parent of
     the config root (they start with ``configs/``)."""
@@ -155,6 +166,10 @@ class Contract(NamedTuple):
     schema_source: Optional[str] = None
     moved: Tuple[Tuple[str, str], ...] = ()
     removed: Tuple[Tuple[str, str], ...] = ()
+
+    @property
+    def moves(self) -> Tuple[Move, ...]:
+        return tuple(Move.parse(old, new) for old, new in self.moved)
 
 
 class Settings(NamedTuple):

@@ -1,7 +1,6 @@
 """S2L030: a key under a prefix the contract moved (``moved = old -> new``), e.g. the retired
 ``custom.extra.rollout_matching`` namespace, now top-level ``rollout_matching``."""
 from stage2_lint.escape import dotted, shown
-from stage2_lint.fix import moves_of
 from stage2_lint.keypath import MISSING, get, marked_leaves
 from stage2_lint.rule import Example, Rule
 
@@ -9,7 +8,7 @@ from stage2_lint.rule import Example, Rule
 def check(ctx):
     if not ctx.document.usable:
         return
-    for move in moves_of(ctx.contract):
+    for move in ctx.contract.moves if ctx.contract is not None else ():
         yield from _inherited(ctx, move)
         yield from _written_here(ctx, move)
 
