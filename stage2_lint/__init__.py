@@ -1,4 +1,5 @@
-"""stage2-lint: the Stage-2 AB config contract, as one set of rule objects."""
+"""stage2-lint: contracts for extends-based YAML training profiles, checked by one set of rule
+objects at commit time, in CI and at training start. The first contract is Stage-2 AB."""
 from stage2_lint.records import Violation
 
 __version__ = "0.1.0"

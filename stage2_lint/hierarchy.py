@@ -121,11 +121,6 @@ class Resolver:
         links, problems = self.links(path)
         return [link for link in links if link.failure is None], problems
 
-    def broken_parents(self, path: str) -> List[ParentRef]:
-        """The parents a file names that cannot be used: missing, not a file, or outside
-        the config root (the graph draws them)."""
-        return [link for link in self.links(path)[0] if link.failure is not None]
-
     def links(self, path: str) -> Tuple[List[ParentRef], List[Problem]]:
         """Every parent a file names, in order, usable or not (``failure`` says), and the
         problems of the entries that are not paths at all."""

@@ -64,10 +64,6 @@ def residual_paths(path: str) -> Tuple[Tuple[str, ...], ...]:
     return tuple(sorted(found))
 
 
-def known_keys(schema: dict) -> Tuple[str, ...]:
-    return tuple(schema.get("properties", {}))
-
-
 def _types(schema: dict) -> Tuple[str, ...]:
     declared = schema.get("type", ())
     return (declared,) if isinstance(declared, str) else tuple(declared)
