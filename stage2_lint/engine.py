@@ -8,10 +8,10 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from stage2_lint import suppressions
 from stage2_lint.hierarchy import Resolver, canonical_files
+from stage2_lint.records import Report, Violation
 from stage2_lint.rule import FileContext, Rule
 from stage2_lint.rules import YAML_RULES
 from stage2_lint.settings import Settings
-from stage2_lint.records import Report, Violation
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -26,7 +26,7 @@ def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequenc
     dropped = tuple(code.upper() for code in (*settings.ignore, *ignore))
     unknown = [code for code in (*chosen, *dropped) if not any(rule.code.startswith(code) for rule in YAML_RULES)]
     if unknown:
-        raise UsageError(f"no rule matches {', '.join(unknown)} (see --list-rules)")
+        raise UsageError(f"no rule matches {', '.join(unknown)} (see stage2-lint rules)")
     return tuple(rule for rule in YAML_RULES
                  if (not chosen or rule.code.startswith(chosen))
                  and not (dropped and rule.code.startswith(dropped)))

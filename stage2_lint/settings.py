@@ -45,7 +45,7 @@ def _codes(raw, where: str) -> Tuple[str, ...]:
     codes = tuple(code.upper() for code in _words(raw, where))
     bad = [code for code in codes if not re.fullmatch(r"S2[LP]\d{0,3}|S2[LP]?", code)]
     if bad:
-        raise SettingsError(f"{where}: {', '.join(bad)} is not a rule code or prefix (see --list-rules)")
+        raise SettingsError(f"{where}: {', '.join(bad)} is not a rule code or prefix (see stage2-lint rules)")
     return codes
 
 

@@ -252,3 +252,31 @@ def test_read_only_files_are_refused_one_by_one_as_a_normal_user(tmp_path):
 
 def stat_mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
+
+
+FLATTEN_TREE = {"configs/stage2_ab/base.yaml": "training: {seed: 1}\n",
+                "configs/stage2_ab/mid.yaml": "extends: base.yaml\ntraining: {seed: 2, eval_steps: 5}\n",
+                "configs/stage2_ab/prod/leaf.yaml": "# leaf\nextends: ../mid.yaml\nmodel: {model: m}\n"}
+FLATTENED = "# leaf\nextends: ../base.yaml\nmodel: {model: m}\ntraining:\n  eval_steps: 5\n  seed: 2\n"
+
+
+@pytest.mark.parametrize("fault,outcome", [("os.write:1:kill", -9), ("os.fsync:1:kill", -9),
+                                           ("os.replace:1:kill", -9), ("os.replace:1:kill-after", -9),
+                                           ("os.write:1:enospc", 1), ("os.write:1:sigint", 130)])
+def test_flatten_killed_or_refused_mid_write_leaves_the_leaf_whole(tmp_path, fault, outcome):
+    write_tree(tmp_path, FLATTEN_TREE)
+    leaf = tmp_path / "configs/stage2_ab/prod/leaf.yaml"
+    result = _run(["flatten", "configs/stage2_ab/prod/leaf.yaml"], tmp_path, fault=fault)
+    assert result.returncode == outcome, result.stderr
+    expected = FLATTENED if fault == "os.replace:1:kill-after" else FLATTEN_TREE["configs/stage2_ab/prod/leaf.yaml"]
+    assert leaf.read_text() == expected
+    if outcome != -9:  # a SIGKILL may leave a hidden temp file behind; nothing else may
+        assert _leftovers(tmp_path) == []
+        assert "Traceback" not in result.stderr
+
+
+def test_flatten_writes_the_expected_one_hop_leaf(tmp_path):
+    """The hand-written oracle the fault test above compares against."""
+    write_tree(tmp_path, FLATTEN_TREE)
+    assert _run(["flatten", "configs/stage2_ab/prod/leaf.yaml"], tmp_path).returncode == 0
+    assert (tmp_path / "configs/stage2_ab/prod/leaf.yaml").read_text() == FLATTENED
