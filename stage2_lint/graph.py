@@ -75,16 +75,18 @@ def counts(violations) -> Dict[str, Tuple[int, int]]:
     return found
 
 
-def build(start: Sequence[str], settings: Settings, counts: Dict[str, Tuple[int, int]]) -> Graph:
-    """The graph of ``start`` and every file their chains reach. ``counts``: (errors,
-    warnings) by display path, from a lint of the same files."""
+def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int, int]]) -> Graph:
+    """The graph of ``start`` and every file their chains reach. ``tallies``: (errors,
+    warnings) by display path, from a lint of the same files (see ``counts``)."""
+    from collections import deque
+
     resolver = Resolver(settings)
     order: List[str] = []
     index: Dict[str, int] = {}
     raw_edges: List[Tuple[str, str, int, Optional[str]]] = []
-    todo = list(start)
+    todo = deque(start)
     while todo:
-        path = todo.pop(0)
+        path = todo.popleft()
         key = os.path.abspath(path)
         if key in index:
             continue
@@ -102,7 +104,7 @@ def build(start: Sequence[str], settings: Settings, counts: Dict[str, Tuple[int,
     facts = _Facts(cycles=_in_cycles(raw_edges),
                    broken={os.path.abspath(parent): why for _, parent, _, why in raw_edges if why},
                    required=_required_parents(raw_edges, settings))
-    nodes = tuple(_node(number, path, resolver, settings, counts, facts) for number, path in enumerate(order))
+    nodes = tuple(_node(number, path, resolver, settings, tallies, facts) for number, path in enumerate(order))
     ids = {os.path.abspath(node.path): node.id for node in nodes}
     edges = tuple(Edge(ids[os.path.abspath(child)], ids[os.path.abspath(parent)], position, why)
                   for child, parent, position, why in raw_edges)
@@ -135,8 +137,8 @@ class _Facts(NamedTuple):
     required: set  # absolute paths that canonical leaves name as their required parent
 
 
-def _node(number, path, resolver, settings, counts, facts: _Facts) -> Node:
-    errors, warnings = counts.get(path, (0, 0))
+def _node(number, path, resolver, settings, tallies, facts: _Facts) -> Node:
+    errors, warnings = tallies.get(path, (0, 0))
     kind = _kind(path, settings, facts)
     keys = 0
     if kind not in ("missing", "outside"):
@@ -181,9 +183,9 @@ def _caption(node: Node) -> List[str]:
     if node.kind in ("missing", "outside"):
         lines.append(LEGEND[node.kind])
     else:
-        counts = [(node.keys, "key"), (node.errors, "error"), (node.warnings, "warning")]
+        figures = [(node.keys, "key"), (node.errors, "error"), (node.warnings, "warning")]
         lines.append(", ".join(f"{count} {noun}{'' if count == 1 else 's'}" for index, (count, noun)
-                               in enumerate(counts) if count or index == 0))
+                               in enumerate(figures) if count or index == 0))
     return lines
 
 
