@@ -3,23 +3,36 @@ that ``# noqa: S2P001`` and flake8's own selection work as flake8 users expect."
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterator, Tuple
+import os
+from functools import lru_cache
+from typing import Dict, Iterator, Optional, Tuple
 
 from stage2_lint import __version__
 from stage2_lint.rules import PYTHON_RULES
 
 
 class PythonContext:
-    """What a Python-source rule sees: the path, the tree, and each node's parent."""
+    """What a Python-source rule sees: the path, the tree, each node's parent, and the moved
+    key prefixes of the contracts in the settings that govern the file."""
 
-    def __init__(self, path: str, tree: ast.AST):
-        self.path, self.tree = path, tree
+    def __init__(self, path: str, tree: ast.AST, moves: Tuple = ()):
+        self.path, self.tree, self.moves = path, tree, moves
         self.parents: Dict[ast.AST, ast.AST] = {
             child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
 
 
-def check_source(path: str, tree: ast.AST):
-    ctx = PythonContext(path, tree)
+@lru_cache(maxsize=256)
+def moves_near(directory: str) -> Tuple:
+    """Every moved prefix of every contract in the settings found from ``directory``."""
+    from stage2_lint.settings import find_settings
+
+    return tuple(move for contract in find_settings(directory).contracts for move in contract.moves)
+
+
+def check_source(path: str, tree: ast.AST, moves: Optional[Tuple] = None):
+    if moves is None:
+        moves = moves_near(os.path.dirname(os.path.abspath(path)))
+    ctx = PythonContext(path, tree, moves)
     for rule in PYTHON_RULES:
         yield from rule.check(ctx)
 

@@ -15,16 +15,16 @@ def _flake8(*args):
 def test_flake8_reports_exact_lines_and_honours_noqa():
     result = _flake8("--select", "S2", FIXTURE)
     assert result.returncode == 1, result.stderr
-    legacy = ("S2P001 reads the retired custom.extra.rollout_matching namespace; read the normalized rollout config "
-              "(top-level rollout_matching) instead")
+    legacy = ("S2P001 reads the retired custom.extra.rollout_matching namespace; read rollout_matching (the "
+              "normalized config) instead")
     decode = ("S2P002 decode batch sized from training.per_device_eval_batch_size; rollout decode and rollout-eval "
               "microbatching come from rollout_matching.decode_batch_size alone")
     assert result.stdout.splitlines() == [
         f"{FIXTURE}:2:9: {legacy}",
         f"{FIXTURE}:3:9: {legacy}",
         f"{FIXTURE}:4:9: {legacy}",
-        f"{FIXTURE}:5:21: S2P001 looks up 'custom.extra.rollout_matching.decode_batch_size', the retired rollout "
-        f"namespace; use 'rollout_matching.decode_batch_size'",
+        f"{FIXTURE}:5:21: S2P001 looks up 'custom.extra.rollout_matching.decode_batch_size', under the retired "
+        f"custom.extra.rollout_matching namespace; use 'rollout_matching.decode_batch_size'",
         f"{FIXTURE}:7:25: {decode}",
         f"{FIXTURE}:8:43: {decode}",
     ]  # lines 6 and 9 carry `# noqa: S2P001` / `# noqa: S2P002`; line 10 sizes only eval batches
@@ -40,3 +40,18 @@ def test_project_source_is_clean_with_the_plugin():
     result = subprocess.run([sys.executable, "-m", "flake8", "stage2_lint", "tests", "bench"], cwd=REPO,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout
+
+
+def test_the_moved_prefixes_come_from_the_settings_near_the_file(tmp_path):
+    """Another repository's contract moved another prefix: S2P001 follows its settings."""
+    (tmp_path / "setup.cfg").write_text("[stage2_lint.contract.other]\nscope = configs/**\n"
+                                        "moved = train.opts.optim -> optimizer\n")
+    (tmp_path / "code.py").write_text("a = cfg['opts']['optim']\nb = cfg['custom']['extra']['rollout_matching']\n"
+                                      "c = lookup(cfg, 'train.opts.optim.lr')\n")
+    result = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "S2", "code.py"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines() == [
+        "code.py:1:5: S2P001 reads the retired train.opts.optim namespace; read optimizer (the normalized config) "
+        "instead",
+        "code.py:3:17: S2P001 looks up 'train.opts.optim.lr', under the retired train.opts.optim namespace; use "
+        "'optimizer.lr'"]

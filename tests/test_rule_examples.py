@@ -7,8 +7,8 @@ import pytest
 from stage2_lint.engine import lint_paths
 from stage2_lint.flake8_plugin import check_source
 from stage2_lint.rules import REGISTRY
-from stage2_lint.rules.shared_examples import example_project
-from stage2_lint.settings import find_settings
+from stage2_lint.rules.shared_examples import EXAMPLE_MOVED, example_project
+from stage2_lint.settings import Move, find_settings
 
 from conftest import write_tree
 
@@ -20,7 +20,7 @@ CASES = [(rule, example, kind) for rule in REGISTRY
 
 def _marks(rule, example, tmp_path, monkeypatch):
     if rule.kind == "python":
-        found = check_source(example.path, ast.parse(example.text))
+        found = check_source(example.path, ast.parse(example.text), moves=(Move.parse(*EXAMPLE_MOVED),))
     else:
         monkeypatch.chdir(tmp_path)  # the examples run under the example contract (rules/shared_examples.py)
         write_tree(tmp_path, {**example_project(), **example.files, example.path: example.text})

@@ -1,10 +1,10 @@
-"""S2P001: Python code that reads the retired ``custom.extra.rollout_matching`` namespace."""
+"""S2P001: Python code that reads a key prefix a contract moved (``moved = old -> new``), such
+as Stage-2 AB's retired ``custom.extra.rollout_matching``."""
 import ast
 import re
+from functools import lru_cache
 
 from stage2_lint.rule import Example, Rule
-
-_DOTTED = re.compile(r"^(custom\.)?extra\.rollout_matching(\.\w+)*$")
 
 
 def _accessed_name(node):
@@ -25,37 +25,46 @@ def _is_getattr(node) -> bool:
     return isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr")
 
 
-def _reads_extra(node) -> bool:
+def _reads(node, name: str) -> bool:
+    """Does ``node`` stand for the key ``name`` (a variable so named, or a read of it)?"""
     if isinstance(node, ast.Name):
-        return node.id == "extra"
-    name, _ = _accessed_name(node)
-    return name == "extra"
+        return node.id == name
+    return _accessed_name(node)[0] == name
+
+
+@lru_cache(maxsize=None)
+def _dotted(old: tuple) -> "re.Pattern":
+    """A dotted lookup path under the moved prefix, written from any of its last components on."""
+    tails = [r"\.".join(map(re.escape, old[start:])) for start in range(max(0, len(old) - 2) + 1)]
+    return re.compile(rf"^(?:{'|'.join(tails)})(?:\.\w+)*$")
 
 
 def check(ctx):
-    for node in ast.walk(ctx.tree):
-        name, receiver = _accessed_name(node)
-        if name == "rollout_matching" and receiver is not None and _reads_extra(receiver):
-            yield RULE.violation(ctx, (node.lineno, node.col_offset + 1),
-                                 "reads the retired custom.extra.rollout_matching namespace; read the normalized "
-                                 "rollout config (top-level rollout_matching) instead")
-        elif _is_lookup_string(node, ctx.parents):
-            yield RULE.violation(ctx, (node.lineno, node.col_offset + 1),
-                                 f"looks up {node.value!r}, the retired rollout namespace; use "
-                                 f"{re.sub(r'^(custom[.])?extra[.]', '', node.value)!r}")
+    for move in ctx.moves:
+        old, new = ".".join(move.old), ".".join(move.new)
+        for node in ast.walk(ctx.tree):
+            name, receiver = _accessed_name(node)
+            if len(move.old) >= 2 and name == move.old[-1] and receiver is not None \
+                    and _reads(receiver, move.old[-2]):
+                yield RULE.violation(ctx, (node.lineno, node.col_offset + 1),
+                                     f"reads the retired {old} namespace; read {new} (the normalized config) instead")
+            elif _is_lookup_string(node, ctx.parents, move.old):
+                rest = node.value.split(move.old[-1], 1)[1]
+                yield RULE.violation(ctx, (node.lineno, node.col_offset + 1),
+                                     f"looks up {node.value!r}, under the retired {old} namespace; use {new + rest!r}")
 
 
-def _is_lookup_string(node, parents) -> bool:
-    """A dotted legacy path used as a lookup key (call argument or subscript), not prose."""
-    if not (isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.match(node.value)):
+def _is_lookup_string(node, parents, old: tuple) -> bool:
+    """A dotted path under the moved prefix used as a lookup key (call argument or subscript), not prose."""
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str) and _dotted(old).match(node.value)):
         return False
     return isinstance(parents.get(node), (ast.Call, ast.Subscript))
 
 
 RULE = Rule(
     code="S2P001",
-    name="legacy-namespace-read",
-    summary="Python code reads `custom.extra.rollout_matching`.",
+    name="moved-key-read",
+    summary="Python code reads a key prefix the contract moved (e.g. `custom.extra.rollout_matching`).",
     rationale="A second reader of the retired namespace is a second truth: a profile fixed to "
               "the new namespace would silently lose the knob in that code path.",
     fix="Take rollout knobs from the normalized rollout config (rollout_matching_cfg).",

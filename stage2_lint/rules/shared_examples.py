@@ -35,6 +35,7 @@ TREE = {BASE_PATH: BASE}
 
 # The contract every example runs under: a project with this setup.cfg and schema file, as a
 # repository adopting stage2-lint would have them (the package itself knows no contract).
+EXAMPLE_MOVED = ("custom.extra.rollout_matching", "rollout_matching")  # old -> new, as in the settings below
 EXAMPLE_SETTINGS = """\
 [stage2_lint.contract.example]
 scope = configs/**/*.yaml
@@ -45,9 +46,8 @@ required_keys = model.model training.run_name training.output_dir training.loggi
     training.save_strategy training.save_steps stage2_ab.schedule.b_ratio stage2_ab.n_softctx_iter
 retired_parents = configs/stage2_ab/base_smoke_runtime.yaml configs/stage2_ab/prod/base.yaml
 schema = schemas/example.schema.json
-moved = custom.extra.rollout_matching -> rollout_matching
 removed = stage2_ab.channel_b.rollout_decode_batch_size -> rollout_matching.decode_batch_size
-"""
+""" + f"moved = {EXAMPLE_MOVED[0]} -> {EXAMPLE_MOVED[1]}\n"
 
 
 def _section(**properties) -> dict:
