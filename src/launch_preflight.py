@@ -12,6 +12,7 @@ from typing import List, Optional
 
 from stage2_lint.escape import printable_lines
 from stage2_lint.guard import ConfigContractError
+from stage2_lint.settings import settings_for
 
 from src.config.loader import ConfigLoader
 from src.config.rollout import launch_problems, normalize_rollout, preflight
@@ -23,9 +24,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("usage: python -m src.launch_preflight CONFIG", file=sys.stderr)
         return 2
     try:  # settings errors (SettingsError is a ValueError) are refused like profile errors
-        loader = ConfigLoader()
-        config = loader.load_profile(argv[0]).config
-        repo_root = os.path.dirname(loader.settings_for(argv[0]).config_root(argv[0]))
+        settings = settings_for(argv[0])  # read once: the loader and the repository root share it
+        config = ConfigLoader(settings).load_profile(argv[0]).config
+        repo_root = os.path.dirname(settings.config_root(argv[0]))
         plan = preflight(normalize_rollout(config), config, repo_root)
     except (ConfigContractError, ValueError, OSError) as error:
         print(printable_lines(f"preflight: {error}"), file=sys.stderr)

@@ -13,7 +13,7 @@ from stage2_lint.engine import UsageError, lint_paths, select_rules
 from stage2_lint.escape import printable
 from stage2_lint.rules import BY_CODE, REGISTRY, as_violations
 from stage2_lint.rules.s2l030_moved_key import RULE as MOVED
-from stage2_lint.settings import Settings, find_settings, read_settings_file
+from stage2_lint.settings import Settings, find_settings, read_settings_file, settings_for
 
 
 def check(args) -> int:
@@ -97,7 +97,7 @@ def flatten(args) -> int:
 
     if not os.path.isfile(args.leaf):
         raise UsageError(f"{args.leaf}: no such file")
-    result = flatten_leaf(args.leaf, _settings_for_path(args.leaf), onto=args.onto, output=args.output,
+    result = flatten_leaf(args.leaf, settings_for(args.leaf), onto=args.onto, output=args.output,
                           write=not args.diff)
     if result.problem:
         print(printable(f"stage2-lint flatten: {args.leaf}: {result.problem}"), file=sys.stderr)
@@ -192,10 +192,6 @@ def _contract(settings: Settings, name: str):
     raise UsageError(f"no contract named {name} (see stage2-lint --show-settings)")
 
 
-def _settings_for_path(path: str) -> Settings:
-    return find_settings(os.path.dirname(path) or ".")
-
-
 def _settings(args) -> Settings:
     """--isolated: none; --config: that file; else the nearest settings file above the first
     path (or the working directory), so a profile gets its own repository's contracts."""
@@ -209,7 +205,7 @@ def _settings(args) -> Settings:
             raise UsageError(f"--config {args.config}: no [stage2_lint] or [stage2_lint.contract.NAME] section")
         return found
     paths = getattr(args, "paths", None) or ["."]
-    return find_settings(paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0]) or ".")
+    return find_settings(paths[0]) if os.path.isdir(paths[0]) else settings_for(paths[0])
 
 
 def _describe_settings(settings: Settings) -> str:
@@ -318,7 +314,7 @@ def _resolved_or_error(path: str):
 
     if not os.path.isfile(path):
         raise UsageError(f"{path}: no such file")
-    resolver = Resolver(_settings_for_path(path))
+    resolver = Resolver(settings_for(path))
     resolved = resolver.resolve(path)
     if resolved is None:
         problems = as_violations(path, resolver.problems(path))
