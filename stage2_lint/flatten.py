@@ -13,7 +13,7 @@ import os
 from typing import NamedTuple, Optional, Tuple
 
 from stage2_lint import safe_write, textedit
-from stage2_lint.document import load_text
+from stage2_lint.document import load_bytes, load_text
 from stage2_lint.escape import dotted
 from stage2_lint.fix import fix_moved, moves_of, relocated
 from stage2_lint.hierarchy import Resolver
@@ -32,11 +32,13 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
             write: bool = True) -> FlattenResult:
     output = output or leaf
     try:
-        target = safe_write.snapshot(output, settings.limits.max_bytes)
-        leaf_has_bom = safe_write.snapshot(leaf, settings.limits.max_bytes).has_bom
+        source = safe_write.snapshot(leaf, settings.limits.max_bytes)
+        target = source if output == leaf else safe_write.snapshot(output, settings.limits.max_bytes)
     except safe_write.WriteRefused as why:
         return FlattenResult(output, None, f"{output}: {why}")
     resolver = Resolver(settings)
+    if source.data is not None:  # flatten the very bytes a write over the leaf will compare against
+        resolver.preload(leaf, load_bytes(source.data, leaf, settings.limits))
     old = resolver.resolve(leaf)
     if old is None:
         problems = as_violations(leaf, resolver.problems(leaf))
@@ -62,7 +64,7 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     if problem:
         return FlattenResult(output, None, problem)
     if write:
-        data = (safe_write.BOM if leaf_has_bom else b"") + text.encode("utf-8")
+        data = (safe_write.BOM if source.has_bom else b"") + text.encode("utf-8")
         try:
             safe_write.replace(target, data, settings.config_root(output))
         except safe_write.WriteRefused as why:

@@ -87,21 +87,25 @@ class Resolver:
         return key
 
     def preload(self, path: str, doc: Document) -> None:
-        """Use ``doc`` as the content of ``path`` (a candidate checked in memory before it is
-        written: flatten resolves it where it will live without touching the disk)."""
-        self._documents[self._key(path)] = doc
+        """Use ``doc`` as the content of ``path``: bytes a writer already read, or a candidate
+        checked in memory before it is written (flatten resolves it where it will live). A
+        path that leads outside the config root is refused here as when read from disk."""
+        self._documents[self._key(path)] = self._refused(path) or doc
 
     def document(self, path: str) -> Document:
         key = self._key(path)
         doc = self._documents.get(key)
         if doc is None:
-            escape = self._escape(path)
-            if escape:
-                doc = Document(path)
-                doc.problems.append(Problem(UNRESOLVABLE, 1, 1, escape))
-            else:
-                doc = load_document(path, self.settings.limits)
-            self._documents[key] = doc
+            doc = self._documents[key] = self._refused(path) or load_document(path, self.settings.limits)
+        return doc
+
+    def _refused(self, path: str) -> Optional[Document]:
+        """An empty document carrying the reason, for a path that must not be read at all."""
+        escape = self._escape(path)
+        if not escape:
+            return None
+        doc = Document(path)
+        doc.problems.append(Problem(UNRESOLVABLE, 1, 1, escape))
         return doc
 
     def _escape(self, path: str) -> Optional[str]:
