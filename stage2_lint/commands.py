@@ -11,6 +11,7 @@ from typing import List, Optional, Tuple
 
 from stage2_lint.engine import UsageError, lint_paths, select_rules
 from stage2_lint.escape import printable
+from stage2_lint.hierarchy import Resolver
 from stage2_lint.rules import BY_CODE, REGISTRY, as_violations
 from stage2_lint.rules.s2l030_moved_key import RULE as MOVED
 from stage2_lint.settings import Settings, find_settings, read_settings_file, settings_for
@@ -141,8 +142,9 @@ def graph(args) -> int:
     settings = _settings(args)
     if args.contract:
         settings = settings._replace(contracts=(_contract(settings, args.contract),))
-    report = lint_paths(args.paths, settings)
-    drawn = hierarchy_graph.build(report.files, settings, hierarchy_graph.counts(report.violations))
+    resolver = Resolver(settings)
+    report = lint_paths(args.paths, settings, resolver=resolver)
+    drawn = hierarchy_graph.build(report.files, settings, hierarchy_graph.counts(report.violations), resolver)
     sys.stdout.write(hierarchy_graph.RENDERERS[args.format](drawn))
     return 0
 
@@ -310,8 +312,6 @@ def _text_of(path: str) -> str:
 
 
 def _resolved_or_error(path: str):
-    from stage2_lint.hierarchy import Resolver
-
     if not os.path.isfile(path):
         raise UsageError(f"{path}: no such file")
     resolver = Resolver(settings_for(path))

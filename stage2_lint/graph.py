@@ -75,12 +75,14 @@ def counts(violations) -> Dict[str, Tuple[int, int]]:
     return found
 
 
-def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int, int]]) -> Graph:
+def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int, int]],
+          resolver: Optional[Resolver] = None) -> Graph:
     """The graph of ``start`` and every file their chains reach. ``tallies``: (errors,
-    warnings) by display path, from a lint of the same files (see ``counts``)."""
+    warnings) by display path, from a lint of the same files (see ``counts``); that lint's
+    ``resolver``, when there is one, saves parsing the files again."""
     from collections import deque
 
-    resolver = Resolver(settings)
+    resolver = resolver or Resolver(settings)
     order: List[str] = []
     index: Dict[str, int] = {}
     raw_edges: List[Tuple[str, str, int, Optional[str]]] = []
