@@ -46,6 +46,8 @@ def check(args) -> int:
         for note in report.skipped:
             print(printable(f"stage2-lint: skipped {note}"), file=sys.stderr)
         print(printable(_summary(report)), file=sys.stderr)
+        if report.ungoverned:
+            print(printable(_ungoverned_notice(report)), file=sys.stderr)
     return max(report.exit_code, 1 if refused else 0)
 
 
@@ -296,10 +298,26 @@ def _print_diff(path: str, old: str, new: str) -> None:
 
 def _summary(report) -> str:
     warnings = len(report.violations) - report.errors
-    files = f"{len(report.files)} file{'s' if len(report.files) != 1 else ''}"
+    files = _count(len(report.files), "file")
     if not report.violations:
-        return f"stage2-lint: {files} checked, no violations"
-    return f"stage2-lint: {report.errors} error(s), {warnings} warning(s) in {files}"
+        line = f"stage2-lint: {files} checked, no violations"
+    else:
+        line = f"stage2-lint: {report.errors} error(s), {warnings} warning(s) in {files}"
+    return line
+
+
+def _ungoverned_notice(report) -> str:
+    """Never a silent "no contract": say how many files got the generic rules only, and why."""
+    settings = report.settings
+    why = ("no settings file with a [stage2_lint] section was found" if settings is None or settings.source is None
+           else "no contract's scope covers them" if settings.contracts else f"{settings.source} declares no contract")
+    governed = "are governed" if len(report.ungoverned) != 1 else "is governed"
+    return f"stage2-lint: {_count(len(report.ungoverned), 'file')} {governed} by no contract ({why}): " \
+           f"generic rules only"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _text_of(path: str) -> str:

@@ -6,7 +6,7 @@ import os
 from contextlib import contextmanager
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from stage2_lint import suppressions
+from stage2_lint import globs, paths, suppressions
 from stage2_lint.hierarchy import Resolver, canonical_files
 from stage2_lint.records import Report, Violation
 from stage2_lint.rule import FileContext, Rule
@@ -32,20 +32,21 @@ def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequenc
                  and not (dropped and rule.code.startswith(dropped)))
 
 
-def discover(paths: Sequence[str], settings: Settings, skipped: Optional[List[str]] = None,
+def discover(named: Sequence[str], settings: Settings, skipped: Optional[List[str]] = None,
              empty: Optional[List[str]] = None) -> List[str]:
     """Files to lint: given files as they are, directories walked for YAML, no path = the
-    canonical surface. One file named several ways (``configs/x``, ``./configs/x``, an
-    absolute path, a symlink to it) is linted once, under the spelling seen first. A walk
+    canonical surface. Every file is put in its canonical form (``paths``) before anything
+    is decided about it, so a symlinked checkout gets the verdict of the real path; one file
+    named several ways is linted once, under the spelling seen first. A walk
     skips excluded names and does not follow symlinked directories; it appends what it did
     not enter to ``skipped``. Symlinked files are kept: the resolver judges where they lead.
     A directory without profiles, or a contract whose canonical surface matches nothing, is
     appended to ``empty``: a run that checked nothing must not pass."""
     empty = empty if empty is not None else []
-    if not paths:
+    if not named:
         return _canonical_surface(settings, empty)
     files: List[str] = []
-    for path in paths:
+    for path in named:
         if os.path.isdir(path):
             found = _walk_directory(path, settings.exclude, skipped if skipped is not None else [])
             if not found:
@@ -55,7 +56,7 @@ def discover(paths: Sequence[str], settings: Settings, skipped: Optional[List[st
             files.append(path)
         else:
             raise UsageError(f"{path}: no such file or directory")
-    return _unique_files(files)
+    return _unique_files(paths.spelled(path) for path in files)
 
 
 def _canonical_surface(settings: Settings, empty: List[str]) -> List[str]:
@@ -64,7 +65,7 @@ def _canonical_surface(settings: Settings, empty: List[str]) -> List[str]:
                          "pyproject.toml, see --show-settings); name the files or directories to lint")
     files: List[str] = []
     for contract in settings.contracts:
-        found = canonical_files(settings, settings.project_dir, contract.canonical)
+        found = canonical_files(settings, contract.canonical)
         if contract.canonical and not found:
             empty.append(f"contract {contract.name}: its canonical surface ({', '.join(contract.canonical)}) "
                          f"matches no file under {settings.project_dir}; nothing was checked")
@@ -87,10 +88,8 @@ def _unique_files(files: Iterable[str]) -> List[str]:
 
 
 def _walk_directory(top: str, exclude: Tuple[str, ...], skipped: List[str]) -> Iterable[str]:
-    from fnmatch import fnmatchcase
-
     def excluded(name: str) -> bool:
-        return any(fnmatchcase(name, pattern) for pattern in exclude)
+        return globs.matches(name, exclude)
 
     found = []
     for directory, subdirs, names in os.walk(top):  # followlinks=False
@@ -122,13 +121,14 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
     if with_dependents:
         files = _unique_files(files + resolver.dependents(files))
     if with_surface and paths:
-        files = _unique_files(files + canonical_files(settings, settings.project_dir))
+        files = _unique_files(files + canonical_files(settings))
     if len(files) >= PARALLEL_FROM and jobs != 1:
         violations = _lint_in_processes(files, settings, rules, jobs)
     else:
         violations = _lint_files(files, resolver, rules)
+    ungoverned = tuple(path for path in files if settings.contract_for(path) is None)
     return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
-                  settings)
+                  ungoverned, settings)
 
 
 # Below this many files a second process costs more than it saves.

@@ -147,7 +147,7 @@ def _node(number, path, resolver, settings, tallies, facts: _Facts) -> Node:
         doc = resolver.document(path)
         if doc.usable:
             keys = sum(1 for path_keys, _ in leaves(doc.root) if path_keys[0] != "extends")
-    relative = settings.relative_to_anchor(path)
+    relative = settings.relative(path)
     label = relative.split("/", 1)[1] if relative and "/" in relative else os.path.relpath(path)
     return Node(f"n{number}", path, label, kind, keys, errors, warnings)
 

@@ -7,11 +7,10 @@ diamond of shared parents costs one visit per file.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Document, Mark, load_document
-from stage2_lint import globs
+from stage2_lint import globs, paths
 from stage2_lint.escape import shown
 from stage2_lint.keypath import deep_merge, plain
 from stage2_lint.settings import Settings
@@ -75,15 +74,15 @@ class Resolver:
         self._links: Dict[str, Tuple[List[ParentRef], List[Problem]]] = {}
         self._chain_failure: Dict[str, str] = {}
         self._resolved: Dict[str, Resolved] = {}
-        self._surface_children: Dict[Tuple[str, str], Dict[str, List[str]]] = {}
+        self._surface_children: Dict[str, Dict[str, List[str]]] = {}
         self._keys: Dict[str, str] = {}
         self._reachability: Dict[Tuple[str, str], Optional[str]] = {}
 
     def _key(self, path: str) -> str:
-        """The cache key of a path: absolute, computed once per path per run."""
+        """The cache key of a path: its canonical form, computed once per spelling per run."""
         key = self._keys.get(path)
         if key is None:
-            key = self._keys[path] = os.path.abspath(path)
+            key = self._keys[path] = paths.canonical(path)
         return key
 
     def preload(self, path: str, doc: Document) -> None:
@@ -112,10 +111,10 @@ class Resolver:
         """Why a file must not be read at all: it is a symlink (or sits in a symlinked
         directory) that leads outside its config root. One lstat per file; directories'
         real paths are cached."""
-        directory, name = os.path.split(os.path.abspath(path))
-        real = os.path.realpath(path) if os.path.islink(path) else os.path.join(_real_directory(directory), name)
+        key = self._key(path)
+        real = os.path.realpath(key) if os.path.islink(key) else key
         root = self.settings.config_root(path)
-        if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+        if paths.inside(real, root):
             return None
         return (f"this profile resolves to {display_path(real)}, outside the config root {display_path(root)}; "
                 f"stage2-lint does not read it")
@@ -149,9 +148,9 @@ class Resolver:
                 problems.append(Problem(MALFORMED, mark[0], mark[1],
                                         f"'extends' entries must be non-empty paths, not {_kind(raw)}", EXTENDS))
                 continue
-            target = os.path.normpath(os.path.join(os.path.dirname(path), raw))
-            failure = self._unreachable(target, root)
-            links.append(ParentRef(raw, target, mark, failure))
+            joined = os.path.normpath(os.path.join(os.path.dirname(path), raw))
+            failure = self._unreachable(joined, root)
+            links.append(ParentRef(raw, paths.spelled(joined), mark, failure))
             if failure:
                 problems.append(Problem(UNRESOLVABLE, mark[0], mark[1], f"parent {shown(raw)} {failure}", EXTENDS))
         return links, problems
@@ -210,11 +209,10 @@ class Resolver:
         contract = self.settings.contract_for(path)
         if contract is None or not contract.canonical:
             return []
-        anchor = os.path.dirname(self.settings.config_root(path))
-        children = self._surface_children.get((anchor, contract.name))
+        children = self._surface_children.get(contract.name)
         if children is None:
-            children = self._surface_children[(anchor, contract.name)] = {}
-            for leaf in canonical_files(self.settings, anchor, contract.canonical):
+            children = self._surface_children[contract.name] = {}
+            for leaf in canonical_files(self.settings, contract.canonical):
                 for ref in self.parents(leaf)[0]:
                     children.setdefault(self._key(ref.path), []).append(leaf)
         return children.get(self._key(path), [])
@@ -235,10 +233,9 @@ class Resolver:
         the leaves it can break)."""
         changed_keys = {self._key(path) for path in changed}
         leaves: List[str] = []
-        for anchor in {os.path.dirname(self.settings.config_root(path)) for path in changed}:
-            for leaf in canonical_files(self.settings, anchor):
-                if leaf not in leaves and changed_keys & {self._key(p) for p in self.chain_files(leaf)}:
-                    leaves.append(leaf)
+        for leaf in canonical_files(self.settings):
+            if leaf not in leaves and changed_keys & {self._key(p) for p in self.chain_files(leaf)}:
+                leaves.append(leaf)
         return leaves
 
     def resolve(self, path: str) -> Optional[Resolved]:
@@ -269,11 +266,6 @@ class Resolver:
         return done
 
 
-@lru_cache(maxsize=4096)
-def _real_directory(directory: str) -> str:
-    return os.path.realpath(directory)
-
-
 def _located(path: str, problem: Problem) -> str:
     return f"{path}:{problem.line}:{problem.col}: {problem.message}"
 
@@ -288,7 +280,7 @@ def _extends_entries(value, mark: Mark) -> Optional[List[Tuple[object, Mark]]]:
 
 def _unreachable(target: str, root: str) -> Optional[str]:
     real = os.path.realpath(target)
-    if real != root and not real.startswith(root + os.sep):
+    if not paths.inside(real, root):
         through = " through a symlink" if os.path.islink(target) or real != os.path.abspath(target) else ""
         return f"resolves outside the config root {display_path(root)}{through}"
     if not os.path.exists(target):
@@ -335,12 +327,12 @@ def _drop_below(provenance: Dict[tuple, Tuple[Origin, ...]], keys: tuple) -> Non
         del provenance[stale]
 
 
-def canonical_files(settings: Settings, anchor: str, patterns=None) -> List[str]:
-    """The canonical surface below ``anchor`` (the parent of a config root), as display
-    paths: every contract's, or only ``patterns``."""
+def canonical_files(settings: Settings, patterns=None) -> List[str]:
+    """The canonical surface (every contract's, or only ``patterns``), found from the glob
+    base, as display paths."""
     found = set()
     for pattern in settings.canonical if patterns is None else patterns:
-        found.update(globs.expand(anchor, pattern))
+        found.update(globs.expand(settings.project_dir, pattern))
     return sorted(display_path(path) for path in found)
 
 

@@ -74,6 +74,7 @@ class Report(NamedTuple):
     files: Tuple[str, ...]
     skipped: Tuple[str, ...] = ()  # what a directory walk did not enter, and why
     empty: Tuple[str, ...] = ()  # a named directory or a canonical surface that held no profile
+    ungoverned: Tuple[str, ...] = ()  # files no contract governs: the generic rules only
     settings: Any = None  # the Settings that governed the run (the markdown summary draws its graph)
 
     @property

@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
-from stage2_lint import globs
+from stage2_lint import globs, paths
 from stage2_lint.records import Limits
 
 # What marks the top of a project when a file lies outside the settings' own project.
@@ -55,6 +55,36 @@ def _text(raw, where: str) -> str:
     return raw.strip()
 
 
+def _globs(raw, where: str) -> Tuple[str, ...]:
+    """Glob settings: separated like words, but a comma inside ``{a,b}`` belongs to the glob;
+    refused here when the matcher could not read them."""
+    patterns = tuple(_split_outside_braces(raw)) if isinstance(raw, str) else _words(raw, where)
+    for pattern in patterns:
+        problem = globs.problem(pattern)
+        if problem:
+            raise SettingsError(f"{where}: glob {pattern!r}: {problem}")
+    return patterns
+
+
+def _split_outside_braces(text: str):
+    word, depth = [], 0
+    for char in text + " ":
+        depth += (char == "{") - (char == "}" and depth > 0)
+        if depth == 0 and (char.isspace() or char == ","):
+            if word:
+                yield "".join(word)
+            word = []
+        else:
+            word.append(char)
+
+
+def _flag(raw, where: str) -> bool:
+    text = str(raw).strip().lower()
+    if isinstance(raw, bool) or text in ("true", "false", "yes", "no", "1", "0", "on", "off"):
+        return raw if isinstance(raw, bool) else text in ("true", "yes", "1", "on")
+    raise SettingsError(f"{where}: expected true or false, not {str(raw)!r}")
+
+
 def _positive_int(raw, where: str) -> int:
     try:
         number = int(str(raw).strip()) if not isinstance(raw, bool) else 0
@@ -88,9 +118,8 @@ def _arrows(raw, where: str) -> Tuple[Tuple[str, str], ...]:
 
 
 def _per_file_ignores(raw, where: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
-    if isinstance(raw, dict):
-        return tuple((glob, _codes(codes, where)) for glob, codes in raw.items())
-    return tuple((glob, _codes(codes, where)) for glob, codes in _pairs(raw, where, ":"))
+    pairs = tuple(raw.items()) if isinstance(raw, dict) else _pairs(raw, where, ":")
+    return tuple((_globs(glob, where)[0], _codes(codes, where)) for glob, codes in pairs)
 
 
 class Setting(NamedTuple):
@@ -104,21 +133,23 @@ class Setting(NamedTuple):
 DECLARED: Tuple[Setting, ...] = (
     Setting("select", "engine", _codes, (), "only these rule codes or prefixes"),
     Setting("ignore", "engine", _codes, (), "never these rule codes or prefixes"),
-    Setting("per_file_ignores", "engine", _per_file_ignores, (),
-            "`glob: CODES` a line, globs relative to the project"),
-    Setting("exclude", "engine", _words, (".*", ".venv", "node_modules", "build"),
-            "names (files or directories) a directory walk skips"),
+    Setting("per_file_ignores", "engine", _per_file_ignores, (), "`glob: CODES` a line"),
+    Setting("exclude", "engine", _globs, (".*", ".venv", "node_modules", "build"),
+            "name globs (files or directories) a directory walk skips"),
+    Setting("require_contract", "engine", _flag, False,
+            "a YAML file in a config tree (below `root`, or a `configs` directory) that no contract governs "
+            "is an error (S2L080), not a notice; the runtime guard refuses any such profile regardless"),
     Setting("root", "engine", _text, None,
             "the directory `extends` may not leave, relative to the project (default: the outermost "
             "directory named `configs` at or below the project)"),
     Setting("max_file_bytes", "engine", _positive_int, 1 << 20, "largest profile read, in bytes"),
     Setting("max_depth", "engine", _positive_int, 64, "deepest nesting of mappings and lists"),
     Setting("max_nodes", "engine", _positive_int, 50_000, "most nodes one file may build, alias copies counted"),
-    Setting("scope", "contract", _words, (), "globs of the files the contract governs (required)"),
-    Setting("canonical", "contract", _words, (), "globs of the canonical leaves (the profiles tooling enumerates)"),
+    Setting("scope", "contract", _globs, (), "globs of the files the contract governs (required)"),
+    Setting("canonical", "contract", _globs, (), "globs of the canonical leaves (the profiles tooling enumerates)"),
     Setting("required_parent", "contract", _text, None, "what every canonical leaf extends, exactly"),
     Setting("required_keys", "contract", _words, (), "dotted keys each canonical leaf sets itself"),
-    Setting("retired_parents", "contract", _words, (), "globs of parents nothing may extend any more"),
+    Setting("retired_parents", "contract", _globs, (), "globs of parents nothing may extend any more"),
     Setting("schema", "contract", _text, None,
             "JSON Schema file of the profiles, relative to the settings file"),
     Setting("schema_source", "contract", _text, None,
@@ -153,8 +184,8 @@ class Move(NamedTuple):
 
 
 class Contract(NamedTuple):
-    """One family of profiles and the rules they obey. Globs are relative to the parent of
-    the config root (they start with ``configs/``)."""
+    """One family of profiles and the rules they obey. Globs, like every glob setting, are
+    relative to the directory of the settings file (``Settings.project_dir``)."""
 
     name: str
     scope: Tuple[str, ...]
@@ -178,29 +209,41 @@ class Settings(NamedTuple):
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     exclude: Tuple[str, ...] = BY_NAME["engine", "exclude"].default
     root: Optional[str] = None
+    require_contract: bool = False
+    runtime: bool = False  # set by the runtime guard: every profile it is handed must be governed
     limits: Limits = Limits()
     contracts: Tuple[Contract, ...] = ()
-    project_dir: str = "."
+    project_dir: str = "."  # canonical: the settings file's directory, the base of every glob
     source: Optional[str] = None  # the settings file, None for defaults
     origins: Tuple[Tuple[str, str], ...] = ()  # (setting, where its value came from)
 
     def config_root(self, path: str) -> str:
-        """The directory a file's parents must stay inside (absolute, symlinks resolved)."""
+        """The directory a file's parents must stay inside (canonical)."""
         if self.root is not None:
             return os.path.realpath(os.path.join(self.project_dir, self.root))
-        return _outermost_configs_dir(os.path.dirname(os.path.abspath(path)), os.path.abspath(self.project_dir))
+        return _outermost_configs_dir(os.path.dirname(paths.canonical(path)), self.project_dir)
 
-    def relative_to_anchor(self, path: str) -> Optional[str]:
-        """``path`` relative to the config root's parent, in posix form, as globs are written."""
-        return _relative_to_anchor(self.root, self.project_dir, path)
+    def in_config_tree(self, path: str) -> bool:
+        """Is ``path`` below the configured ``root``, or below a directory named ``configs``
+        inside the project (where profiles live, as opposed to CI or hook YAML)?"""
+        canonical = paths.canonical(path)
+        if self.root is not None:
+            return paths.inside(canonical, self.config_root(path))
+        root = self.config_root(path)
+        return os.path.basename(root) == "configs" and paths.inside(canonical, root)
+
+    def relative(self, path: str) -> Optional[str]:
+        """``path`` relative to the glob base (the settings file's directory), in posix form
+        as globs are written; None outside it."""
+        return _relative(self.project_dir, path)
 
     def matches(self, path: str, patterns: Tuple[str, ...]) -> bool:
-        relative = self.relative_to_anchor(path)
+        relative = self.relative(path)
         return relative is not None and globs.matches(relative, patterns)
 
     def contract_for(self, path: str) -> Optional[Contract]:
         """The contract whose scope holds ``path`` (None: generic rules only)."""
-        relative = self.relative_to_anchor(path)
+        relative = self.relative(path)
         if relative is None or not self.contracts:
             return None
         return _contract_for(self.contracts, relative)
@@ -212,12 +255,9 @@ class Settings(NamedTuple):
     def ignored_codes(self, path: str) -> Tuple[str, ...]:
         if not self.per_file_ignores:
             return ()
-        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(self.project_dir)).replace(os.sep, "/")
-        codes: list = []
-        for pattern, pattern_codes in self.per_file_ignores:
-            if globs.pattern_regex(pattern).match(relative):
-                codes.extend(pattern_codes)
-        return tuple(codes)
+        relative = self.relative(path)
+        return tuple(code for pattern, codes in self.per_file_ignores
+                     if relative is not None and globs.matches(relative, (pattern,)) for code in codes)
 
 
 @lru_cache(maxsize=65536)
@@ -230,16 +270,8 @@ def _contract_for(contracts: Tuple[Contract, ...], relative: str) -> Optional[Co
 
 
 @lru_cache(maxsize=65536)
-def _relative_to_anchor(root: Optional[str], project_dir: str, path: str) -> Optional[str]:
-    if root is not None:
-        anchor = os.path.dirname(os.path.abspath(os.path.join(project_dir, root)))
-    else:
-        anchor = os.path.dirname(_outermost_configs_dir(os.path.dirname(os.path.abspath(path)),
-                                                        os.path.abspath(project_dir)))
-    absolute = os.path.abspath(path)
-    if not absolute.startswith(anchor.rstrip(os.sep) + os.sep):
-        return None
-    return absolute[len(anchor.rstrip(os.sep)) + 1:].replace(os.sep, "/")
+def _relative(base: str, path: str) -> Optional[str]:
+    return paths.relative_posix(paths.canonical(path), base)
 
 
 @lru_cache(maxsize=4096)
@@ -309,7 +341,7 @@ def _build(engine: Dict[str, object], contracts: Dict[str, Dict[str, object]], p
 def read_settings_file(path: str) -> Optional[Settings]:
     """Settings from one setup.cfg or pyproject.toml; None when it has no stage2_lint section."""
     path = os.path.abspath(path)
-    project_dir = os.path.dirname(path)
+    project_dir = paths.real_directory(os.path.dirname(path))
     if path.endswith(".toml"):
         import tomllib
 
@@ -350,27 +382,30 @@ def _read_directory(directory: str) -> Optional[Settings]:
     return None
 
 
-def _find_upwards(directory: str) -> Optional[Settings]:
+def _find_upwards(directory: str, top: Optional[str]) -> Optional[Settings]:
     while True:
         found = _read_directory(directory)
         if found is not None:
             return found
         parent = os.path.dirname(directory)
-        if parent == directory:
+        if directory == top or parent == directory:
             return None
         directory = parent
 
 
 def find_settings(start: str = ".") -> Settings:
     """Settings from the nearest setup.cfg/pyproject.toml at or above the directory ``start``
-    that has a stage2_lint section. Without one: no contract, and the project is the nearest
-    ancestor holding a project marker (else the filesystem root)."""
-    directory = os.path.abspath(start)
-    found = _find_upwards(directory)
-    return found if found is not None else Settings(project_dir=_project_top(directory, "\0"))
+    that has a stage2_lint section, searching no higher than the repository's top (the first
+    directory holding ``.git``): a file above the checkout never applies. Without one: no
+    contract, and the project is the repository's top (else the nearest ancestor holding a
+    project marker, else the filesystem root)."""
+    directory = paths.real_directory(os.path.abspath(start))
+    top = paths.repository_top(directory)
+    found = _find_upwards(directory, top)
+    return found if found is not None else Settings(project_dir=top or _project_top(directory, "\0"))
 
 
 def settings_for(path: str) -> Settings:
-    """The settings that govern ``path``, found from the file's own location (walking up),
+    """The settings that govern ``path``, found from the file's own (canonical) location,
     so the runtime guard gives the same answer from any working directory."""
-    return find_settings(os.path.dirname(os.path.abspath(path)))
+    return find_settings(os.path.dirname(paths.canonical(path)))

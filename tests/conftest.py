@@ -36,7 +36,13 @@ def repo_settings(project_dir):
     """This repository's settings (contracts with absolute schema paths) for a tree elsewhere."""
     from stage2_lint.settings import read_settings_file
 
-    return read_settings_file(str(REPO / "setup.cfg"))._replace(project_dir=str(project_dir))
+    return read_settings_file(str(REPO / "setup.cfg"))._replace(project_dir=str(project_dir), require_contract=False)
+
+
+# Engine settings of this repository that the tests of generic rules do without: with
+# require_contract, every scratch file outside the contracts' scopes would be S2L080 (which
+# tests/test_clean_means_clean.py tests on its own).
+GENERIC_TESTS_DROP = ("require_contract",)
 
 
 def contract_files() -> dict:
@@ -50,7 +56,8 @@ def contract_files() -> dict:
     for name in parser.sections():
         if name == "stage2_lint" or name.startswith("stage2_lint.contract."):
             lines.append(f"[{name}]")
-            lines.extend(f"{key} = " + value.replace("\n", "\n    ") for key, value in parser.items(name))
+            lines.extend(f"{key} = " + value.replace("\n", "\n    ") for key, value in parser.items(name)
+                         if key not in GENERIC_TESTS_DROP)
     schemas = {f"schemas/{path.name}": path.read_text() for path in (REPO / "schemas").glob("*.json")}
     return {"setup.cfg": "\n".join(lines) + "\n", **schemas}
 
@@ -113,6 +120,28 @@ def flat(tree, prefix=""):
             yield from flat(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", value
+
+
+FIXTURE_LEGACY = REPO / "tests" / "fixtures" / "legacy"
+
+
+@pytest.fixture(scope="session")
+def legacy(tmp_path_factory) -> Path:
+    """The legacy-shaped fixture tree as a project of its own, governed by this repository's
+    contract (globs are relative to the settings file, so a tree needs its own settings)."""
+    root = tmp_path_factory.mktemp("legacy") / "project"
+    copy_writable(FIXTURE_LEGACY, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def legacy_corpus(tmp_path_factory) -> Path:
+    """The real legacy corpus beside the checkout, governed by this repository's contract."""
+    if not LEGACY.is_dir():
+        pytest.skip("../shared/corpus is not beside the checkout")
+    root = tmp_path_factory.mktemp("corpus") / "legacy-stage2-ab"
+    copy_writable(LEGACY, root)
+    return root
 
 
 requires_shared = pytest.mark.skipif(not LEGACY.is_dir(), reason="../shared/corpus is not beside the checkout")

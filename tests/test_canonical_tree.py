@@ -38,11 +38,11 @@ def test_canonical_surface_is_exactly_the_six_leaves_and_the_stage1_pair():
     os.chdir(REPO)
     settings = find_settings()
     stage2_ab = next(contract for contract in settings.contracts if contract.name == "stage2_ab")
-    assert canonical_files(settings, str(REPO), stage2_ab.canonical) == [
+    assert canonical_files(settings, stage2_ab.canonical) == [
         f"configs/stage2_ab/{name}" for name in (
             "prod/a_only.yaml", "prod/ab_mixed.yaml", "prod/b_only.yaml",
             "smoke/a_only.yaml", "smoke/ab_mixed.yaml", "smoke/b_only.yaml")]
-    assert [path for path in canonical_files(settings, str(REPO)) if "stage1" in path] == [
+    assert [path for path in canonical_files(settings) if "stage1" in path] == [
         "configs/stage1/prod/coco_desc_first.yaml", "configs/stage1/smoke/coco_desc_first.yaml"]
 
 

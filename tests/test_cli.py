@@ -10,6 +10,10 @@ CANONICAL = {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.y
 
 # One exact output line per rule, from a small tree that breaks exactly that rule.
 EXACT = {
+    "S2L080": ({"setup.cfg": "[stage2_lint]\nrequire_contract = true\n[stage2_lint.contract.c]\nscope = configs/c/*.yaml\n",
+                "configs/x.yml": "a: 1\n"},
+               "configs/x.yml:1:1: S2L080 no contract governs this profile (contract scopes: configs/c/*.yaml), so only "
+               "the generic rules checked it"),
     "S2L001": ({"configs/x.yaml": "a: [1\n"},
                "configs/x.yaml:2:1: S2L001 invalid YAML: while parsing a flow sequence, did not find expected ',' or ']'"),
     "S2L002": ({"configs/x.yaml": "a: 1\na: 2\n"},

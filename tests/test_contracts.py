@@ -108,7 +108,7 @@ def test_the_readme_settings_table_is_the_declaration():
 # A valid value for every declared setting, in setup.cfg syntax.
 VALUES = {"select": "S2L0", "ignore": "S2L031", "per_file_ignores": "\n    configs/legacy/*.yaml: S2L002",
           "exclude": ".* vendor", "root": "configs", "max_file_bytes": "4096", "max_depth": "8",
-          "max_nodes": "100", "scope": "configs/**/*.yaml", "canonical": "configs/prod/*.yaml",
+          "max_nodes": "100", "require_contract": "true", "scope": "configs/**/*.yaml", "canonical": "configs/prod/*.yaml",
           "required_parent": "../base.yaml", "required_keys": "model.name", "retired_parents": "configs/old.yaml",
           "schema": "schemas/family.schema.json", "schema_source": "family_types:Profile",
           "moved": "old.block -> block", "removed": "run.legacy -> run.steps"}
@@ -254,7 +254,7 @@ def test_discovery_and_membership_use_one_glob_matcher(tmp_path):
         "setup.cfg": FAMILY_SETTINGS, "schemas/family.schema.json": json.dumps(FAMILY_SCHEMA)})
     settings = find_settings(str(tmp_path))
     everything = [str(p.relative_to(tmp_path)) for p in sorted(tmp_path.rglob("*.yaml"))]
-    surface = [os.path.relpath(path, tmp_path) for path in canonical_files(settings, str(tmp_path))]
+    surface = [os.path.relpath(path, tmp_path) for path in canonical_files(settings)]
     members = [path for path in everything if settings.matches(str(tmp_path / path), settings.contracts[0].canonical)]
     assert sorted(surface) == sorted(members) == ["configs/family/prod/a.yaml", "configs/family/smoke/c.yaml"]
     assert [p for p in everything if globs.matches(p, ("configs/**/*.yaml",))] == [

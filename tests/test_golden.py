@@ -1,14 +1,14 @@
 """The legacy tree (before the refactor) and the larger real tree, end to end."""
 from pathlib import Path
 
-from conftest import LEGACY, REAL, REPO, requires_shared, run_cli_process, repo_settings
+from conftest import REAL, REPO, requires_shared, run_cli_process, repo_settings
 
 GOLDEN = Path(__file__).parent / "golden" / "legacy_stage2_ab.txt"
 
 
 @requires_shared
-def test_legacy_tree_report_matches_golden():
-    result = run_cli_process(["-q", "--config", str(REPO / "setup.cfg"), "configs/stage2_ab"], cwd=LEGACY)
+def test_legacy_tree_report_matches_golden(legacy_corpus):
+    result = run_cli_process(["-q", "configs/stage2_ab"], cwd=legacy_corpus)
     assert result.returncode == 1, result.stderr
     assert result.stdout == GOLDEN.read_text()
 

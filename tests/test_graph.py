@@ -13,7 +13,7 @@ import pytest
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import find_settings
 
-from conftest import LEGACY, REPO, requires_shared, run_cli_process, write_tree
+from conftest import REPO, requires_shared, run_cli_process, write_tree
 
 FIXTURE = REPO / "tests" / "fixtures" / "legacy"
 BROKEN = {"configs/stage2_ab/base.yaml": "training: {seed: 1}\n",
@@ -51,8 +51,8 @@ def test_nodes_and_edges_are_the_resolvers():
     assert (leaf["label"], leaf["errors"], leaf["warnings"]) == ("stage2_ab/prod/ab_mixed.yaml", 0, 0)
 
 
-def test_the_legacy_tree_shows_chains_dual_parents_and_retired_parents():
-    data = json.loads(_graph(FIXTURE, "json", "configs/stage2_ab"))
+def test_the_legacy_tree_shows_chains_dual_parents_and_retired_parents(legacy):
+    data = json.loads(_graph(legacy, "json", "configs/stage2_ab"))
     kinds = {node["label"]: node["kind"] for node in data["nodes"]}
     assert kinds["stage2_ab/base_rollout_matching_sft.yaml"] == kinds["stage2_ab/base_smoke_runtime.yaml"] == "retired"
     errors = {node["label"]: node["errors"] for node in data["nodes"]}
@@ -75,12 +75,12 @@ def test_a_broken_tree_is_drawn_with_marked_nodes(tmp_path):
 
 @needs_dot
 @pytest.mark.parametrize("tree", ["canonical", "legacy", "broken"])
-def test_graphviz_renders_the_dot_output(tmp_path, tree):
+def test_graphviz_renders_the_dot_output(tmp_path, tree, legacy):
     if tree == "broken":
         write_tree(tmp_path, BROKEN)
         cwd, args = tmp_path, ["configs/stage2_ab/prod"]
     else:
-        cwd, args = (REPO, []) if tree == "canonical" else (FIXTURE, ["configs/stage2_ab"])
+        cwd, args = (REPO, []) if tree == "canonical" else (legacy, ["configs/stage2_ab"])
     dot_text = _graph(cwd, "dot", *args)
     nodes = json.loads(_graph(cwd, "json", *args))["nodes"]
     rendered = subprocess.run(["dot", "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=60)
@@ -116,8 +116,8 @@ def _links(markdown_text):
     return re.findall(r"\]\(([^)#]+)#L(\d+)\)", markdown_text)
 
 
-def test_markdown_summary_for_the_legacy_tree_is_small_and_links_to_real_lines():
-    result = run_cli_process(["--format", "markdown", "configs/stage2_ab"], cwd=FIXTURE)
+def test_markdown_summary_for_the_legacy_tree_is_small_and_links_to_real_lines(legacy):
+    result = run_cli_process(["--format", "markdown", "configs/stage2_ab"], cwd=legacy)
     assert result.returncode == 1
     text = result.stdout
     assert len(text.encode()) < 64 * 1024
@@ -125,17 +125,16 @@ def test_markdown_summary_for_the_legacy_tree_is_small_and_links_to_real_lines()
     links = _links(text)
     assert len(links) == 57
     for path, line in links:
-        lines = (FIXTURE / unquote(path)).read_text().splitlines()
+        lines = (legacy / unquote(path)).read_text().splitlines()
         assert 1 <= int(line) <= max(1, len(lines)), (path, line)
 
 
 @requires_shared
-def test_markdown_summary_for_the_real_legacy_tree_stays_under_64_kb():
-    result = run_cli_process(["--format", "markdown", "--config", str(REPO / "setup.cfg"), "configs/stage2_ab"],
-                             cwd=LEGACY)
+def test_markdown_summary_for_the_real_legacy_tree_stays_under_64_kb(legacy_corpus):
+    result = run_cli_process(["--format", "markdown", "configs/stage2_ab"], cwd=legacy_corpus)
     assert len(result.stdout.encode()) < 64 * 1024
     for path, line in _links(result.stdout):
-        assert int(line) <= len((LEGACY / unquote(path)).read_text().splitlines()) or line == "1"
+        assert int(line) <= len((legacy_corpus / unquote(path)).read_text().splitlines()) or line == "1"
 
 
 def test_a_huge_tree_collapses_to_counts_per_directory(tmp_path):

@@ -210,7 +210,7 @@ def test_a_directory_walk_skips_hidden_and_excluded_names(tmp_path):
                           "node_modules/p/x.yaml": "a: [\n", "build/x.yaml": "a: [\n", "configs/.hidden.yaml": "a: [\n",
                           "configs/ok.yaml": "a: 1\n", "vendor/x.yaml": "a: [\n"})
     result = run_cli_process(["."], cwd=tmp_path)
-    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["./vendor/x.yaml"]
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["vendor/x.yaml"]
     write_tree(tmp_path, {"setup.cfg": "[stage2_lint]\nexclude = .* node_modules build vendor\n"})
     result = run_cli_process(["."], cwd=tmp_path)
     assert result.returncode == 0, result.stdout

@@ -14,8 +14,8 @@ FIXTURE = REPO / "tests" / "fixtures" / "legacy"
 LEAVES = ["prod/ab_mixed.yaml", "prod/b_only.yaml", "smoke/ab_mixed.yaml"]
 
 
-def test_the_legacy_tree_gets_every_contract_violation_where_it_is():
-    result = run_cli_process(["configs/stage2_ab"], cwd=FIXTURE)
+def test_the_legacy_tree_gets_every_contract_violation_where_it_is(legacy):
+    result = run_cli_process(["configs/stage2_ab"], cwd=legacy)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert ("configs/stage2_ab/smoke/ab_mixed.yaml:2:1: S2L013 canonical leaf extends 2 parents (../prod/ab_mixed.yaml, "
@@ -78,9 +78,9 @@ def test_fix_then_flatten_migrates_the_legacy_tree_to_one_hop(tmp_path):
 
 
 @pytest.mark.parametrize("leaf", LEAVES)
-def test_the_guard_refuses_every_legacy_leaf(leaf):
+def test_the_guard_refuses_every_legacy_leaf(leaf, legacy):
     from stage2_lint.guard import ConfigContractError, enforce
 
     with pytest.raises(ConfigContractError) as refused:
-        enforce(str(FIXTURE / "configs/stage2_ab" / leaf))
+        enforce(str(legacy / "configs/stage2_ab" / leaf))
     assert " S2L030 " in str(refused.value)

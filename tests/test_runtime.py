@@ -52,8 +52,9 @@ def test_unknown_key_in_an_unscoped_parent_fails_at_its_line(tree):
 
 def test_base_config_path_is_merged_under_the_profile(tree):
     tree({"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF,
-          "configs/extra_base.yaml": "training:\n  seed: 99\n  eval_steps: 1\n"})
-    _, config = ConfigLoader().load_training_config("configs/stage2_ab/prod/leaf.yaml", "configs/extra_base.yaml")
+          "configs/stage2_ab/extra_base.yaml": "training:\n  seed: 99\n  eval_steps: 1\n"})
+    _, config = ConfigLoader().load_training_config("configs/stage2_ab/prod/leaf.yaml",
+                                                    "configs/stage2_ab/extra_base.yaml")
     assert (config.training.seed, config.training.eval_steps) == (99, 80)
 
 

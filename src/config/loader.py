@@ -8,7 +8,7 @@ from typing import NamedTuple, Optional, Tuple
 
 from stage2_lint import schema
 from stage2_lint.escape import dotted
-from stage2_lint.guard import ConfigContractError, enforce
+from stage2_lint.guard import ConfigContractError, enforce, runtime_settings
 from stage2_lint.hierarchy import Resolved, Resolver
 from stage2_lint.keypath import deep_merge
 from stage2_lint.settings import Settings, settings_for
@@ -72,7 +72,7 @@ class ConfigLoader:
     @_ClassOrInstance
     def load_profile(self, path: str, base_config_path: Optional[str] = None) -> LoadedProfile:
         """Guard, resolve, check every resolved key against the schema, type."""
-        settings = self.settings_for(path)
+        settings = runtime_settings(self.settings_for(path))
         resolver = Resolver(settings)  # one parse of each file, shared by the guard and the merge
         enforce(path, settings, resolver)
         resolved = self._resolve(path, resolver)

@@ -23,6 +23,7 @@ _MODULES = (
     "s2l050_non_canonical_surface",
     "s2l060_unknown_key",
     "s2l070_unused_suppression",
+    "s2l080_ungoverned_profile",
     "s2p001_legacy_namespace_read",
     "s2p002_eval_batch_drives_decode",
 )

@@ -37,6 +37,8 @@ TREE = {BASE_PATH: BASE}
 # repository adopting stage2-lint would have them (the package itself knows no contract).
 EXAMPLE_MOVED = ("custom.extra.rollout_matching", "rollout_matching")  # old -> new, as in the settings below
 EXAMPLE_SETTINGS = """\
+[stage2_lint]
+require_contract = true
 [stage2_lint.contract.example]
 scope = configs/**/*.yaml
 canonical = configs/stage2_ab/prod/*.yaml configs/stage2_ab/smoke/*.yaml

@@ -1,0 +1,64 @@
+"""One identity for every file: the spelling every contract, glob, root and cache decision
+is made on, whatever way the file was named (an argument, a walk, an ``extends`` target, the
+guard, the preflight, the flake8 plugin).
+
+The canonical form is absolute with every *directory* symlink resolved and the final name
+kept: a clone reached through a symlinked workspace, or a symlinked ``configs/``, gets the
+verdict of its real path, while a symlinked *file* is still judged where it stands (and the
+resolver refuses to read it when it leads outside its config root).
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+
+def canonical(path: str) -> str:
+    """``path`` absolute, its directories' symlinks resolved, its own name kept."""
+    directory, name = os.path.split(os.path.abspath(path))
+    if not name:  # the filesystem root
+        return directory
+    return os.path.join(real_directory(directory), name)
+
+
+@lru_cache(maxsize=8192)
+def real_directory(directory: str) -> str:
+    """A directory's real path (cached: every file of a tree shares a few directories)."""
+    return os.path.realpath(directory)
+
+
+def display(path: str, like: str) -> str:
+    """How to show the canonical ``path`` to a user who wrote ``like``: absolute stays
+    absolute, anything else is relative to the working directory."""
+    return path if os.path.isabs(like) else os.path.relpath(path)
+
+
+def spelled(path: str) -> str:
+    """The canonical form of ``path``, shown in the form the user wrote it."""
+    return display(canonical(path), path)
+
+
+def inside(path: str, directory: str) -> bool:
+    """Is the canonical ``path`` at or below the canonical ``directory``?"""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def relative_posix(path: str, directory: str):
+    """``path`` relative to ``directory`` in posix form (both canonical), or None when it
+    lies outside."""
+    if not inside(path, directory) or path == directory:
+        return None
+    return path[len(directory.rstrip(os.sep)) + 1:].replace(os.sep, "/")
+
+
+def repository_top(directory: str):
+    """The nearest directory at or above ``directory`` that holds ``.git`` (a checkout's
+    top), or None outside any checkout."""
+    probe = directory
+    while True:
+        if os.path.lexists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return None
+        probe = parent
