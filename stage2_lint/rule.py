@@ -97,7 +97,7 @@ class FileContext:
     def schema_findings(self) -> list:
         from stage2_lint import schema  # on first use: only files with a schema need it
 
-        return list(schema.walk(self.document.root, schema.load(self.contract.schema)))
+        return list(schema.walk(self.document.root, schema.load(self.contract.schema, self.settings.project_dir)))
 
     @cached_property
     def resolved(self) -> Optional[Resolved]:

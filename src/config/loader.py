@@ -99,7 +99,7 @@ def _schema_findings(config: dict, settings: Settings, path: str) -> list:
     removed = {tuple(old.split(".")): removal_message(old, instead) for old, instead in contract.removed}
     return [finding._replace(kind=REMOVED.name, message=removed[tuple(finding.keys)])
             if finding.kind == schema.UNKNOWN and tuple(finding.keys) in removed else finding
-            for finding in schema.walk(config, schema.load(contract.schema))]
+            for finding in schema.walk(config, schema.load(contract.schema, settings.project_dir))]
 
 
 def _located(resolved: Resolved, finding) -> Violation:

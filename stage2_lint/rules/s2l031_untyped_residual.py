@@ -11,7 +11,7 @@ def check(ctx):
     from stage2_lint import schema
 
     moved = {tuple(old.split(".")) for old, _ in ctx.contract.moved}
-    for bag in schema.residual_paths(ctx.contract.schema):
+    for bag in schema.residual_paths(ctx.contract.schema, ctx.settings.project_dir):
         found = ctx.document.find(bag)
         if found is None or not isinstance(found[0], dict):
             continue
