@@ -137,10 +137,16 @@ class Schema(NamedTuple):
 def load(path: str, repository: Optional[str] = None) -> Schema:
     """The schema at ``path`` (read once a run), checked before any profile meets it.
     ``repository`` bounds where ``$ref`` may lead (default: the schema file's directory)."""
-    root = _read_json(path)
-    if not isinstance(root, dict) or not _is_object_schema(root):
+    schema = _referenced(path, repository)
+    if not isinstance(schema.root, dict) or not _is_object_schema(schema.root):
         raise SchemaError(f"schema file {path}: the top level must be an object schema (\"type\": \"object\")")
-    schema = _register(root, os.path.realpath(path))
+    return schema
+
+
+@lru_cache(maxsize=64)
+def _referenced(path: str, repository: Optional[str] = None) -> Schema:
+    """Any schema file: a contract's, or one a ``$ref`` leads to."""
+    schema = _register(_read_json(path), os.path.realpath(path))
     _check_refs(schema, repository or os.path.dirname(schema.path))
     return schema
 
@@ -306,7 +312,7 @@ def _resolve_ref(schema_path: str, ref: str, repository: str):
         target_path = os.path.realpath(os.path.join(os.path.dirname(schema_path), address))
         if not (target_path + os.sep).startswith(os.path.realpath(repository).rstrip(os.sep) + os.sep):
             raise SchemaError(f"{where}: leads outside the repository")
-        document = load(target_path, repository) if target_path != schema_path else None
+        document = _referenced(target_path, repository) if target_path != schema_path else None
         if document is None:
             raise SchemaError(f"{where}: a file that refers to itself by name; write #{fragment}")
         root, anchors = document.root, document.anchors

@@ -1,10 +1,15 @@
 """Typed config classes -> JSON Schema 2020-12: how a repository's training code exports the
 schema its contract points at (``stage2-lint schema export``).
 
-Reads attrs classes and standard-library dataclasses alike. A field's annotation gives its
-type (``int``, ``float``, ``bool``, ``str``, ``Literal[...]``, ``Optional[...]``,
-``Tuple[X, ...]``/``List[X]``, ``Dict[str, Any]`` for a free-form mapping, or another config
-class for a nested section); its metadata may add ``minimum``, ``maximum``, ``pattern``,
+Reads attrs classes and standard-library dataclasses alike, with postponed annotations
+(``from __future__ import annotations``) or without. A field's annotation gives its type:
+``int``, ``float``, ``bool``, ``str``, ``Literal[...]``, an ``Enum``, ``Optional[X]``,
+``X | None`` and ``Union[...]`` (``anyOf``), ``list``/``tuple``/``Sequence`` (``items``),
+``set``/``frozenset`` (``uniqueItems``), ``dict``/``Mapping[str, X]`` (free-form, or typed
+values), ``Annotated[X, ...]``, ``Any``, another config class for a nested section, or a
+pydantic model (through pydantic's own schema). A type with no JSON Schema is an error naming
+``module:Class.field``; the escape hatch is a JSON Schema fragment in the field's metadata
+(``metadata={"json_schema": {...}}``), used as it is. Its metadata may add ``minimum``, ``maximum``, ``pattern``,
 ``x-expected`` (what the pattern means, for messages), ``x-residual`` (an untyped bag whose keys
 the linter warns about), ``description``, ``deprecated``, and
 ``open`` (a section whose owner, e.g. the training framework, accepts keys not listed).
@@ -13,10 +18,13 @@ unless open. Nothing is ``required``: a profile may set any subset and inherit t
 """
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import enum
 import importlib
 import json
 import sys
+import types
 import typing
 from typing import Any, Dict
 
@@ -67,26 +75,43 @@ def _is_config_class(value) -> bool:
 
 def _fields(cls: type):
     """(name, annotation, default or _NONE, metadata) for each field of an attrs class or a dataclass."""
-    hints = typing.get_type_hints(cls, include_extras=True)
+    try:
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except Exception as error:  # a postponed annotation naming what the module cannot see
+        raise ExportError(f"{_where(cls)}: cannot read its annotations ({type(error).__name__}: {error})") from None
     if hasattr(cls, "__attrs_attrs__"):
         import attrs
 
         for field in cls.__attrs_attrs__:
             plain = field.default is not attrs.NOTHING and not isinstance(field.default, attrs.Factory)
-            yield field.name, hints[field.name], field.default if plain else _NONE, dict(field.metadata)
+            yield field.name, hints.get(field.name, Any), field.default if plain else _NONE, dict(field.metadata)
         return
     for field in dataclasses.fields(cls):
         default = field.default if field.default is not dataclasses.MISSING else _NONE
-        yield field.name, hints[field.name], default, dict(field.metadata)
+        yield field.name, hints.get(field.name, Any), default, dict(field.metadata)
+
+
+def _where(cls: type, field: str = "") -> str:
+    return f"{cls.__module__}:{cls.__qualname__}" + (f".{field}" if field else "")
 
 
 _NONE = object()
 
 
 def _class_schema(cls: type, open_keys: bool, nullable: bool) -> dict:
+    if hasattr(cls, "model_json_schema") and not _is_config_class(cls):
+        return _pydantic_schema(cls, nullable)
     properties: Dict[str, Any] = {}
     for name, annotation, default, metadata in _fields(cls):
-        schema = _annotation_schema(annotation, metadata)
+        if isinstance(metadata.get("json_schema"), dict):  # the documented escape hatch
+            schema = dict(metadata["json_schema"])
+        else:
+            try:
+                schema = _annotation_schema(annotation, metadata)
+            except _Unsupported as unsupported:
+                raise ExportError(f"{_where(cls, name)}: no JSON Schema type for {unsupported} (in {annotation!r}); "
+                                  f"give the field metadata={{'json_schema': {{...}}}} with the schema to use") \
+                    from None
         schema.update({key: metadata[key] for key in _METADATA if key in metadata})
         if default is not _NONE:
             schema["default"] = _json_value(default)
@@ -99,31 +124,76 @@ def _class_schema(cls: type, open_keys: bool, nullable: bool) -> dict:
     return schema
 
 
+def _pydantic_schema(cls: type, nullable: bool) -> dict:
+    """A pydantic model, through pydantic's own JSON Schema (self-contained: its ``$defs`` are
+    kept beside its ``$ref``s only at the root, so a nested model must be a dataclass)."""
+    schema = cls.model_json_schema()
+    if "$defs" in schema:
+        raise _Unsupported(f"the pydantic model {cls.__qualname__} with nested models (export it as the root class)")
+    if nullable:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    return schema
+
+
+class _Unsupported(Exception):
+    """A type the exporter has no JSON Schema for (reported with the class and field)."""
+
+
+_UNION_TYPE = getattr(types, "UnionType", None)  # X | Y (Python 3.10 and later)
+_SEQUENCES = (list, tuple, collections.abc.Sequence, collections.abc.MutableSequence, collections.abc.Iterable,
+              collections.abc.Collection)
+_SETS = (set, frozenset, collections.abc.Set, collections.abc.MutableSet)
+_MAPPINGS = (dict, collections.abc.Mapping, collections.abc.MutableMapping, typing.Mapping)
+
+
 def _annotation_schema(annotation, metadata: dict) -> dict:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is typing.Union:
-        members = [arg for arg in args if arg is not type(None)]
-        inner = _annotation_schema(members[0], metadata) if len(members) == 1 else {}
-        return _nullable(inner) if type(None) in args else inner
+    if origin is typing.Annotated:
+        return _annotation_schema(args[0], metadata)
+    if origin is typing.Union or (_UNION_TYPE is not None and origin is _UNION_TYPE):
+        return _union_schema(args, metadata)
     if origin is typing.Literal:
         kinds = sorted({_json_type(type(value)) for value in args})
         return {"type": kinds[0] if len(kinds) == 1 else kinds, "enum": list(args)}
-    if origin in (tuple, list) or annotation in (tuple, list):
+    if origin in _SETS or annotation in _SETS:
+        item = args[0] if args else Any
+        return {"type": "array", "items": _annotation_schema(item, {}), "uniqueItems": True}
+    if origin is tuple and len(args) > 1 and args[-1] is not Ellipsis:  # Tuple[int, str]: fixed positions
+        return {"type": "array", "prefixItems": [_annotation_schema(arg, {}) for arg in args], "items": False}
+    if origin in _SEQUENCES or annotation in _SEQUENCES:
         item = args[0] if args else Any
         return {"type": "array", "items": _annotation_schema(item, {})}
-    if origin in (dict, typing.Mapping) or annotation in (dict,):
-        return {"type": ["object", "null"]}
-    if annotation is Any:
+    if origin in _MAPPINGS or annotation in _MAPPINGS:
+        schema: dict = {"type": ["object", "null"]}
+        if len(args) == 2 and args[1] is not Any:
+            schema["additionalProperties"] = _annotation_schema(args[1], {})
+        return schema
+    if annotation is Any or annotation is object:
         return {}
-    if _is_config_class(annotation):
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        values = [member.value for member in annotation]
+        kinds = sorted({_json_type(type(value)) for value in values})
+        return {"type": kinds[0] if len(kinds) == 1 else kinds, "enum": values}
+    if _is_config_class(annotation) or (isinstance(annotation, type) and hasattr(annotation, "model_json_schema")):
         return _class_schema(annotation, open_keys=bool(metadata.get("open")), nullable=True)
     return {"type": _json_type(annotation)}
+
+
+def _union_schema(args, metadata: dict) -> dict:
+    members = [arg for arg in args if arg is not type(None)]
+    if len(members) == 1:
+        inner = _annotation_schema(members[0], metadata)
+        return _nullable(inner) if type(None) in args else inner
+    branches = [_annotation_schema(member, metadata) for member in members]
+    if type(None) in args:
+        branches.append({"type": "null"})
+    return {"anyOf": branches}
 
 
 def _json_type(python_type) -> str:
     kinds = {bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null"}
     if python_type not in kinds:
-        raise ExportError(f"no JSON Schema type for {python_type!r}")
+        raise _Unsupported(repr(python_type))
     return kinds[python_type]
 
 
@@ -140,7 +210,9 @@ def _nullable(schema: dict) -> dict:
 
 
 def _json_value(value):
-    if isinstance(value, tuple):
+    if isinstance(value, enum.Enum):
+        return _json_value(value.value)
+    if isinstance(value, (tuple, list, set, frozenset)):
         return [_json_value(item) for item in value]
     if isinstance(value, dict):
         return {key: _json_value(item) for key, item in value.items()}
