@@ -9,7 +9,7 @@ import yaml
 
 from stage2_lint.escape import dotted
 from stage2_lint.hierarchy import SECTION, Origin, Resolved
-from stage2_lint.keypath import MISSING, leaves
+from stage2_lint.keypath import MISSING, exact_equal, leaves
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present
 
@@ -76,7 +76,7 @@ def differences(a: Resolved, b: Resolved) -> List[Dict[str, object]]:
     found = []
     for keys in sorted(left.keys() | right.keys(), key=dotted):
         old, new = left.get(keys, MISSING), right.get(keys, MISSING)
-        if old is not MISSING and new is not MISSING and old == new and type(old) is type(new):
+        if old is not MISSING and new is not MISSING and exact_equal(old, new):
             continue
         kind = "added" if old is MISSING else "removed" if new is MISSING else "changed"
         entry = {"key": dotted(keys), "kind": kind}

@@ -162,7 +162,7 @@ def _prove(doc: Document, new_text: str, move: Move) -> Optional[str]:
     after = load_text(new_text, doc.path)
     if not after.usable or after.problems:
         return "the relocation would not parse cleanly; move it by hand"
-    if after.root != relocated(doc.root, [move]):
+    if not keypath.exact_equal(after.root, relocated(doc.root, [move])):
         return "the relocation would change a resolved value; move it by hand"
     if textedit.comment_lines(new_text) != textedit.comment_lines(doc.text):
         return "the relocation would lose a comment; move it by hand"

@@ -7,7 +7,7 @@ import os
 from functools import lru_cache
 from typing import Dict, Iterator, Optional, Tuple
 
-from stage2_lint import __version__
+from stage2_lint import __version__, paths
 from stage2_lint.rules import PYTHON_RULES
 
 
@@ -31,7 +31,7 @@ def moves_near(directory: str) -> Tuple:
 
 def check_source(path: str, tree: ast.AST, moves: Optional[Tuple] = None):
     if moves is None:
-        moves = moves_near(os.path.dirname(os.path.abspath(path)))
+        moves = moves_near(os.path.dirname(paths.canonical(path)))
     ctx = PythonContext(path, tree, moves)
     for rule in PYTHON_RULES:
         yield from rule.check(ctx)

@@ -17,7 +17,7 @@ from stage2_lint.document import load_bytes, load_text
 from stage2_lint.escape import dotted
 from stage2_lint.fix import fix_moved, moves_of, relocated
 from stage2_lint.hierarchy import Resolver
-from stage2_lint.keypath import MISSING, deep_merge, get, newline_of
+from stage2_lint.keypath import MISSING, deep_merge, exact_equal, get, newline_of
 from stage2_lint.rules import as_violations
 from stage2_lint.settings import Settings
 
@@ -131,7 +131,7 @@ def _difference(wanted, candidate, prefix) -> Optional[Tuple[tuple, object]]:
             found = _difference(value, other, keys)
             if found:
                 return found
-        elif other is MISSING or other != value or type(other) is not type(value):
+        elif other is MISSING or not exact_equal(other, value):
             return keys, value
     if isinstance(candidate, dict):
         for key in candidate:

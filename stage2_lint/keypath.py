@@ -120,3 +120,19 @@ def without(tree: dict, keys: tuple) -> dict:
 def newline_of(lines: List[str]) -> str:
     """The line ending a file uses (its first line's), so edits keep CRLF files CRLF."""
     return "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+
+
+def exact_equal(left, right) -> bool:
+    """Equal values of equal types all the way down: 1, 1.0, true and "1" are four different
+    values (Python's ``==`` says 1 == 1.0 == True). The proofs of flatten and fix and the
+    audit's diff compare with this."""
+    if type(left) is not type(right) and not (isinstance(left, dict) and isinstance(right, dict)) \
+            and not (isinstance(left, list) and isinstance(right, list)):
+        return False
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(exact_equal(left[key], right[key]) for key in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(exact_equal(a, b) for a, b in zip(left, right))
+    if isinstance(left, float) and left != left:  # NaN: the same value as itself here
+        return right != right
+    return left == right

@@ -25,18 +25,41 @@ class Suppression(NamedTuple):
 
 
 def parse(text: str) -> List[Suppression]:
+    """Suppressions written in YAML comments. Text that only looks like one, inside a quoted or
+    block scalar, is a value and silences nothing."""
     if MARKER not in text:  # the common case costs one substring search
         return []
-    found = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    found, spans, offset = [], None, 0
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        start, offset = offset, offset + len(line)
         if MARKER not in line:
             continue
-        match = _PATTERN.search(line)
+        match = _PATTERN.search(line.rstrip("\r\n"))
         if match:
+            spans = _scalar_spans(text) if spans is None else spans
+            if spans is False or _inside(start + match.start(), spans):
+                continue
             codes = tuple(code for code in re.split(r"[\s,]+", match.group(2).upper()) if code)
             found.append(Suppression(number, match.start() + 1, match.group(1) == "disable-file",
                                      codes, match.group(3) or ""))
     return found
+
+
+def _scalar_spans(text: str):
+    """(start, end) offsets of every scalar in ``text``, from PyYAML's scanner (the C one when
+    libyaml is there); False when the text does not scan (then no comment can be trusted)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return [(token.start_mark.index, token.end_mark.index) for token in yaml.scan(text, Loader=loader)
+                if isinstance(token, yaml.ScalarToken)]
+    except yaml.YAMLError:
+        return False
+
+
+def _inside(index: int, spans) -> bool:
+    return any(start <= index < end for start, end in spans)
 
 
 def apply(violations: Iterable[Violation], suppressions: List[Suppression]) -> Tuple[List[Violation], set]:

@@ -1,6 +1,10 @@
 """The S2P rules through the real flake8 binary: exact lines, and # noqa as flake8 users expect."""
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from conftest import REPO
 
@@ -55,3 +59,46 @@ def test_the_moved_prefixes_come_from_the_settings_near_the_file(tmp_path):
         "instead",
         "code.py:3:17: S2P001 looks up 'train.opts.optim.lr', under the retired train.opts.optim namespace; use "
         "'optimizer.lr'"]
+
+
+def _python_files():
+    import sysconfig
+
+    for key in ("stdlib", "purelib"):
+        yield from sorted(Path(sysconfig.get_paths()[key]).rglob("*.py"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("CI") and not os.environ.get("STAGE2_LINT_SLOW"),
+                    reason="slow (about 4 minutes): CI runs it; set STAGE2_LINT_SLOW=1 to run it here")
+def test_no_real_python_source_crashes_the_plugin():
+    """The standard library and every installed package, with a moved prefix declared (the case
+    that once crashed on `getattr(obj, name, None)`)."""
+    import ast
+    import warnings
+
+    from stage2_lint.flake8_plugin import check_source
+    from stage2_lint.settings import Move
+
+    moves = (Move.parse("custom.extra.rollout_matching", "rollout_matching"),)  # noqa: S2P001
+    checked = 0
+    for path in _python_files():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(path.read_bytes(), str(path))
+        except (SyntaxError, ValueError, RecursionError):
+            continue  # not Python this interpreter reads (test data, other versions)
+        list(check_source(str(path), tree, moves=moves))
+        checked += 1
+    assert checked > 2000
+
+
+def test_getattr_with_a_variable_name_and_a_default_is_not_a_crash():
+    import ast
+
+    from stage2_lint.flake8_plugin import check_source
+    from stage2_lint.settings import Move
+
+    tree = ast.parse("x = getattr(obj, name, None)\ny = cfg.get(key, 1)\n")
+    assert list(check_source("x.py", tree, moves=(Move.parse("a.b", "c"),))) == []

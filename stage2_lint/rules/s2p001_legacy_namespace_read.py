@@ -13,11 +13,15 @@ def _accessed_name(node):
         return node.slice.value, node.value
     if isinstance(node, ast.Attribute):
         return node.attr, node.value
-    if isinstance(node, ast.Call) and node.args and isinstance(node.args[-1 if _is_getattr(node) else 0], ast.Constant):
-        if _is_getattr(node) and len(node.args) >= 2:
+    if not isinstance(node, ast.Call) or not node.args:
+        return None, None
+    if _is_getattr(node):  # getattr(x, "k"[, default]): the name is the second argument, whatever follows
+        if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
             return node.args[1].value, node.args[0]
-        if isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "pop", "setdefault"):
-            return node.args[0].value, node.func.value
+        return None, None
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "pop", "setdefault") \
+            and isinstance(node.args[0], ast.Constant):
+        return node.args[0].value, node.func.value
     return None, None
 
 
