@@ -76,6 +76,8 @@ def _split_outside_braces(text: str):
             word = []
         else:
             word.append(char)
+    if word:  # an unclosed brace: the matcher refuses the glob by name
+        yield "".join(word).rstrip()
 
 
 def _flag(raw, where: str) -> bool:
@@ -224,13 +226,15 @@ class Settings(NamedTuple):
         return _outermost_configs_dir(os.path.dirname(paths.canonical(path)), self.project_dir)
 
     def in_config_tree(self, path: str) -> bool:
-        """Is ``path`` below the configured ``root``, or below a directory named ``configs``
-        inside the project (where profiles live, as opposed to CI or hook YAML)?"""
-        canonical = paths.canonical(path)
-        if self.root is not None:
-            return paths.inside(canonical, self.config_root(path))
-        root = self.config_root(path)
-        return os.path.basename(root) == "configs" and paths.inside(canonical, root)
+        """Is ``path`` a profile: below the configured ``root``, or below a directory named
+        ``configs`` inside the project (as opposed to CI or hook YAML)? Judged on the path as
+        spelled and on its canonical form, so a symlinked ``configs/`` holds profiles too."""
+        for spelling in {os.path.abspath(path), paths.canonical(path)}:
+            root = self.config_root(spelling) if self.root is not None else \
+                _outermost_configs_dir(os.path.dirname(spelling), self.project_dir, resolve=False)
+            if (self.root is not None or os.path.basename(root) == "configs") and paths.inside(spelling, root):
+                return True
+        return False
 
     def relative(self, path: str) -> Optional[str]:
         """``path`` relative to the glob base (the settings file's directory), in posix form
@@ -275,7 +279,7 @@ def _relative(base: str, path: str) -> Optional[str]:
 
 
 @lru_cache(maxsize=4096)
-def _outermost_configs_dir(directory: str, project_dir: str) -> str:
+def _outermost_configs_dir(directory: str, project_dir: str, resolve: bool = True) -> str:
     """The outermost directory named ``configs`` from ``directory`` up to the top of its
     project (else ``directory`` itself): where a checkout sits never widens the root."""
     top = _project_top(directory, project_dir)
@@ -285,7 +289,7 @@ def _outermost_configs_dir(directory: str, project_dir: str) -> str:
             found = probe
         parent = os.path.dirname(probe)
         if probe == top or parent == probe:
-            return os.path.realpath(found or directory)
+            return os.path.realpath(found or directory) if resolve else found or directory
         probe = parent
 
 
