@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from stage2_lint import paths
 from stage2_lint.escape import printable
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.keypath import leaves
@@ -89,7 +90,7 @@ def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int
     todo = deque(start)
     while todo:
         path = todo.popleft()
-        key = os.path.abspath(path)
+        key = paths.canonical(path)
         if key in index:
             continue
         index[key] = len(order)
@@ -100,15 +101,15 @@ def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int
             raw_edges.append((path, link.path, position, link.failure))
             if link.failure is None:
                 todo.append(link.path)
-            elif os.path.abspath(link.path) not in index:
-                index[os.path.abspath(link.path)] = len(order)
+            elif paths.canonical(link.path) not in index:
+                index[paths.canonical(link.path)] = len(order)
                 order.append(link.path)
     facts = _Facts(cycles=_in_cycles(raw_edges),
-                   broken={os.path.abspath(parent): why for _, parent, _, why in raw_edges if why},
+                   broken={paths.canonical(parent): why for _, parent, _, why in raw_edges if why},
                    required=_required_parents(raw_edges, settings))
     nodes = tuple(_node(number, path, resolver, settings, tallies, facts) for number, path in enumerate(order))
-    ids = {os.path.abspath(node.path): node.id for node in nodes}
-    edges = tuple(Edge(ids[os.path.abspath(child)], ids[os.path.abspath(parent)], position, why)
+    ids = {paths.canonical(node.path): node.id for node in nodes}
+    edges = tuple(Edge(ids[paths.canonical(child)], ids[paths.canonical(parent)], position, why)
                   for child, parent, position, why in raw_edges)
     return Graph(nodes, edges)
 
@@ -118,7 +119,7 @@ def _in_cycles(edges) -> set:
     children: Dict[str, List[str]] = {}
     for child, parent, _, why in edges:
         if why is None:
-            children.setdefault(os.path.abspath(child), []).append(os.path.abspath(parent))
+            children.setdefault(paths.canonical(child), []).append(paths.canonical(parent))
     found = set()
     for start in children:
         stack, seen = [start], set()
@@ -153,7 +154,7 @@ def _node(number, path, resolver, settings, tallies, facts: _Facts) -> Node:
 
 
 def _kind(path, settings, facts: _Facts) -> str:
-    key = os.path.abspath(path)
+    key = paths.canonical(path)
     if key in facts.broken:
         return "outside" if "outside" in facts.broken[key] else "missing"
     if key in facts.cycles:
@@ -174,9 +175,9 @@ def _required_parents(edges, settings) -> set:
         contract = settings.contract_for(child)
         if why is None and contract is not None and contract.required_parent \
                 and settings.matches(child, contract.canonical) \
-                and os.path.abspath(os.path.join(os.path.dirname(child), contract.required_parent)) \
-                == os.path.abspath(parent):
-            found.add(os.path.abspath(parent))
+                and paths.canonical(os.path.join(os.path.dirname(child), contract.required_parent)) \
+                == paths.canonical(parent):
+            found.add(paths.canonical(parent))
     return found
 
 

@@ -23,6 +23,7 @@ import dataclasses
 import enum
 import importlib
 import json
+import os
 import sys
 import types
 import typing
@@ -39,22 +40,38 @@ class ExportError(ValueError):
 
 
 def load_source(spec: str, project_dir: str) -> type:
-    """``module:Class``, imported with the project directory first on ``sys.path``."""
+    """``module:Class``, imported with the project directory first on ``sys.path``. The module
+    must be a file inside the project: settings never make this tool run code from elsewhere."""
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise ExportError(f"schema_source {spec!r} must have the form module:Class")
-    sys.path.insert(0, project_dir)
+    project = os.path.realpath(project_dir)
+    if _module_file(module_name, project) is None:
+        raise ExportError(f"schema_source {spec!r}: no module {module_name} inside {project} "
+                          f"(stage2-lint imports only the repository's own code)")
+    sys.path.insert(0, project)
     try:
         target = importlib.import_module(module_name)
+        if not os.path.realpath(getattr(target, "__file__", "") or "").startswith(project + os.sep):
+            raise ExportError(f"schema_source {spec!r}: {module_name} was imported from outside {project}")
         for name in attribute.split("."):
             target = getattr(target, name)
     except (ImportError, AttributeError) as error:
         raise ExportError(f"schema_source {spec!r}: {error}") from error
     finally:
-        sys.path.remove(project_dir)
-    if not _is_config_class(target):
-        raise ExportError(f"schema_source {spec!r} is not an attrs class or a dataclass")
+        sys.path.remove(project)
+    if not _is_config_class(target) and not hasattr(target, "model_json_schema"):
+        raise ExportError(f"schema_source {spec!r} is not an attrs class, a dataclass or a pydantic model")
     return target
+
+
+def _module_file(module_name: str, project: str):
+    """The file of ``module_name`` below ``project`` (a module or a package), else None."""
+    base = os.path.join(project, *module_name.split("."))
+    for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+        if os.path.isfile(candidate) and os.path.realpath(candidate).startswith(project + os.sep):
+            return candidate
+    return None
 
 
 def export(cls: type, title: str) -> dict:

@@ -159,3 +159,16 @@ def test_globs_that_the_matcher_cannot_read_are_refused_when_settings_are_read(t
                           "configs/x.yaml": "a: 1\n"})
     result = run_cli_process(["configs"], cwd=tmp_path)
     assert result.returncode == 2 and "glob 'configs/{a,b/*.yaml': unclosed '{'" in result.stderr
+
+
+def test_no_module_named_by_settings_runs_from_outside_the_repository(tmp_path):
+    evil = "import pathlib\npathlib.Path(__file__).with_name('ran').write_text('x')\nclass Profile: pass\n"
+    write_tree(tmp_path, {"setup.cfg": "[stage2_lint.contract.c]\nscope = configs/*.yaml\nschema = s.json\n"
+                                       "schema_source = evil:Profile\n", "evil.py": evil,
+                          "repo/.git/HEAD": "", "repo/configs/x.yaml": "a: 1\n"}, contract=False)
+    result = run_cli_process(["schema", "check"], cwd=tmp_path / "repo")
+    assert not (tmp_path / "ran").exists() and "Traceback" not in result.stderr
+    write_tree(tmp_path, {"repo/setup.cfg": "[stage2_lint.contract.c]\nscope = configs/*.yaml\nschema = s.json\n"
+                                            "schema_source = json.decoder:JSONDecoder\n"})
+    result = run_cli_process(["schema", "check"], cwd=tmp_path / "repo")
+    assert result.returncode == 2 and "imports only the repository's own code" in result.stderr, result.stderr

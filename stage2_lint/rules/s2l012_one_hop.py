@@ -1,5 +1,6 @@
 import os
 
+from stage2_lint import paths
 from stage2_lint.escape import shown
 from stage2_lint.rule import Example, Rule
 from stage2_lint.rules.shared_examples import LEAF, LEAF_PATH, TREE
@@ -18,7 +19,7 @@ def check(ctx):
         return  # dual parents are S2L013; broken entries are S2L010/S2L011
     ref = refs[0]
     wanted = os.path.normpath(os.path.join(os.path.dirname(ctx.path), expected))
-    if os.path.abspath(ref.path) == os.path.abspath(wanted):
+    if paths.canonical(ref.path) == paths.canonical(wanted):
         return
     chain = " -> ".join(_chain(ctx.resolver, ctx.path))
     yield RULE.violation(ctx, ref.mark,
@@ -29,13 +30,13 @@ def check(ctx):
 
 def _chain(resolver, path, limit=16):
     """The first-parent chain from ``path`` up, as the files are named."""
-    chain, seen = [path], {os.path.abspath(path)}
+    chain, seen = [path], {paths.canonical(path)}
     while len(chain) < limit:
         refs = resolver.parents(chain[-1])[0]
-        if not refs or os.path.abspath(refs[0].path) in seen:
+        if not refs or paths.canonical(refs[0].path) in seen:
             break
         chain.append(refs[0].path)
-        seen.add(os.path.abspath(refs[0].path))
+        seen.add(paths.canonical(refs[0].path))
     return chain
 
 
