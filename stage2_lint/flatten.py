@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple, Optional, Tuple
 
-from stage2_lint import safe_write, textedit
+from stage2_lint import paths, safe_write, textedit
 from stage2_lint.document import load_bytes, load_text
 from stage2_lint.escape import dotted
 from stage2_lint.fix import fix_moved, moves_of, relocated
@@ -43,10 +43,11 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     if old is None:
         problems = as_violations(leaf, resolver.problems(leaf))
         return FlattenResult(output, None, f"cannot resolve {leaf}: {problems[0].format() if problems else 'unknown'}")
-    contract = settings.contract_for(output)
-    if onto is None and (contract is None or contract.required_parent is None):
+    contract = resolver.layout.of(output).contract
+    required_parent = resolver.layout.required_parent_of(output, contract)
+    if onto is None and required_parent is None:
         return FlattenResult(output, None, f"no contract names a required parent for {output}; pass --onto")
-    parent = onto or os.path.normpath(os.path.join(os.path.dirname(output), contract.required_parent))
+    parent = onto or paths.display(required_parent, output)
     new_parent = resolver.resolve(parent)
     if new_parent is None:
         return FlattenResult(output, None, f"cannot resolve the new parent {parent}")

@@ -16,6 +16,7 @@ from stage2_lint import paths
 from stage2_lint.escape import printable
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.keypath import leaves
+from stage2_lint.layout import RETIRED, Layout
 from stage2_lint.settings import Settings
 
 # Node kinds, in the order the legend lists them (a node has its first matching kind); a file
@@ -106,7 +107,7 @@ def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int
                 order.append(link.path)
     facts = _Facts(cycles=_in_cycles(raw_edges),
                    broken={paths.canonical(parent): why for _, parent, _, why in raw_edges if why},
-                   required=_required_parents(raw_edges, settings))
+                   required=_required_parents(raw_edges, resolver.layout))
     nodes = tuple(_node(number, path, resolver, settings, tallies, facts) for number, path in enumerate(order))
     ids = {paths.canonical(node.path): node.id for node in nodes}
     edges = tuple(Edge(ids[paths.canonical(child)], ids[paths.canonical(parent)], position, why)
@@ -142,7 +143,7 @@ class _Facts(NamedTuple):
 
 def _node(number, path, resolver, settings, tallies, facts: _Facts) -> Node:
     errors, warnings = tallies.get(path, (0, 0))
-    kind = _kind(path, settings, facts)
+    kind = _kind(path, resolver.layout, facts)
     keys = 0
     if kind not in ("missing", "outside"):
         doc = resolver.document(path)
@@ -153,32 +154,23 @@ def _node(number, path, resolver, settings, tallies, facts: _Facts) -> Node:
     return Node(f"n{number}", path, label, kind, keys, errors, warnings)
 
 
-def _kind(path, settings, facts: _Facts) -> str:
-    key = paths.canonical(path)
-    if key in facts.broken:
-        return "outside" if "outside" in facts.broken[key] else "missing"
-    if key in facts.cycles:
+def _kind(path, layout: Layout, facts: _Facts) -> str:
+    place = layout.of(path)
+    if place.canonical in facts.broken:
+        return "outside" if "outside" in facts.broken[place.canonical] else "missing"
+    if place.canonical in facts.cycles:
         return "cycle"
-    contract = settings.contract_for(path)
-    if contract is not None and settings.matches(path, contract.retired_parents):
+    if place.role == RETIRED:
         return "retired"
-    if key in facts.required:
+    if place.canonical in facts.required:
         return "required"
-    if contract is not None and settings.matches(path, contract.canonical):
-        return "canonical"
-    return "file"
+    return "canonical" if place.on_surface else "file"
 
 
-def _required_parents(edges, settings) -> set:
-    found = set()
-    for child, parent, _, why in edges:
-        contract = settings.contract_for(child)
-        if why is None and contract is not None and contract.required_parent \
-                and settings.matches(child, contract.canonical) \
-                and paths.canonical(os.path.join(os.path.dirname(child), contract.required_parent)) \
-                == paths.canonical(parent):
-            found.add(paths.canonical(parent))
-    return found
+def _required_parents(edges, layout: Layout) -> set:
+    """Parents that a file on a canonical surface extends as its contract requires."""
+    return {paths.canonical(parent) for child, parent, _, why in edges
+            if why is None and layout.of(child).required_parent == paths.canonical(parent)}
 
 
 def _caption(node: Node) -> List[str]:

@@ -13,6 +13,7 @@ from stage2_lint.document import Document, Mark, load_document
 from stage2_lint import globs, paths
 from stage2_lint.escape import shown
 from stage2_lint.keypath import deep_merge, plain
+from stage2_lint.layout import Layout
 from stage2_lint.settings import Settings
 from stage2_lint.records import Problem
 
@@ -70,6 +71,7 @@ class Resolver:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.layout = Layout(settings)  # each file's contract, role and root, computed once
         self._documents: Dict[str, Document] = {}
         self._links: Dict[str, Tuple[List[ParentRef], List[Problem]]] = {}
         self._chain_failure: Dict[str, str] = {}
@@ -113,7 +115,7 @@ class Resolver:
         real paths are cached."""
         key = self._key(path)
         real = os.path.realpath(key) if os.path.islink(key) else key
-        root = self.settings.config_root(path)
+        root = self.layout.of(path).config_root
         if paths.inside(real, root):
             return None
         return (f"this profile resolves to {display_path(real)}, outside the config root {display_path(root)}; "
@@ -142,7 +144,7 @@ class Resolver:
             return [], [Problem(MALFORMED, line, col, f"'extends' must be a path or a list of paths, not "
                                                       f"{_kind(value)}", EXTENDS)]
         links, problems = [], []
-        root = self.settings.config_root(path)
+        root = self.layout.of(path).config_root
         for raw, mark in entries:
             if not isinstance(raw, str) or not raw.strip() or "\x00" in raw:
                 problems.append(Problem(MALFORMED, mark[0], mark[1],
@@ -206,7 +208,7 @@ class Resolver:
     def canonical_children(self, path: str) -> List[str]:
         """Files on the canonical surface of ``path``'s own contract (in its config tree)
         that name ``path`` as a parent."""
-        contract = self.settings.contract_for(path)
+        contract = self.layout.of(path).contract
         if contract is None or not contract.canonical:
             return []
         children = self._surface_children.get(contract.name)

@@ -15,7 +15,13 @@ from functools import lru_cache
 
 def canonical(path: str) -> str:
     """``path`` absolute, its directories' symlinks resolved, its own name kept."""
-    directory, name = os.path.split(os.path.abspath(path))
+    return _canonical_absolute(os.path.abspath(path))
+
+
+@lru_cache(maxsize=65536)
+def _canonical_absolute(absolute: str) -> str:
+    """(cached for the run, as the directories' real paths are)"""
+    directory, name = os.path.split(absolute)
     if not name:  # the filesystem root
         return directory
     return os.path.join(real_directory(directory), name)
@@ -30,7 +36,12 @@ def real_directory(directory: str) -> str:
 def display(path: str, like: str) -> str:
     """How to show the canonical ``path`` to a user who wrote ``like``: absolute stays
     absolute, anything else is relative to the working directory."""
-    return path if os.path.isabs(like) else os.path.relpath(path)
+    if os.path.isabs(like):
+        return path
+    here = os.getcwd()
+    if path.startswith(here.rstrip(os.sep) + os.sep):  # the common case, without relpath's cost
+        return path[len(here.rstrip(os.sep)) + 1:]
+    return os.path.relpath(path, here)
 
 
 def spelled(path: str) -> str:

@@ -7,6 +7,7 @@ from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Tupl
 
 from stage2_lint.document import Document
 from stage2_lint.hierarchy import Resolved, Resolver
+from stage2_lint.layout import RETIRED, Place
 from stage2_lint.settings import Contract, Settings
 from stage2_lint.records import ERROR, Problem, Violation
 
@@ -73,21 +74,29 @@ class FileContext:
         return self.resolver.document(self.path)
 
     @cached_property
+    def place(self) -> Place:
+        """Where this file stands: its contract, role, required parent and config root."""
+        return self.resolver.layout.of(self.path)
+
+    @property
     def contract(self) -> Optional[Contract]:
         """The contract whose scope holds this file (None: the generic rules only)."""
-        return self.settings.contract_for(self.path)
+        return self.place.contract
 
-    @cached_property
+    @property
     def is_canonical(self) -> bool:
-        return self.contract is not None and self.settings.matches(self.path, self.contract.canonical)
+        return self.place.on_surface
 
     def is_retired(self, path: str) -> bool:
+        """Is ``path`` (this file, or a parent it names) retired by this file's contract?"""
+        if path == self.path:
+            return self.place.role == RETIRED
         return self.contract is not None and self.settings.matches(path, self.contract.retired_parents)
 
-    @cached_property
+    @property
     def is_leaf(self) -> bool:
         """A profile on the canonical surface (a retired parent there is no leaf: S2L050)."""
-        return self.is_canonical and not self.is_retired(self.path)
+        return self.place.is_leaf
 
     @cached_property
     def in_schema_scope(self) -> bool:

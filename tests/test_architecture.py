@@ -10,7 +10,7 @@ from conftest import REPO
 LAYERS = {
     0: {"records", "escape", "paths", "keypath", "globs", "safe_write", "textedit", "schema_export", "rules.shared_examples",
         ""},  # "": the package itself (its version)
-    1: {"document", "settings", "schema", "suppressions"},
+    1: {"document", "settings", "layout", "schema", "suppressions"},
     2: {"hierarchy"},
     3: {"rule", "fix"},
     5: {"rules"},

@@ -1,5 +1,3 @@
-import os
-
 from stage2_lint import paths
 from stage2_lint.escape import shown
 from stage2_lint.rule import Example, Rule
@@ -18,8 +16,7 @@ def check(ctx):
     if len(refs) != 1 or problems:
         return  # dual parents are S2L013; broken entries are S2L010/S2L011
     ref = refs[0]
-    wanted = os.path.normpath(os.path.join(os.path.dirname(ctx.path), expected))
-    if paths.canonical(ref.path) == paths.canonical(wanted):
+    if paths.canonical(ref.path) == ctx.place.required_parent:
         return
     chain = " -> ".join(_chain(ctx.resolver, ctx.path))
     yield RULE.violation(ctx, ref.mark,
