@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -34,10 +35,27 @@ def _codes(value: str) -> List[str]:
 BUILDERS = {}  # command -> function declaring its arguments (filled below)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse builds a formatter for every argument it declares, and the default one
+    imports shutil to ask the terminal's width (4 ms of a commit hook's start-up): ask only
+    when help is really printed."""
+
+    def __init__(self, prog, **kwargs):
+        super().__init__(prog, width=kwargs.pop("width", None) or _columns(), **kwargs)
+
+
+def _columns() -> int:
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "")) - 2)
+    except ValueError:
+        return 78
+
+
 def command_parser(command: str) -> argparse.ArgumentParser:
     """One command's parser alone: building every command's parser costs a commit hook
     about 10 ms, so a run builds only the one it uses."""
-    parser = argparse.ArgumentParser(prog=f"stage2-lint {command}", description=COMMANDS[command])
+    parser = argparse.ArgumentParser(prog=f"stage2-lint {command}", description=COMMANDS[command],
+                                     formatter_class=_Formatter)
     if BUILDERS[command]:
         BUILDERS[command](parser)
     parser.set_defaults(command=command)

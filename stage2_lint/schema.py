@@ -146,21 +146,23 @@ def load(path: str, repository: Optional[str] = None) -> Schema:
 @lru_cache(maxsize=64)
 def _referenced(path: str, repository: Optional[str] = None) -> Schema:
     """Any schema file: a contract's, or one a ``$ref`` leads to."""
-    schema = _register(_read_json(path), os.path.realpath(path))
-    _check_refs(schema, repository or os.path.dirname(schema.path))
+    schema, refs = _register(_read_json(path), os.path.realpath(path))
+    for ref in refs:  # every $ref resolves now, so evaluation never meets a dangling one
+        _resolve_ref(schema.path, ref, repository or os.path.dirname(schema.path))
     return schema
 
 
 _DOCUMENTS: Dict[str, Tuple[object, dict]] = {}  # a schema file's root and anchors, by real path
 
 
-def _register(root, path: str) -> Schema:
-    """Check ``root`` and record it under ``path``, where ``$ref`` finds it."""
-    check_schema(root, path)
+def _register(root, path: str) -> Tuple[Schema, List[str]]:
+    """Check ``root`` and record it under ``path``, where ``$ref`` finds it; also returns
+    the ``$ref`` values it holds."""
     anchors: Dict[str, object] = {}
-    _collect_anchors(root, anchors)
+    refs: List[str] = []
+    check_schema(root, path, anchors=anchors, refs=refs)
     _DOCUMENTS[path] = (root, anchors)
-    return Schema(root, path, anchors)
+    return Schema(root, path, anchors), refs
 
 
 def _is_object_schema(root: dict) -> bool:
@@ -188,9 +190,11 @@ def _read_json(path: str):
         raise SchemaError(f"schema file {path}: {error}") from None
 
 
-def check_schema(schema, path: str, where: str = "#") -> None:
+def check_schema(schema, path: str, where: str = "#", anchors: Optional[dict] = None,
+                 refs: Optional[list] = None) -> None:
     """Refuse (SchemaError naming the file and the JSON pointer) a schema whose keywords do not
-    have the shape 2020-12 gives them, or that uses a keyword this validator does not enforce."""
+    have the shape 2020-12 gives them, or that uses a keyword this validator does not enforce.
+    One walk also collects the ``$anchor`` subschemas and the ``$ref`` values."""
     todo = [(schema, where)]
     while todo:
         node, at = todo.pop()
@@ -199,6 +203,10 @@ def check_schema(schema, path: str, where: str = "#") -> None:
         if not isinstance(node, dict):
             raise SchemaError(f"schema file {path}: {at} must be a schema (an object or a boolean), "
                               f"not {_json_kind(node)}")
+        if anchors is not None and isinstance(node.get("$anchor"), str):
+            anchors[node["$anchor"]] = node
+        if refs is not None and isinstance(node.get("$ref"), str):
+            refs.append(node["$ref"])
         for keyword, value in node.items():
             todo.extend(_check_keyword(keyword, value, f"{at}/{_pointer_part(keyword)}", path))
 
@@ -271,37 +279,6 @@ def _check_value(kind: str, value, at: str, path: str, bad) -> None:
         raise SchemaError(f"schema file {path}: {at}: {shown(value)} is not a valid anchor name")
 
 
-def _check_refs(schema: Schema, repository: str) -> None:
-    """Every ``$ref`` resolves now, so evaluation never meets a dangling one."""
-    todo = [schema.root]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, dict):
-            if "$ref" in node:
-                _target(schema, node["$ref"], repository)
-            todo.extend(value for key, value in node.items() if key not in ("const", "enum", "default", "examples"))
-        elif isinstance(node, list):
-            todo.extend(node)
-
-
-def _collect_anchors(root, anchors: dict) -> None:
-    todo = [root]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("$anchor"), str):
-                anchors[node["$anchor"]] = node
-            todo.extend(value for key, value in node.items() if key not in ("const", "enum", "default", "examples"))
-        elif isinstance(node, list):
-            todo.extend(node)
-
-
-def _target(schema: Schema, ref: str, repository: str):
-    """The subschema ``ref`` names (SchemaError when it leads nowhere, off the machine, or out
-    of the repository)."""
-    return _resolve_ref(schema.path, ref, repository)
-
-
 @lru_cache(maxsize=4096)
 def _resolve_ref(schema_path: str, ref: str, repository: str):
     where = f"schema file {schema_path}: $ref {shown(ref)}"
@@ -362,7 +339,10 @@ def walk(tree: dict, schema) -> Iterator[Finding]:
 
 def _inline(root) -> Schema:
     """A schema given as data (tests, the loader's callers): checked like a file."""
-    return _register(root, f"<schema {id(root)}>")
+    schema, refs = _register(root, f"<schema {id(root)}>")
+    for ref in refs:
+        _resolve_ref(schema.path, ref, "")
+    return schema
 
 
 class _Evaluation:
