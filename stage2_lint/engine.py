@@ -48,10 +48,11 @@ def discover(named: Sequence[str], settings: Settings, skipped: Optional[List[st
     files: List[str] = []
     for path in named:
         if os.path.isdir(path):
-            found = _walk_directory(path, settings.exclude, skipped if skipped is not None else [])
+            found = _walk_directory(paths.canonical(path), path, settings.exclude,
+                                    skipped if skipped is not None else [])
             if not found:
                 empty.append(f"{path}: no YAML profile in this directory; nothing was checked")
-            files.extend(found)
+            files.extend(paths.display(file, path) for file in found)
         elif os.path.lexists(path):
             files.append(path)
         else:
@@ -74,31 +75,35 @@ def _canonical_surface(settings: Settings, empty: List[str]) -> List[str]:
 
 
 def _unique_files(files: Iterable[str]) -> List[str]:
+    """Each file once: the canonical path is its identity, and a symlinked file is the file
+    it leads to (one lstat per file; the real path only for links)."""
     seen, unique = set(), []
     for path in files:
-        try:
-            info = os.stat(path)
-            identity: object = (info.st_dev, info.st_ino)
-        except OSError:  # dangling symlink and the like: the loader reports it
-            identity = os.path.abspath(path)
+        identity = paths.canonical(path)
+        if os.path.islink(identity):
+            identity = os.path.realpath(identity)
         if identity not in seen:
             seen.add(identity)
             unique.append(path)
     return unique
 
 
-def _walk_directory(top: str, exclude: Tuple[str, ...], skipped: List[str]) -> Iterable[str]:
+def _walk_directory(top: str, named: str, exclude: Tuple[str, ...], skipped: List[str]) -> List[str]:
+    """The YAML files below the canonical directory ``top`` (``named`` by the user), as
+    canonical paths."""
     def excluded(name: str) -> bool:
         return globs.matches(name, exclude)
 
     found = []
-    for directory, subdirs, names in os.walk(top):  # followlinks=False
+    for directory, subdirs, names in os.walk(top):  # followlinks=False: below a real top, all real
+        paths.known_real(directory)
         kept = []
         for name in sorted(subdirs):
             if excluded(name):
                 continue
             if os.path.islink(os.path.join(directory, name)):
-                skipped.append(f"{os.path.join(directory, name)} (symlinked directory, not followed)")
+                shown = paths.display(os.path.join(directory, name), named)
+                skipped.append(f"{shown} (symlinked directory, not followed)")
             else:
                 kept.append(name)
         subdirs[:] = kept

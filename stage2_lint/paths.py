@@ -27,10 +27,21 @@ def _canonical_absolute(absolute: str) -> str:
     return os.path.join(real_directory(directory), name)
 
 
-@lru_cache(maxsize=8192)
+_REAL: dict = {}  # directory -> its real path, for the run: a tree's files share few directories
+
+
 def real_directory(directory: str) -> str:
-    """A directory's real path (cached: every file of a tree shares a few directories)."""
-    return os.path.realpath(directory)
+    """A directory's real path (cached for the run)."""
+    real = _REAL.get(directory)
+    if real is None:
+        real = _REAL[directory] = os.path.realpath(directory)
+    return real
+
+
+def known_real(directory: str) -> None:
+    """Record that ``directory`` is its own real path (a walk from a real directory that
+    follows no symlink visits only such directories), so no realpath is asked again."""
+    _REAL[directory] = directory
 
 
 def display(path: str, like: str) -> str:
