@@ -357,7 +357,7 @@ class _Evaluation:
         count) for ``unevaluated*`` in the caller."""
         out = self.out if out is None else out
         if node is True:
-            return _everything(value)
+            return _nothing()  # a true schema passes everything and annotates nothing
         if node is False:
             out.append(Finding(TYPE, keys, f"no value is allowed here, got {describe(value)}"))
             return _nothing()
@@ -539,11 +539,6 @@ class _Evaluation:
                     self.value(value[index], node["unevaluatedItems"], keys + (str(index),), depth, out)
             seen = set(range(len(value)))
         return seen
-
-
-def _everything(value):
-    return (set(value) if isinstance(value, dict) else set()), (set(range(len(value))) if isinstance(value, list)
-                                                                else set())
 
 
 def _nothing():
