@@ -1,9 +1,11 @@
 """Speed benchmark: stage2-lint against yamllint -d relaxed and a compose-only floor, in one run.
 
-Usage: python3 bench/run.py [--repeat N] [--sizes 1,10,50]
+Usage: python3 bench/run.py [--repeat N] [--sizes 1,10,50] [--venv .venv]
 Needs ../shared/corpus/real-configs. It builds its own virtual environment under bench/work/
 with a regular (non-editable, byte-compiled) install of this checkout and yamllint, as a
-pre-commit hook environment would have, so both tools are measured the same way.
+pre-commit hook environment would have, so both tools are measured the same way. With
+--venv it measures an existing environment instead (``--venv .venv``: the README's install,
+editable; yamllint is added to it).
 Prints markdown tables (paste them into docs/benchmarks.md).
 """
 from __future__ import annotations
@@ -26,6 +28,9 @@ LEAF = "configs/stage2_ab/prod/ab_mixed.yaml"
 
 def build_venv() -> None:
     """A fresh environment with stage2-lint installed like a hook's (pip byte-compiles it)."""
+    if VENV != WORK / "venv":  # an existing environment, measured as it is
+        subprocess.run([str(BIN / "pip"), "install", "-q", "yamllint"], check=True)
+        return
     if VENV.exists():
         shutil.rmtree(VENV)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
@@ -77,7 +82,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sizes", default="1,10,50")
+    parser.add_argument("--venv", help="measure this environment instead of a fresh regular install")
     args = parser.parse_args()
+    if args.venv:
+        global VENV, BIN
+        VENV = Path(args.venv).resolve()
+        BIN = VENV / "bin"
     build_venv()
     python = str(BIN / "python")
     lint = [str(BIN / "stage2-lint"), "-q"]
