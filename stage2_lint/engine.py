@@ -163,6 +163,7 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int) -> List[Viol
     if workers < 2:
         return _lint_files(files, Resolver(settings), rules)
     codes = tuple(rule.code for rule in rules)
+    _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
     children: List[Tuple[int, int]] = []
     try:
         for index in range(workers):
@@ -171,6 +172,14 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int) -> List[Viol
     finally:
         for pid, read_end in children:
             _end_worker(pid, read_end)
+
+
+def _load_schemas(settings: Settings) -> None:
+    from stage2_lint import schema
+
+    for contract in settings.contracts:
+        if contract.schema is not None:
+            schema.load(contract.schema, settings.project_dir)
 
 
 def _fork_worker(share) -> Tuple[int, int]:

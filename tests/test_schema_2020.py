@@ -249,3 +249,15 @@ def test_the_loader_refuses_a_bad_schema_with_a_value_error_not_a_traceback(tmp_
     write_tree(tmp_path, {"schemas/c.json": json.dumps(MALFORMED["pattern"])})
     with pytest.raises(SchemaError):
         walker.load(str(tmp_path / "schemas/c.json"))
+
+
+def test_a_bad_schema_in_a_parallel_run_is_exit_2_naming_it(tmp_path):
+    files = {f"configs/x{index}.yaml": "a: 1\n" for index in range(12)}
+    write_tree(tmp_path, {"setup.cfg": "[stage2_lint.contract.c]\nscope = configs/**/*.yaml\nschema = schemas/c.json\n",
+                          "schemas/c.json": json.dumps(MALFORMED["pattern"]), **files})
+    from stage2_lint import engine
+    from stage2_lint.settings import find_settings
+
+    settings = find_settings(str(tmp_path))
+    with pytest.raises(SchemaError, match="is not a valid regular expression"):
+        engine._lint_in_processes([str(tmp_path / name) for name in files], settings, engine.YAML_RULES, 2)
