@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import run_cli_process, write_tree
 
 TYPES = '''\
@@ -88,3 +90,31 @@ def test_an_unsupported_type_names_the_class_and_the_field(tmp_path):
     assert result.returncode == 2
     assert "team_types:Train.stages: no JSON Schema type for <class 'bytes'>" in result.stderr, result.stderr
     assert "json_schema" in result.stderr and "Traceback" not in result.stderr
+
+
+PYDANTIC_TYPES = '''\
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Optional[str] = None
+    steps: int = Field(default=10, ge=1)
+    mode: Literal["a", "b"] = "a"
+'''
+
+
+def test_a_pydantic_model_exports_through_pydantic_and_judges_profiles(tmp_path):
+    pytest.importorskip("pydantic", reason="pydantic is in the test extra; the exporter uses it when installed")
+    write_tree(tmp_path, {"setup.cfg": SETTINGS.replace("team_types:Profile", "team_pydantic:Profile"),
+                          "team_pydantic.py": PYDANTIC_TYPES, "schemas/.keep": ""})
+    result = run_cli_process(["schema", "export"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    exported = json.loads((tmp_path / "schemas/team.schema.json").read_text())
+    assert exported["properties"]["steps"]["minimum"] == 1 and exported["additionalProperties"] is False
+    write_tree(tmp_path, {"configs/bad.yaml": "steps: 0\nmode: c\nstep: 1\n", "configs/good.yaml": "steps: 5\n"})
+    assert run_cli_process(["configs/good.yaml"], cwd=tmp_path).returncode == 0
+    bad = run_cli_process(["configs/bad.yaml"], cwd=tmp_path).stdout
+    assert " S2L040 steps: expected " in bad and " S2L040 mode: " in bad and " S2L060 unknown key step" in bad, bad
