@@ -239,7 +239,7 @@ class Settings(NamedTuple):
     def relative(self, path: str) -> Optional[str]:
         """``path`` relative to the glob base (the settings file's directory), in posix form
         as globs are written; None outside it."""
-        return _relative(self.project_dir, path)
+        return _relative(self.project_dir, paths.canonical(path))  # canonical first: a cache key free of cwd
 
     def matches(self, path: str, patterns: Tuple[str, ...]) -> bool:
         relative = self.relative(path)
@@ -274,8 +274,8 @@ def _contract_for(contracts: Tuple[Contract, ...], relative: str) -> Optional[Co
 
 
 @lru_cache(maxsize=65536)
-def _relative(base: str, path: str) -> Optional[str]:
-    return paths.relative_posix(paths.canonical(path), base)
+def _relative(base: str, canonical: str) -> Optional[str]:
+    return paths.relative_posix(canonical, base)
 
 
 @lru_cache(maxsize=4096)
