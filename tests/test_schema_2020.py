@@ -261,3 +261,21 @@ def test_a_bad_schema_in_a_parallel_run_is_exit_2_naming_it(tmp_path):
     settings = find_settings(str(tmp_path))
     with pytest.raises(SchemaError, match="is not a valid regular expression"):
         engine._lint_in_processes([str(tmp_path / name) for name in files], settings, engine.YAML_RULES, 2)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])
+def test_a_schema_file_is_read_like_a_profile(kind, tmp_path):
+    """Never a hang, never unbounded memory: a FIFO, a device or an oversized file is refused."""
+    write_tree(tmp_path, {"setup.cfg": "[stage2_lint.contract.c]\nscope = configs/**/*.yaml\nschema = schemas/c.json\n",
+                          "configs/x.yaml": "a: 1\n"})
+    (tmp_path / "schemas").mkdir(exist_ok=True)
+    target = tmp_path / "schemas/c.json"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "dev-zero":
+        os.symlink("/dev/zero", target)
+    else:
+        target.write_text('{"type": "object", "description": "' + "x" * (walker.MAX_SCHEMA_BYTES + 1) + '"}')
+    result = run_cli_process(["configs/x.yaml"], cwd=tmp_path, timeout=30, memory_mb=1024)
+    assert result.returncode == 2, result.stderr
+    assert f"schema file {target}" in result.stderr and "Traceback" not in result.stderr
