@@ -223,7 +223,7 @@ class Settings(NamedTuple):
         """The directory a file's parents must stay inside (canonical)."""
         if self.root is not None:
             return os.path.realpath(os.path.join(self.project_dir, self.root))
-        return _outermost_configs_dir(os.path.dirname(paths.canonical(path)), self.project_dir)
+        return _outermost_configs_dir(os.path.dirname(paths.canonical(path)), paths.real_directory(self.project_dir))
 
     def in_config_tree(self, path: str) -> bool:
         """Is ``path`` a profile: below the configured ``root``, or below a directory named
@@ -231,7 +231,8 @@ class Settings(NamedTuple):
         spelled and on its canonical form, so a symlinked ``configs/`` holds profiles too."""
         for spelling in {os.path.abspath(path), paths.canonical(path)}:
             root = self.config_root(spelling) if self.root is not None else \
-                _outermost_configs_dir(os.path.dirname(spelling), self.project_dir, resolve=False)
+                _outermost_configs_dir(os.path.dirname(spelling), paths.real_directory(self.project_dir),
+                                       resolve=False)
             if (self.root is not None or os.path.basename(root) == "configs") and paths.inside(spelling, root):
                 return True
         return False
@@ -239,7 +240,9 @@ class Settings(NamedTuple):
     def relative(self, path: str) -> Optional[str]:
         """``path`` relative to the glob base (the settings file's directory), in posix form
         as globs are written; None outside it."""
-        return _relative(self.project_dir, paths.canonical(path))  # canonical first: a cache key free of cwd
+        # Both sides canonical: a cache key free of the working directory, and a project
+        # directory given through a symlink (Settings built by hand) still matches.
+        return _relative(paths.real_directory(self.project_dir), paths.canonical(path))
 
     def matches(self, path: str, patterns: Tuple[str, ...]) -> bool:
         relative = self.relative(path)
