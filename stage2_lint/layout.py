@@ -58,9 +58,6 @@ class Layout:
             required = paths.canonical(os.path.join(os.path.dirname(canonical), contract.required_parent))
         return Place(path, canonical, contract, role, on_surface, required, settings.config_root(canonical))
 
-    def is_retired(self, path: str) -> bool:
-        return self.of(path).role == RETIRED
-
     def required_parent_of(self, path: str, contract: Optional[Contract] = None) -> Optional[str]:
         """The canonical parent a file at ``path`` must extend (``contract`` for a file that
         does not exist yet, such as flatten's output)."""
