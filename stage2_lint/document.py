@@ -8,16 +8,14 @@ aliases, custom tags) becomes an S2L004 violation with a location, never an exce
 """
 from __future__ import annotations
 
-import os
 import re
-import stat
 from functools import lru_cache
 from typing import List, Optional
 
 import yaml
 from yaml.constructor import SafeConstructor
 
-from stage2_lint import keypath
+from stage2_lint import keypath, reading
 from stage2_lint.escape import shown
 from stage2_lint.records import Limits, Problem
 
@@ -144,20 +142,9 @@ def _refused(doc: Document, refused: "_Refused") -> Document:
 
 def _read_regular_file(path: str, limits: Limits) -> bytes:
     try:
-        info = os.stat(path)
-    except OSError as error:
-        raise _Refused(UNSAFE, (1, 1), f"cannot read file: {error.strerror}")
-    if not stat.S_ISREG(info.st_mode):
-        # Opening a FIFO blocks and a device may never end: refuse before reading.
-        raise _Refused(UNSAFE, (1, 1), "not a regular file (FIFO, device or socket); refusing to read it")
-    if info.st_size > limits.max_bytes:
-        raise _Refused(UNSAFE, (1, 1),
-                       f"file is {info.st_size} bytes, over the {limits.max_bytes}-byte limit for a config")
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(limits.max_bytes + 1)  # one byte more: load_bytes refuses a file that grew
-    except OSError as error:
-        raise _Refused(UNSAFE, (1, 1), f"cannot read file: {error.strerror}")
+        return reading.read_bounded(path, limits.max_bytes, "config")
+    except reading.ReadRefused as refused:
+        raise _Refused(UNSAFE, (1, 1), str(refused)) from None
 
 
 def _decode(data: bytes) -> str:

@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
-from stage2_lint import globs, paths
+from stage2_lint import globs, paths, reading
 from stage2_lint.records import Limits
 
 # What marks the top of a project when a file lies outside the settings' own project.
@@ -345,17 +345,20 @@ def _build(engine: Dict[str, object], contracts: Dict[str, Dict[str, object]], p
                     source=path, origins=tuple(origins))
 
 
+MAX_SETTINGS_BYTES = 4 << 20  # a setup.cfg or pyproject.toml is a few kilobytes
+
+
 def read_settings_file(path: str) -> Optional[Settings]:
     """Settings from one setup.cfg or pyproject.toml; None when it has no stage2_lint section."""
     path = os.path.abspath(path)
     project_dir = paths.real_directory(os.path.dirname(path))
+    text = _settings_text(path, project_dir)
     if path.endswith(".toml"):
         import tomllib
 
         try:
-            with open(path, "rb") as handle:
-                data = tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
             raise SettingsError(f"{path}: {error}")
         section = data.get("tool", {}).get(SECTION)
         if not isinstance(section, dict):
@@ -367,9 +370,8 @@ def read_settings_file(path: str) -> Optional[Settings]:
         return _build(engine, contracts, path, project_dir)
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        with open(path, encoding="utf-8") as handle:
-            parser.read_file(handle)
-    except (OSError, configparser.Error, UnicodeDecodeError) as error:
+        parser.read_string(text, path)
+    except configparser.Error as error:
         raise SettingsError(f"{path}: {error}")
     names = [name for name in parser.sections() if name == SECTION or name.startswith(CONTRACT_PREFIX)]
     if not names:
@@ -379,10 +381,25 @@ def read_settings_file(path: str) -> Optional[Settings]:
     return _build(engine, contracts, path, project_dir)
 
 
+def _settings_text(path: str, project_dir: str) -> str:
+    """A settings file read like a profile: regular, bounded, UTF-8, and (when it is a
+    symlink) leading nowhere outside its repository."""
+    real = os.path.realpath(path)
+    top = paths.repository_top(project_dir) or project_dir
+    if real != paths.canonical(path) and not paths.inside(real, top):
+        raise SettingsError(f"{path}: a symlink to {real}, outside the repository; stage2-lint does not read it")
+    try:
+        return reading.read_bounded(path, MAX_SETTINGS_BYTES, "settings file").decode("utf-8")
+    except reading.ReadRefused as refused:
+        raise SettingsError(f"{path}: {refused}") from None
+    except UnicodeDecodeError as error:
+        raise SettingsError(f"{path}: not UTF-8 ({error.reason} at byte {error.start})") from None
+
+
 def _read_directory(directory: str) -> Optional[Settings]:
     for name in ("setup.cfg", "pyproject.toml"):
         candidate = os.path.join(directory, name)
-        if os.path.isfile(candidate):
+        if os.path.lexists(candidate):  # a FIFO or dangling link named setup.cfg is refused, not skipped
             found = read_settings_file(candidate)
             if found is not None:
                 return found
