@@ -30,6 +30,7 @@ import re
 from functools import lru_cache
 from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
+from stage2_lint import ecma_regex, paths, reading
 from stage2_lint.escape import dotted, shown
 from stage2_lint.records import SchemaError
 
@@ -106,11 +107,7 @@ def _ip(version: int):
 
 
 def _regex(text: str) -> bool:
-    try:
-        re.compile(text)
-    except (re.error, RecursionError, OverflowError):
-        return False
-    return True
+    return ecma_regex.problem(text) is None
 
 
 def _uuid(text: str) -> bool:
@@ -137,10 +134,19 @@ class Schema(NamedTuple):
 def load(path: str, repository: Optional[str] = None) -> Schema:
     """The schema at ``path`` (read once a run), checked before any profile meets it.
     ``repository`` bounds where ``$ref`` may lead (default: the schema file's directory)."""
+    if repository is not None and _escapes(path, os.path.realpath(repository)):
+        raise SchemaError(f"schema file {path}: a symlink to {os.path.realpath(path)}, outside the repository; "
+                          f"stage2-lint does not read it")
     schema = _referenced(path, repository)
     if not isinstance(schema.root, dict) or not _is_object_schema(schema.root):
         raise SchemaError(f"schema file {path}: the top level must be an object schema (\"type\": \"object\")")
     return schema
+
+
+def _escapes(path: str, repository: str) -> bool:
+    """Does a schema path inside the repository lead outside it through a symlink? (A path
+    the settings name outside the repository is the settings' own choice.)"""
+    return paths.inside(paths.canonical(path), repository) and not paths.inside(os.path.realpath(path), repository)
 
 
 @lru_cache(maxsize=64)
@@ -173,20 +179,12 @@ def _is_object_schema(root: dict) -> bool:
 def _read_json(path: str):
     """A schema file read as carefully as a profile: a regular file, bounded in size."""
     import json
-    import stat
 
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise SchemaError(f"schema file {path}: not a regular file")
-        if info.st_size > MAX_SCHEMA_BYTES:
-            raise SchemaError(f"schema file {path}: larger than {MAX_SCHEMA_BYTES} bytes")
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SCHEMA_BYTES + 1)
-        return json.loads(data.decode("utf-8"))
-    except SchemaError:
-        raise
-    except (OSError, ValueError, RecursionError) as error:
+        return json.loads(reading.read_bounded(path, MAX_SCHEMA_BYTES, "schema file").decode("utf-8"))
+    except reading.ReadRefused as refused:
+        raise SchemaError(f"schema file {path}: {refused}") from None
+    except (ValueError, RecursionError) as error:
         raise SchemaError(f"schema file {path}: {error}") from None
 
 
@@ -236,11 +234,16 @@ def _check_keyword(keyword: str, value, at: str, path: str):
             raise bad("an object whose values are schemas")
         if keyword == "patternProperties":
             for pattern in value:
-                if not _regex(pattern):
-                    raise SchemaError(f"schema file {path}: {at}: {shown(pattern)} is not a valid regular expression")
+                _check_pattern(pattern, at, path)
         return [(item, f"{at}/{_pointer_part(name)}") for name, item in value.items()]
     _check_value(kind, value, at, path, bad)
     return []
+
+
+def _check_pattern(pattern, at: str, path: str) -> None:
+    why = ecma_regex.problem(pattern) if isinstance(pattern, str) else "is not a string"
+    if why:
+        raise SchemaError(f"schema file {path}: {at}: {shown(pattern)} {why}")
 
 
 def _check_value(kind: str, value, at: str, path: str, bad) -> None:
@@ -267,8 +270,8 @@ def _check_value(kind: str, value, at: str, path: str, bad) -> None:
     if kind == "string-lists" and not (isinstance(value, dict) and all(
             isinstance(v, list) and all(isinstance(s, str) for s in v) for v in value.values())):
         raise bad("an object whose values are arrays of strings")
-    if kind == "regex" and not _regex(value if isinstance(value, str) else "("):
-        raise SchemaError(f"schema file {path}: {at}: {shown(value)} is not a valid regular expression")
+    if kind == "regex":
+        _check_pattern(value, at, path)
     if kind == "format" and value not in FORMATS:
         raise SchemaError(f"schema file {path}: {at}: format {shown(value)} is not enforced by stage2-lint "
                           f"(enforced: {', '.join(sorted(FORMATS))})")
@@ -287,7 +290,7 @@ def _resolve_ref(schema_path: str, ref: str, repository: str):
         raise SchemaError(f"{where}: stage2-lint never fetches a schema; refer to a file in the repository")
     if address:
         target_path = os.path.realpath(os.path.join(os.path.dirname(schema_path), address))
-        if not (target_path + os.sep).startswith(os.path.realpath(repository).rstrip(os.sep) + os.sep):
+        if not paths.inside(target_path, os.path.realpath(repository)):
             raise SchemaError(f"{where}: leads outside the repository")
         document = _referenced(target_path, repository) if target_path != schema_path else None
         if document is None:
@@ -461,6 +464,9 @@ class _Evaluation:
                     self.value(item, subschema, path, depth, out)
             if matched:
                 seen.add(key)
+            elif patterns and len(key) > ecma_regex.SUBJECT_LIMIT:
+                out.append(Finding(UNKNOWN, path, f"a key of {len(key)} characters is longer than stage2-lint "
+                                                  f"matches against patternProperties ({ecma_regex.SUBJECT_LIMIT})"))
             elif extra is False:
                 out.append(Finding(UNKNOWN, path, _unknown_message(path, properties)))
             elif extra is not None:
@@ -550,13 +556,10 @@ def _alternatives(keys: tuple, keyword: str, failures: List[List[Finding]]) -> F
     return Finding(TYPE, keys, f"matches none of {keyword}'s {len(failures)} schemas ({reasons})")
 
 
-@lru_cache(maxsize=1024)
-def _compiled(pattern: str):
-    return re.compile(pattern)
-
-
 def _search(pattern: str, text: str) -> bool:
-    return _compiled(pattern).search(text) is not None
+    """ECMA-262 semantics; a text over ecma_regex.SUBJECT_LIMIT never matches, and the
+    callers report it rather than let it through."""
+    return len(text) <= ecma_regex.SUBJECT_LIMIT and ecma_regex.compiled(pattern).search(text) is not None
 
 
 # -- scalar keywords: type, enum, const, numbers, strings, format
@@ -646,6 +649,9 @@ def _string_problem(value: str, schema: dict) -> Optional[str]:
     if high is not None and length > high:
         return f"expected a string of at most {high} character(s), got {length}"
     pattern = schema.get("pattern")
+    if pattern is not None and len(value) > ecma_regex.SUBJECT_LIMIT:
+        return (f"expected {schema.get('x-expected', 'a string matching ' + pattern)}, got a string of {len(value)} "
+                f"characters (stage2-lint matches patterns against at most {ecma_regex.SUBJECT_LIMIT})")
     if pattern is not None and not _search(pattern, value):
         return f"expected {schema.get('x-expected', 'a string matching ' + pattern)}, got {describe(value)}"
     checker = FORMATS.get(schema.get("format"))

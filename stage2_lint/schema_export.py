@@ -91,7 +91,8 @@ def _is_config_class(value) -> bool:
 
 
 def _fields(cls: type):
-    """(name, annotation, default or _NONE, metadata) for each field of an attrs class or a dataclass."""
+    """(name, annotation, default or _NONE, metadata, mandatory) for each field of an attrs
+    class or a dataclass; ``mandatory``: it has neither a default nor a factory."""
     try:
         hints = typing.get_type_hints(cls, include_extras=True)
     except Exception as error:  # a postponed annotation naming what the module cannot see
@@ -101,11 +102,13 @@ def _fields(cls: type):
 
         for field in cls.__attrs_attrs__:
             plain = field.default is not attrs.NOTHING and not isinstance(field.default, attrs.Factory)
-            yield field.name, hints.get(field.name, Any), field.default if plain else _NONE, dict(field.metadata)
+            yield (field.name, hints.get(field.name, Any), field.default if plain else _NONE, dict(field.metadata),
+                   field.default is attrs.NOTHING)
         return
     for field in dataclasses.fields(cls):
         default = field.default if field.default is not dataclasses.MISSING else _NONE
-        yield field.name, hints.get(field.name, Any), default, dict(field.metadata)
+        mandatory = default is _NONE and field.default_factory is dataclasses.MISSING
+        yield field.name, hints.get(field.name, Any), default, dict(field.metadata), mandatory
 
 
 def _where(cls: type, field: str = "") -> str:
@@ -115,11 +118,14 @@ def _where(cls: type, field: str = "") -> str:
 _NONE = object()
 
 
-def _class_schema(cls: type, open_keys: bool, nullable: bool) -> dict:
+def _class_schema(cls: type, open_keys: bool, nullable: bool, whole: bool = False) -> dict:
+    """``whole``: the object is written in one place (a list item: lists are replaced whole,
+    never merged), so each field without a default is ``required``."""
     if hasattr(cls, "model_json_schema") and not _is_config_class(cls):
         return _pydantic_schema(cls, nullable)
     properties: Dict[str, Any] = {}
-    for name, annotation, default, metadata in _fields(cls):
+    required = []
+    for name, annotation, default, metadata, mandatory in _fields(cls):
         if isinstance(metadata.get("json_schema"), dict):  # the documented escape hatch
             schema = dict(metadata["json_schema"])
         else:
@@ -133,7 +139,11 @@ def _class_schema(cls: type, open_keys: bool, nullable: bool) -> dict:
         if default is not _NONE:
             schema["default"] = _json_value(default)
         properties[name] = schema
+        if whole and mandatory:
+            required.append(name)
     schema = {"type": ["object", "null"] if nullable else "object", "properties": properties}
+    if required:
+        schema["required"] = required
     if not open_keys:
         schema["additionalProperties"] = False
     if cls.__doc__ and not cls.__doc__.startswith(f"{cls.__name__}("):
@@ -163,23 +173,25 @@ _SETS = (set, frozenset, collections.abc.Set, collections.abc.MutableSet)
 _MAPPINGS = (dict, collections.abc.Mapping, collections.abc.MutableMapping, typing.Mapping)
 
 
-def _annotation_schema(annotation, metadata: dict) -> dict:
+def _annotation_schema(annotation, metadata: dict, whole: bool = False) -> dict:
+    """``whole``: a list's item (see ``_class_schema``)."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
-        return _annotation_schema(args[0], metadata)
+        return _annotation_schema(args[0], metadata, whole)
     if origin is typing.Union or (_UNION_TYPE is not None and origin is _UNION_TYPE):
-        return _union_schema(args, metadata)
+        return _union_schema(args, metadata, whole)
     if origin is typing.Literal:
         kinds = sorted({_json_type(type(value)) for value in args})
         return {"type": kinds[0] if len(kinds) == 1 else kinds, "enum": list(args)}
     if origin in _SETS or annotation in _SETS:
         item = args[0] if args else Any
-        return {"type": "array", "items": _annotation_schema(item, {}), "uniqueItems": True}
+        return {"type": "array", "items": _annotation_schema(item, {}, whole=True), "uniqueItems": True}
     if origin is tuple and len(args) > 1 and args[-1] is not Ellipsis:  # Tuple[int, str]: fixed positions
-        return {"type": "array", "prefixItems": [_annotation_schema(arg, {}) for arg in args], "items": False}
+        return {"type": "array", "prefixItems": [_annotation_schema(arg, {}, whole=True) for arg in args],
+                "items": False}
     if origin in _SEQUENCES or annotation in _SEQUENCES:
         item = args[0] if args else Any
-        return {"type": "array", "items": _annotation_schema(item, {})}
+        return {"type": "array", "items": _annotation_schema(item, {}, whole=True)}
     if origin in _MAPPINGS or annotation in _MAPPINGS:
         schema: dict = {"type": ["object", "null"]}
         if len(args) == 2 and args[1] is not Any:
@@ -192,16 +204,16 @@ def _annotation_schema(annotation, metadata: dict) -> dict:
         kinds = sorted({_json_type(type(value)) for value in values})
         return {"type": kinds[0] if len(kinds) == 1 else kinds, "enum": values}
     if _is_config_class(annotation) or (isinstance(annotation, type) and hasattr(annotation, "model_json_schema")):
-        return _class_schema(annotation, open_keys=bool(metadata.get("open")), nullable=True)
+        return _class_schema(annotation, open_keys=bool(metadata.get("open")), nullable=not whole, whole=whole)
     return {"type": _json_type(annotation)}
 
 
-def _union_schema(args, metadata: dict) -> dict:
+def _union_schema(args, metadata: dict, whole: bool = False) -> dict:
     members = [arg for arg in args if arg is not type(None)]
     if len(members) == 1:
-        inner = _annotation_schema(members[0], metadata)
+        inner = _annotation_schema(members[0], metadata, whole)
         return _nullable(inner) if type(None) in args else inner
-    branches = [_annotation_schema(member, metadata) for member in members]
+    branches = [_annotation_schema(member, metadata, whole) for member in members]
     if type(None) in args:
         branches.append({"type": "null"})
     return {"anyOf": branches}

@@ -16,8 +16,14 @@ HTTP_URL = (r"^https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):"
             r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])/?$")
 
 
+REQUIRED = attrs.NOTHING  # a knob with no default: an entry of a list must set it
+PORT = {"minimum": 1, "maximum": 65535}
+A_DAY = 86_400  # seconds: the longest timeout a launcher or client waits
+
+
 def knob(default, *, minimum=None, maximum=None, url=False, doc=None, deprecated=False):
-    """A setting with a default; bounds, URL shape and docs travel to the exported schema."""
+    """A setting with a default (or ``REQUIRED``); bounds, URL shape and docs travel to the
+    exported schema."""
     metadata = {key: value for key, value in (("minimum", minimum), ("maximum", maximum), ("description", doc))
                 if value is not None}
     if url:
@@ -214,8 +220,8 @@ class Offload:
 
 @attrs.frozen
 class Server:
-    base_url: str = knob("", url=True, doc="the rollout server, http(s)://host:port")
-    group_port: Optional[int] = knob(None, minimum=1)
+    base_url: str = knob(REQUIRED, url=True, doc="the rollout server, http(s)://host:port")
+    group_port: Optional[int] = knob(None, **PORT)
 
 
 @attrs.frozen
@@ -230,8 +236,8 @@ class DebugDump:
 
 @attrs.frozen
 class VllmServer:
-    timeout_s: Optional[float] = knob(240.0, minimum=0)
-    infer_timeout_s: Optional[float] = knob(None, minimum=0)
+    timeout_s: Optional[float] = knob(240.0, minimum=0, maximum=A_DAY)
+    infer_timeout_s: Optional[float] = knob(None, minimum=0, maximum=A_DAY)
     servers: Tuple[Server, ...] = items()
     debug_dump: DebugDump = section(DebugDump)
 
