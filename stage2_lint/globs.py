@@ -15,15 +15,15 @@ from functools import lru_cache
 from typing import Iterator, Sequence
 
 _WILD = re.compile(r"[*?\[{]")
-_NAME = r"(?!\.)[^/]*"  # one path component that does not start with a dot
 MAX_BRACE_DEPTH = 4
+MAX_DFA_STATES = 4096  # cached states per pattern; past it, steps are computed (still linear)
 
 
 def problem(pattern: str):
     """Why the matcher cannot read ``pattern`` (None when it can): settings refuse such a
     glob when they are read, so no glob silently matches nothing."""
     try:
-        _translate(pattern, 0, 0, None)
+        _parse(pattern, 0, 0, None)
     except ValueError as error:
         return str(error)
     if not pattern or pattern.startswith("/"):
@@ -31,49 +31,48 @@ def problem(pattern: str):
     return None
 
 
-@lru_cache(maxsize=None)
-def pattern_regex(pattern: str) -> "re.Pattern":
-    """``**/`` spans directories, ``*`` and ``?`` stay in one component, ``[abc]``/``[!abc]``
-    match one character of a set, ``{a,b}`` one of the alternatives."""
-    body, _ = _translate(pattern, 0, 0, None)
-    return re.compile(body + r"\Z")
+# A glob is parsed into a sequence of items, then compiled into a small automaton that reads
+# a name once, left to right (Thompson's construction, with its subsets cached as a DFA):
+# time is linear in the name whatever the pattern, where a backtracking regex is exponential
+# for some globs (``**/**/**/x``, ``*a*a*a*b``).
+_LIT, _ANY, _SET, _STAR, _GUARD, _DIRS, _TAIL, _ALT = range(8)
 
 
-def _translate(pattern: str, i: int, depth: int, closer):
-    """Regex text for ``pattern[i:]`` up to ``closer`` (``,`` or ``}`` inside braces), and
-    where it stopped."""
-    out = []
+def _parse(pattern: str, i: int, depth: int, closer):
+    """The items of ``pattern[i:]`` up to ``closer`` (inside braces), and where it stopped."""
+    items = []
     while i < len(pattern):
         char = pattern[i]
         if closer and char in ",}":
-            return "".join(out), i
+            return items, i
         at_start = i == 0 or pattern[i - 1] == "/"
+        guard = [(_GUARD,)] if at_start else []  # as in a shell, no wildcard matches a leading dot
         if pattern.startswith("**/", i) and at_start:
-            out.append(rf"(?:{_NAME}/)*")
+            items.append((_DIRS,))
             i += 3
         elif pattern.startswith("**", i) and at_start:
-            out.append(rf"(?:{_NAME}(?:/{_NAME})*)?")
+            items.append((_TAIL,))
             i += 2
         elif char == "*":
-            out.append(_NAME if at_start else "[^/]*")
+            items += guard + [(_STAR,)]
             i += 1
         elif char == "?":
-            out.append("(?!\\.)[^/]" if at_start else "[^/]")
+            items += guard + [(_ANY,)]
             i += 1
         elif char == "[":
-            text, i = _char_class(pattern, i)
-            out.append(text)
+            item, i = _char_class(pattern, i)
+            items += guard + [item]
         elif char == "{":
-            text, i = _braces(pattern, i, depth)
-            out.append(text)
+            item, i = _braces(pattern, i, depth)
+            items.append(item)
         elif char in "]}":
             raise ValueError(f"unmatched {char!r} at character {i + 1} (write [{char}] for the character itself)")
         else:
-            out.append(re.escape(char))
+            items.append((_LIT, char))
             i += 1
     if closer:
         raise ValueError("unclosed '{'")
-    return "".join(out), i
+    return items, i
 
 
 def _char_class(pattern: str, i: int):
@@ -87,8 +86,7 @@ def _char_class(pattern: str, i: int):
     members = members[1:] if negated else members
     if "/" in members:
         raise ValueError("a character set cannot hold '/'")
-    escaped = "".join("\\" + c if c in "\\^[]" else c for c in members)
-    return (f"[^/{escaped}]" if negated else f"[{escaped}]"), end + 1
+    return (_SET, frozenset(members), negated), end + 1
 
 
 def _braces(pattern: str, i: int, depth: int):
@@ -96,19 +94,124 @@ def _braces(pattern: str, i: int, depth: int):
         raise ValueError(f"braces nested deeper than {MAX_BRACE_DEPTH}")
     options, i = [], i + 1
     while True:
-        text, i = _translate(pattern, i, depth + 1, "}")
-        options.append(text)
+        items, i = _parse(pattern, i, depth + 1, "}")
+        options.append(items)
         if pattern[i] == "}":
             break
         i += 1  # past the ','
     if len(options) < 2:
         raise ValueError("braces need at least two alternatives: {a,b}")
-    return "(?:" + "|".join(options) + ")", i + 1
+    return (_ALT, options), i + 1
+
+
+# Automaton nodes: ("char", test, next), ("split", [next, ...]), ("guard", next), ("match",).
+# A state is (node, guarded): guarded means the next character read must not be a dot.
+class _Automaton:
+    def __init__(self, items):
+        self.nodes = [("match",)]
+        self.start = self._sequence(items, 0)
+        self._ids: dict = {}
+        self._sets: list = []
+        self._steps: dict = {}
+        self.initial = self._state_id(self._closure([(self.start, False)]))
+
+    def _add(self, node) -> int:
+        self.nodes.append(node)
+        return len(self.nodes) - 1
+
+    def _sequence(self, items, after: int) -> int:
+        """Compile ``items`` backwards, so each item knows the node that follows it."""
+        for item in reversed(items):
+            after = self._item(item, after)
+        return after
+
+    def _item(self, item, after: int) -> int:
+        kind = item[0]
+        if kind == _LIT:
+            return self._add(("char", item[1], after))
+        if kind in (_ANY, _SET):
+            return self._add(("char", item, after))
+        if kind == _GUARD:
+            return self._add(("guard", after))
+        if kind == _STAR:
+            return self._loop([(_ANY,)], after)
+        if kind == _DIRS:  # zero or more whole directories, none starting with a dot
+            return self._loop([(_GUARD,), (_STAR,), (_LIT, "/")], after)
+        if kind == _TAIL:  # anything below, no component starting with a dot
+            rest = self._loop([(_LIT, "/"), (_GUARD,), (_STAR,)], after)
+            return self._add(("split", [self._sequence([(_GUARD,), (_STAR,)], rest), after]))
+        return self._add(("split", [self._sequence(option, after) for option in item[1]]))
+
+    def _loop(self, body, after: int) -> int:
+        loop = self._add(None)
+        self.nodes[loop] = ("split", [self._sequence(body, loop), after])
+        return loop
+
+    def _closure(self, states) -> frozenset:
+        found, todo = set(), list(states)
+        while todo:
+            state = todo.pop()
+            if state in found:
+                continue
+            found.add(state)
+            node, guarded = self.nodes[state[0]], state[1]
+            if node[0] == "split":
+                todo.extend((out, guarded) for out in node[1])
+            elif node[0] == "guard":
+                todo.append((node[1], True))
+        return frozenset(found)
+
+    def _state_id(self, states: frozenset) -> int:
+        known = self._ids.get(states)
+        if known is None:
+            known = len(self._sets)
+            if known < MAX_DFA_STATES:
+                self._ids[states] = known
+            self._sets.append(states)
+        return known
+
+    def _step(self, state: int, char: str) -> int:
+        key = (state, char)
+        known = self._steps.get(key)
+        if known is not None:
+            return known
+        moved = [(node[2], False) for index, guarded in self._sets[state]
+                 for node in (self.nodes[index],)
+                 if node[0] == "char" and not (guarded and char == ".") and _accepts(node[1], char)]
+        result = self._state_id(self._closure(moved))
+        if len(self._ids) < MAX_DFA_STATES:
+            self._steps[key] = result
+        return result
+
+    def match(self, name: str) -> bool:
+        state = self.initial
+        for char in name:
+            state = self._step(state, char)
+            if not self._sets[state]:
+                return False
+        return (0, False) in self._sets[state] or (0, True) in self._sets[state]
+
+
+def _accepts(test, char: str) -> bool:
+    if isinstance(test, str):
+        return char == test
+    if char == "/":
+        return False
+    if test[0] == _ANY:
+        return True
+    return (char in test[1]) != test[2]
+
+
+@lru_cache(maxsize=None)
+def compiled(pattern: str) -> _Automaton:
+    """``**/`` spans directories, ``*`` and ``?`` stay in one component, ``[abc]``/``[!abc]``
+    match one character of a set, ``{a,b}`` one of the alternatives."""
+    return _Automaton(_parse(pattern, 0, 0, None)[0])
 
 
 def matches(relative: str, patterns: Sequence[str]) -> bool:
     """Does the posix path ``relative`` match one of ``patterns``?"""
-    return any(pattern_regex(pattern).match(relative) for pattern in patterns)
+    return any(compiled(pattern).match(relative) for pattern in patterns)
 
 
 def expand(anchor: str, pattern: str) -> Iterator[str]:
@@ -120,12 +223,12 @@ def expand(anchor: str, pattern: str) -> Iterator[str]:
         fixed += 1
     base = os.path.join(anchor, *parts[:fixed])
     depth = None if "**" in pattern or "{" in pattern else len(parts) - fixed - 1
-    regex = pattern_regex(pattern)
+    automaton = compiled(pattern)
     for directory, subdirs, names in os.walk(base):
         level = 0 if directory == base else os.path.relpath(directory, base).count(os.sep) + 1
         if depth is not None and level >= depth:
             subdirs[:] = []
         for name in names:
             path = os.path.join(directory, name)
-            if regex.match(os.path.relpath(path, anchor).replace(os.sep, "/")):
+            if automaton.match(os.path.relpath(path, anchor).replace(os.sep, "/")):
                 yield path

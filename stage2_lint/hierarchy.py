@@ -255,7 +255,10 @@ class Resolver:
         provenance: Dict[tuple, Tuple[Origin, ...]] = {}
         files: List[str] = []
         refs, _ = self.parents(path)
-        for ref in refs:  # later parents win over earlier ones
+        last = {self._key(ref.path): index for index, ref in enumerate(refs)}
+        for index, ref in enumerate(refs):  # later parents win over earlier ones
+            if last[self._key(ref.path)] != index:
+                continue  # listed again later, where it wins anyway: each parent is merged once
             parent = self._resolve(ref.path)
             config = deep_merge(config, parent.config)
             _merge_provenance(provenance, parent.provenance)
