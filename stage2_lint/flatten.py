@@ -10,13 +10,13 @@ nothing is touched and the first differing key is named. The write itself goes t
 from __future__ import annotations
 
 import os
-from typing import NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from stage2_lint import paths, safe_write, textedit
 from stage2_lint.document import load_bytes, load_text
 from stage2_lint.escape import dotted
 from stage2_lint.fix import fix_moved, moves_of, relocated
-from stage2_lint.hierarchy import Resolver
+from stage2_lint.hierarchy import EXTENDS, Resolver
 from stage2_lint.keypath import MISSING, deep_merge, exact_equal, get, newline_of
 from stage2_lint.rules import as_violations
 from stage2_lint.settings import Settings
@@ -26,10 +26,14 @@ class FlattenResult(NamedTuple):
     path: str  # where the flattened profile goes
     text: Optional[str]  # None when refused
     problem: Optional[str] = None
+    changed: Tuple[str, ...] = ()  # profiles extending it that now resolve differently (--change-dependents)
 
 
 def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: Optional[str] = None,
-            write: bool = True) -> FlattenResult:
+            write: bool = True, change_dependents: bool = False) -> FlattenResult:
+    """Flatten ``leaf`` into ``output`` (default: over itself). Refused, naming each one,
+    when profiles that extend ``output`` would resolve differently, unless
+    ``change_dependents`` says the user wants exactly that."""
     output = output or leaf
     try:
         source = safe_write.snapshot(leaf, settings.limits.max_bytes)
@@ -64,13 +68,19 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     problem = _verify(text, output, settings, wanted)
     if problem:
         return FlattenResult(output, None, problem)
+    changed = changed_dependents(resolver, output, text, settings)
+    if changed and not change_dependents:
+        return FlattenResult(output, None, (
+            f"{output} is extended by {len(changed)} profile(s) whose resolved values would change: "
+            f"{', '.join(changed[:10])}{' and more' if len(changed) > 10 else ''}; nothing was written "
+            f"(pass --change-dependents to write it anyway)"))
     if write:
         data = (safe_write.BOM if source.has_bom else b"") + text.encode("utf-8")
         try:
             safe_write.replace(target, data, settings.config_root(output))
         except safe_write.WriteRefused as why:
             return FlattenResult(output, None, f"{output} was not written: {why}")
-    return FlattenResult(output, text)
+    return FlattenResult(output, text, changed=tuple(changed))
 
 
 def _own_text_relocated(resolver: Resolver, leaf: str, moves) -> Optional[str]:
@@ -82,38 +92,47 @@ def _own_text_relocated(resolver: Resolver, leaf: str, moves) -> Optional[str]:
 
 
 def _replace_extends(text: str, parent: str) -> str:
-    """Point ``extends`` at ``parent`` alone, keeping any comment written inside the old value."""
+    """Point ``extends`` at ``parent`` alone, keeping any comment written inside the old value.
+    The key is found by the parser, so ``"extends":`` or ``? extends`` is replaced, not kept
+    beside a second one."""
     lines = text.splitlines(keepends=True)
     newline = newline_of(lines)
     line = f"extends: {parent}{newline}"
-    for index, existing in enumerate(lines):
-        if existing.startswith("extends:"):
-            start, end = textedit.block_span(lines, index)
-            kept = [other for other in lines[start + 1:end] if other.strip().startswith("#")]
-            comment = textedit.trailing_comment_line(existing, 0, newline)
-            return "".join(lines[:start] + comment + kept + [line] + lines[end:])
-    return line + text
+    doc = load_text(text)
+    if not doc.usable or EXTENDS not in doc.root:
+        return line + text
+    index = doc.root.key_marks[EXTENDS][0] - 1
+    start, end = textedit.block_span(lines, index)
+    kept = [other for other in lines[start + 1:end] if other.strip().startswith("#")]
+    comment = textedit.trailing_comment_line(lines[index], 0, newline)
+    return "".join(lines[:start] + comment + kept + [line] + lines[end:])
 
 
 def _pin_differences(text: str, wanted: dict, base: dict, required: Tuple[str, ...]) -> Tuple[str, Optional[str]]:
-    """Insert every key whose value the new chain would get wrong, and every required key."""
-    for _ in range(10_000):  # each pass inserts one entry; a profile has a few hundred at most
+    """Insert every key whose value the new chain would get wrong, and every required key.
+    Each pass pins one key; a key that is still wrong after it was pinned cannot be made
+    right by adding lines (a deep merge never removes what the parent sets), so the search
+    ends there, in a refusal, after at most one pass per key."""
+    pinned = set()
+    while True:
         doc = load_text(text)
         if not doc.usable:
             return text, f"flattening produced unparsable YAML: {doc.problems[0].message}"
-        own = {k: v for k, v in doc.root.items() if k != "extends"}
-        candidate = deep_merge(base, own)
-        target = _first_gap(wanted, candidate, own, required)
+        own = {k: v for k, v in doc.root.items() if k != EXTENDS}
+        target = _first_gap(wanted, deep_merge(base, own), own, required)
         if target is None:
             return text, None
         keys, value = target
         if value is MISSING:
             return text, (f"{dotted(keys)} is set by the new parent but not by the old chain; "
                           f"flatten cannot unset it")
+        if keys in pinned or get(own, keys) is not MISSING:
+            return text, (f"{dotted(keys)} would still differ from the old chain's value with the leaf's own "
+                          f"value in place (the new parent sets keys below it); flatten cannot unset them")
+        pinned.add(keys)
         text, problem = _insert(text, doc, keys, value)
         if problem:
             return text, problem
-    return text, "flatten did not converge"
 
 
 def _first_gap(wanted, candidate, own, required) -> Optional[Tuple[tuple, object]]:
@@ -171,9 +190,14 @@ def _insert(text: str, doc, keys: tuple, value) -> Tuple[str, Optional[str]]:
 
 def _verify(text: str, output: str, settings: Settings, wanted: dict) -> Optional[str]:
     """Resolve the candidate as if it stood at ``output`` (in memory: nothing is written);
-    it must equal the old resolved config."""
+    it must load without a problem (no duplicate key) and equal the old resolved config,
+    type for type."""
+    candidate = load_text(text, output, settings.limits)
+    if candidate.problems:
+        first = candidate.problems[0]
+        return f"the flattened profile would have a problem at line {first.line}: {first.message}; nothing was written"
     resolver = Resolver(settings)
-    resolver.preload(output, load_text(text, output, settings.limits))
+    resolver.preload(output, candidate)
     resolved = resolver.resolve(output)
     if resolved is None:
         return "the flattened profile does not resolve; nothing was written"
@@ -181,3 +205,29 @@ def _verify(text: str, output: str, settings: Settings, wanted: dict) -> Optiona
     if found:
         return f"the flattened profile would change {dotted(found[0])}; nothing was written"
     return None
+
+
+def changed_dependents(before: Resolver, output: str, text: str, settings: Settings) -> List[str]:
+    """Every profile in ``output``'s config tree that extends it (directly or through
+    others) and whose resolved config would change if ``output`` held ``text``, each with
+    the first key that would change."""
+    from stage2_lint.engine import discover
+
+    target = paths.canonical(output)
+    after = Resolver(settings)
+    after.preload(output, load_text(text, output, settings.limits))
+    changed = []
+    for path in discover([settings.config_root(output)], settings, [], []):
+        if paths.canonical(path) == target or target not in {paths.canonical(p) for p in before.chain_files(path)}:
+            continue
+        old, new = before.resolve(path), after.resolve(path)
+        if old is None and new is None:
+            continue
+        if old is None or new is None:
+            how = "would no longer resolve" if new is None else "would now resolve"
+            changed.append(f"{paths.display(path, output)} ({how})")
+            continue
+        found = _difference(old.config, new.config, ()) or _difference(new.config, old.config, ())
+        if found:
+            changed.append(f"{paths.display(path, output)} ({dotted(found[0])})")
+    return changed
