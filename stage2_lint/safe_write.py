@@ -7,9 +7,10 @@ still holds the snapshot's bytes, and only then swaps it in with ``os.replace`` 
 into place for a new file, which fails if someone created the file meanwhile). A kill,
 Ctrl-C or full disk at any instant leaves the target whole: the old bytes or the new ones.
 
-Refusals (``WriteRefused``) are per file, with a reason a person can act on: the target is a
-symlink, lies outside the config root, is read-only, changed since it was read, or the disk
-refused the temp file.
+The new file keeps the old one's mode, owner and group (or the write is refused). Refusals
+(``WriteRefused``) are per file, with a reason a person can act on: the target is a symlink,
+lies outside the config root, is read-only, changed since it was read, cannot be given its
+owner, or the disk or the directory refused the temp file or the swap.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import errno
 import os
 import stat
 from typing import NamedTuple, Optional
+
+from stage2_lint import reading
 
 BOM = b"\xef\xbb\xbf"
 
@@ -48,13 +51,10 @@ def snapshot(path: str, max_bytes: int = 1 << 24) -> Snapshot:
     except OSError as error:
         raise WriteRefused(f"cannot read it: {error.strerror}")
     _refuse_unless_regular(info)
-    if info.st_size > max_bytes:
-        raise WriteRefused(f"it is {info.st_size} bytes, over the {max_bytes}-byte limit")
     try:
-        with open(path, "rb") as handle:
-            return Snapshot(path, handle.read(max_bytes + 1))
-    except OSError as error:
-        raise WriteRefused(f"cannot read it: {error.strerror}")
+        return Snapshot(path, reading.read_bounded(path, max_bytes, "file"))
+    except reading.ReadRefused as refused:
+        raise WriteRefused(str(refused)) from None
 
 
 def replace(snap: Snapshot, new_data: bytes, config_root: Optional[str] = None) -> None:
@@ -62,19 +62,34 @@ def replace(snap: Snapshot, new_data: bytes, config_root: Optional[str] = None) 
     path = snap.path
     directory = os.path.dirname(os.path.abspath(path))
     _refuse_outside(path, directory, config_root)
-    mode = _check_target(snap)
-    temp = _write_temp(directory, os.path.basename(path), new_data, mode)
+    keep = _check_target(snap)
+    temp = _write_temp(directory, os.path.basename(path), new_data, keep)
     try:
         _check_target(snap)  # the last look before the swap: refuse an edit made meanwhile
         if snap.data is None:
             _link_new(temp, path)
         else:
-            os.replace(temp, path)
+            _swap(temp, path)
             temp = None
         _fsync_directory(directory)
     finally:
         if temp is not None:
             _unlink_quietly(temp)
+
+
+def _swap(temp: str, path: str) -> None:
+    try:
+        os.replace(temp, path)
+    except OSError as error:  # e.g. a sticky directory and a file of another user's
+        raise WriteRefused(f"cannot replace it: {error.strerror}") from None
+
+
+class _Keep(NamedTuple):
+    """What the new file keeps of the old one: mode, and owner and group (None: new file)."""
+
+    mode: int
+    owner: Optional[int] = None
+    group: Optional[int] = None
 
 
 def _refuse_unless_regular(info: os.stat_result) -> None:
@@ -93,13 +108,13 @@ def _refuse_outside(path: str, directory: str, config_root: Optional[str]) -> No
         raise WriteRefused(f"it lies outside the config root {root}")
 
 
-def _check_target(snap: Snapshot) -> int:
-    """The mode to give the new file; refuses when the target is not what was read."""
+def _check_target(snap: Snapshot) -> _Keep:
+    """What the new file must keep; refuses when the target is not what was read."""
     try:
         info = os.lstat(snap.path)
     except FileNotFoundError:
         if snap.data is None:
-            return 0o666 & ~_umask()
+            return _Keep(0o666 & ~_umask())
         raise WriteRefused("it was deleted since it was read")
     if snap.data is None:
         raise WriteRefused("it was created by someone else since stage2-lint looked")
@@ -113,10 +128,10 @@ def _check_target(snap: Snapshot) -> int:
         raise WriteRefused(f"cannot read it again: {error.strerror}")
     if current != snap.data:
         raise WriteRefused("it changed since it was read (edited meanwhile?); run again on the new text")
-    return stat.S_IMODE(info.st_mode)
+    return _Keep(stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
 
 
-def _write_temp(directory: str, name: str, data: bytes, mode: int) -> str:
+def _write_temp(directory: str, name: str, data: bytes, keep: _Keep) -> str:
     """A fully written, fsynced temp file beside the target; on any failure none is left."""
     import tempfile
 
@@ -128,8 +143,13 @@ def _write_temp(directory: str, name: str, data: bytes, mode: int) -> str:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        os.fchmod(fd, mode)
+        _give_owner(fd, keep)
+        os.fchmod(fd, keep.mode)  # after chown, which may clear set-id bits
         os.fsync(fd)
+    except WriteRefused:
+        os.close(fd)
+        _unlink_quietly(temp)
+        raise
     except OSError as error:
         os.close(fd)
         _unlink_quietly(temp)
@@ -143,6 +163,21 @@ def _write_temp(directory: str, name: str, data: bytes, mode: int) -> str:
     return temp
 
 
+def _give_owner(fd: int, keep: _Keep) -> None:
+    """The new file gets the old one's owner and group (root rewriting a user's file must
+    not leave it owned by root), or the write is refused."""
+    if keep.owner is None:
+        return
+    info = os.fstat(fd)
+    if (info.st_uid, info.st_gid) == (keep.owner, keep.group):
+        return
+    try:
+        os.fchown(fd, keep.owner, keep.group)
+    except OSError:
+        raise WriteRefused(f"it is owned by {keep.owner}:{keep.group}, and stage2-lint cannot give the new text "
+                           f"that owner and group; rewrite it as its owner") from None
+
+
 def _link_new(temp: str, path: str) -> None:
     """Create ``path`` from ``temp`` only if nothing is there (``os.link`` refuses otherwise)."""
     try:
@@ -153,7 +188,7 @@ def _link_new(temp: str, path: str) -> None:
         if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV):
             raise WriteRefused(f"cannot create it: {error.strerror}")
         # a filesystem without hard links: the check above was the last look
-        os.replace(temp, path)
+        _swap(temp, path)
 
 
 def _fsync_directory(directory: str) -> None:
