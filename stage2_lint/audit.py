@@ -7,16 +7,26 @@ from typing import Dict, List
 
 import yaml
 
-from stage2_lint.escape import dotted
+from stage2_lint.escape import dotted, printable, printable_lines
 from stage2_lint.hierarchy import SECTION, Origin, Resolved
 from stage2_lint.keypath import MISSING, exact_equal, leaves
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present
 
 
+def _dump(data, **options) -> str:
+    """YAML that shows the file's own characters where they are harmless, and escapes them
+    all (``\\u202e``: valid YAML that loads back to the same value) when one of them would
+    drive a terminal or forge a line. A YAML emitter's idea of printable is not ours."""
+    text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, **options)
+    if printable_lines(text) == text:
+        return text
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=False, **options)
+
+
 def _scalar(value) -> str:
     """One value as a single line of YAML (flow style for lists and mappings)."""
-    text = yaml.dump(value, Dumper=_Dumper, default_flow_style=True, width=2**31 - 1, allow_unicode=True)
+    text = _dump(value, default_flow_style=True, width=2**31 - 1)
     return text[:-len("\n...\n")] if text.endswith("\n...\n") else text.rstrip("\n")
 
 
@@ -33,7 +43,7 @@ def blame_yaml(resolved: Resolved) -> str:
                 emit(value, keys, indent + 2)
             else:
                 origin = resolved.origin(keys)
-                where = f"  # {origin.where()}" if origin else ""
+                where = f"  # {printable(origin.where())}" if origin else ""
                 out.append(f"{head} {_scalar(value)}{where}")
 
     emit(resolved.config, (), 0)
@@ -67,7 +77,7 @@ def key_chain(resolved: Resolved, key: str) -> Dict[str, object]:
 def render(data, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, default=str) + "\n"
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+    return _dump(data, sort_keys=False, default_flow_style=False, width=120)
 
 
 def differences(a: Resolved, b: Resolved) -> List[Dict[str, object]]:
@@ -91,7 +101,7 @@ def differences(a: Resolved, b: Resolved) -> List[Dict[str, object]]:
 def diff_text(found: List[Dict[str, object]]) -> str:
     lines = []
     for entry in found:
-        sides = [f"{_scalar(side['value'])} ({side['file']}:{side['line']})"
+        sides = [f"{_scalar(side['value'])} ({printable(str(side['file']))}:{side['line']})"
                  for side in (entry.get("a"), entry.get("b")) if side]
         mark = {"added": "+", "removed": "-", "changed": "~"}[entry["kind"]]
         lines.append(f"{mark} {entry['key']}: {' -> '.join(sides)}")

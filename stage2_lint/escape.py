@@ -80,3 +80,45 @@ def shown(value) -> str:
 def dotted(keys: Iterable) -> str:
     """A key path as ``a.b.c``, each name escaped and bounded."""
     return ".".join(printable(clip(str(key))) for key in keys)
+
+
+def markdown_literal(text: str) -> str:
+    """``text`` as a markdown code span, escaped and safe in a table cell: inside a code span
+    no HTML, link, autolink or emphasis is rendered, so a key named ``<img src=x>`` or
+    ``[click](http://evil)`` shows as written; ``|`` is escaped so it cannot end the cell."""
+    text = printable(text)
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") or not text.strip() else text
+    return f"{fence}{padded}{fence}".replace("|", "\\|")
+
+
+_SHELL_PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+def shell_word(text: str) -> str:
+    """``text`` as one POSIX-shell word that a pasted command line passes on unchanged:
+    bare when it is plain, in single quotes when it holds only printable characters, else
+    in bash's ``$'...'`` with every control, separator and bidi character escaped, so the
+    line can neither drive the terminal nor mean something else."""
+    if _SHELL_PLAIN.fullmatch(text):
+        return text
+    if _UNSAFE.search(text) is None:
+        return "'" + text.replace("'", "'\"'\"'") + "'"
+    return "$'" + "".join(_ansi_c(char) for char in text) + "'"
+
+
+def _ansi_c(char: str) -> str:
+    if char in "\\'":
+        return "\\" + char
+    if not _UNSAFE.match(char):
+        return char
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the undecodable byte itself
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def shell_command(argv: Iterable[str], env: Iterable = ()) -> str:
+    """``NAME=value ... argv...`` as one shell line (see ``shell_word``)."""
+    return " ".join([f"{name}={shell_word(value)}" for name, value in env] + [shell_word(arg) for arg in argv])

@@ -15,7 +15,7 @@ from typing import Callable, Dict
 from stage2_lint import __version__
 from stage2_lint.records import Report
 from stage2_lint.rules import BY_CODE, REGISTRY
-from stage2_lint.escape import clip, printable
+from stage2_lint.escape import clip, markdown_literal
 from stage2_lint.records import Violation
 
 
@@ -134,10 +134,6 @@ def markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-def _cell(text: str) -> str:
-    return printable(text).replace("|", "\\|").replace("`", "'")
-
-
 def _rule_counts(report: Report) -> list:
     counts: Dict[str, int] = {}
     for v in report.violations:
@@ -158,7 +154,8 @@ def _violation_rows(report: Report) -> list:
             rows.append(f"| ... | | {len(report.violations) - shown_count} more; run `stage2-lint` for all |")
             break
         link = f"{quote(os.fsencode(v.path.replace(os.sep, '/')), safe='/')}#L{v.line}"
-        row = f"| [{_cell(v.path)}:{v.line}:{v.col}]({link}) | {v.code} | {_cell(clip(v.message, 300))} |"
+        where = f"[{markdown_literal(v.path)}:{v.line}:{v.col}]({link})"
+        row = f"| {where} | {v.code} | {markdown_literal(clip(v.message, 300))} |"
         rows.append(row)
         size += len(row)
     return rows
@@ -181,7 +178,7 @@ def _graph_section(report: Report) -> list:
     rows = ["### extends hierarchy", "",
             f"{len(drawn.nodes)} files: too many to draw here (`stage2-lint graph --format dot` draws them all); "
             f"counts per directory:", "", "| directory | files | errors | warnings |", "| --- | ---: | ---: | ---: |"]
-    rows += [f"| {_cell(name)} | {files} | {errors} | {warns} |"
+    rows += [f"| {markdown_literal(name)} | {files} | {errors} | {warns} |"
              for name, (files, errors, warns) in sorted(by_directory.items())[:MAX_ROWS]]
     return rows
 

@@ -143,6 +143,6 @@ def test_a_huge_tree_collapses_to_counts_per_directory(tmp_path):
     result = run_cli_process(["--format", "markdown", "configs"], cwd=tmp_path)
     text = result.stdout
     assert len(text.encode()) < 64 * 1024
-    assert "300 files: too many to draw here" in text and "| stage2_ab/d3 | 75 | 150 | 0 |" in text
+    assert "300 files: too many to draw here" in text and "| `stage2_ab/d3` | 75 | 150 | 0 |" in text
     more = int(re.search(r"\| \.\.\. \| \| (\d+) more; run `stage2-lint` for all \|", text).group(1))
     assert len(_links(text)) + more == 600 and len(_links(text)) <= 200
