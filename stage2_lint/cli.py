@@ -10,7 +10,7 @@ import sys
 from typing import List, Optional
 
 from stage2_lint import __version__, commands
-from stage2_lint.engine import UsageError, WorkerDied
+from stage2_lint.engine import Terminated, UsageError, WorkerDied
 from stage2_lint.escape import printable
 from stage2_lint.records import SchemaError
 from stage2_lint.settings import SettingsError
@@ -122,6 +122,8 @@ def _flatten(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--onto", help="the new parent (default: the contract's required parent)")
     parser.add_argument("--output", help="write the flattened profile here instead of over LEAF")
     parser.add_argument("--diff", action="store_true", help="show the change; write nothing")
+    parser.add_argument("--change-dependents", action="store_true",
+                        help="write even when profiles that extend the output would resolve differently")
 
 
 def _resolve(parser: argparse.ArgumentParser) -> None:
@@ -165,6 +167,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["check", *argv]
+    if sys.stdout is None:  # started with stdout closed (`>&-`): nothing could be reported
+        _say("stage2-lint: error: standard output is closed; nothing can be reported")
+        return 2
+    real_stdout, sys.stdout = sys.stdout, _Output(sys.stdout)
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
+    except _OutputFailed as failed:  # `| head -1`, `> /dev/full`: one line, no traceback
+        _silence_stdout(real_stdout)
+        if isinstance(failed.error, BrokenPipeError):
+            _say("stage2-lint: output closed early (broken pipe)")
+            return 141  # 128 + SIGPIPE, as a shell reports a tool stopped by a closed pipe
+        _say(f"stage2-lint: error: cannot write the output: {failed.error.strerror or failed.error}")
+        return 2
+    finally:
+        sys.stdout = real_stdout
+
+
+def _run(argv: List[str]) -> int:
     try:
         if argv[0] not in COMMANDS:  # --help, --version
             build_parser().parse_args(argv)
@@ -172,15 +194,65 @@ def main(argv: Optional[List[str]] = None) -> int:
         args = command_parser(argv[0]).parse_args(argv[1:])
         return getattr(commands, args.command)(args)
     except (UsageError, SettingsError, SchemaError, WorkerDied) as error:
-        print(printable(f"stage2-lint: error: {error}"), file=sys.stderr)
+        _say(printable(f"stage2-lint: error: {error}"))
         return 2
+    except Terminated:  # SIGTERM in a parallel run: workers were stopped on the way out
+        _say("stage2-lint: terminated")
+        return 143
     except KeyboardInterrupt:  # Ctrl-C: no traceback; workers were stopped on the way out
-        print("stage2-lint: interrupted", file=sys.stderr)
+        _say("stage2-lint: interrupted")
         return 130
-    except BrokenPipeError:  # output piped into `head`
-        sys.stderr.close()
-        return 1
+    except _OutputFailed:
+        raise
     except Exception as error:  # a traceback is a bug: say so in one line, exit 2
-        print(printable(f"stage2-lint: internal error: {type(error).__name__}: {error} (please report this)"),
-              file=sys.stderr)
+        _say(printable(f"stage2-lint: internal error: {type(error).__name__}: {error} (please report this)"))
         return 2
+
+
+class _OutputFailed(Exception):
+    """Writing standard output failed (closed pipe, full disk): the run cannot report."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Output:
+    """Standard output that turns a failed write into ``_OutputFailed``, so a closed pipe or
+    a full disk is told apart from a bug, wherever in a command the write happens."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise _OutputFailed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _OutputFailed(error) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _silence_stdout(stream) -> None:
+    """Drop what is still buffered, so the interpreter's own flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _say(line: str) -> None:
+    """One line on stderr, if stderr can still take it."""
+    try:
+        print(line, file=sys.stderr)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -101,14 +101,17 @@ def flatten(args) -> int:
     if not os.path.isfile(args.leaf):
         raise UsageError(f"{args.leaf}: no such file")
     result = flatten_leaf(args.leaf, settings_for(args.leaf), onto=args.onto, output=args.output,
-                          write=not args.diff)
+                          write=not args.diff, change_dependents=args.change_dependents)
     if result.problem:
         print(printable(f"stage2-lint flatten: {args.leaf}: {result.problem}"), file=sys.stderr)
         return 1
     if args.diff:
         _print_diff(result.path, _text_of(result.path), result.text)
     else:
-        print(printable(f"stage2-lint flatten: wrote {result.path} (resolved values unchanged)"), file=sys.stderr)
+        also = f"; {len(result.changed)} profile(s) extending it now resolve differently: " \
+            f"{', '.join(result.changed)}" if result.changed else ""
+        print(printable(f"stage2-lint flatten: wrote {result.path} (its resolved values unchanged{also})"),
+              file=sys.stderr)
     return 0
 
 
