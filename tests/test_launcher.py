@@ -287,7 +287,7 @@ GOOD = {"rollout_backend": "vllm", "vllm_mode": "server", "server_base_urls": ["
     (json.dumps({**GOOD, "server_base_urls": ["http://a:1", "http://b:2"]}), 0, "server_base_urls has 2 entries"),
     (json.dumps({**GOOD, "server_base_urls": ["ftp://a"]}), 0, "is not an http(s)://host:port URL"),
     (json.dumps({**GOOD, "vllm_max_model_len": None}), 0, "key 'vllm_max_model_len' has the wrong type"),
-    (json.dumps({**GOOD, "server_model": "a\nb"}), 0, "a preflight value holds a line break"),
+    (json.dumps({**GOOD, "server_model": "a\nb"}), 0, "key 'server_model' has the wrong type or value"),
 ])
 def test_preflight_refusals_start_nothing(launch, tmp_path, output, status, reason):
     result, events = launch(f"config={_profile(launch)}", "server_gpus=1", "train_gpus=2",
