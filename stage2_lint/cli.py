@@ -12,7 +12,7 @@ from typing import List, Optional
 from stage2_lint import __version__, commands
 from stage2_lint.engine import Terminated, UsageError, WorkerDied
 from stage2_lint.escape import printable
-from stage2_lint.records import SchemaError
+from stage2_lint.records import SchemaError, UnreadableDirectory
 from stage2_lint.settings import SettingsError
 
 COMMANDS = {
@@ -193,7 +193,7 @@ def _run(argv: List[str]) -> int:
             return 0
         args = command_parser(argv[0]).parse_args(argv[1:])
         return getattr(commands, args.command)(args)
-    except (UsageError, SettingsError, SchemaError, WorkerDied) as error:
+    except (UsageError, SettingsError, SchemaError, UnreadableDirectory, WorkerDied) as error:
         _say(printable(f"stage2-lint: error: {error}"))
         return 2
     except Terminated:  # SIGTERM in a parallel run: workers were stopped on the way out

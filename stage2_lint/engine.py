@@ -8,7 +8,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from stage2_lint import globs, paths, suppressions
 from stage2_lint.hierarchy import Resolver, canonical_files
-from stage2_lint.records import Report, Violation
+from stage2_lint.records import Report, UnreadableDirectory, Violation
 from stage2_lint.rule import FileContext, Rule
 from stage2_lint.rules import YAML_RULES
 from stage2_lint.settings import Settings
@@ -88,6 +88,12 @@ def _unique_files(files: Iterable[str]) -> List[str]:
     return unique
 
 
+def _unreadable(error: OSError) -> None:
+    """os.walk skips a directory it cannot list; a run that did not look must not pass."""
+    raise UnreadableDirectory(f"cannot read directory {error.filename}: {error.strerror}; nothing below it was "
+                              f"checked")
+
+
 def _walk_directory(top: str, named: str, exclude: Tuple[str, ...], skipped: List[str]) -> List[str]:
     """The YAML files below the canonical directory ``top`` (``named`` by the user), as
     canonical paths."""
@@ -95,7 +101,7 @@ def _walk_directory(top: str, named: str, exclude: Tuple[str, ...], skipped: Lis
         return globs.matches(name, exclude)
 
     found = []
-    for directory, subdirs, names in os.walk(top):  # followlinks=False: below a real top, all real
+    for directory, subdirs, names in os.walk(top, onerror=_unreadable):  # followlinks=False: all real below
         paths.known_real(directory)
         kept = []
         for name in sorted(subdirs):

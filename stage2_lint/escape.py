@@ -116,7 +116,7 @@ def _ansi_c(char: str) -> str:
     code = ord(char)
     if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the undecodable byte itself
         return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}"  # in bash, \\x80-\\xff are raw bytes
 
 
 def shell_command(argv: Iterable[str], env: Iterable = ()) -> str:

@@ -14,6 +14,8 @@ import re
 from functools import lru_cache
 from typing import Iterator, Sequence
 
+from stage2_lint.records import UnreadableDirectory
+
 _WILD = re.compile(r"[*?\[{]")
 MAX_BRACE_DEPTH = 4
 MAX_DFA_STATES = 4096  # cached states per pattern; past it, steps are computed (still linear)
@@ -47,10 +49,11 @@ def _parse(pattern: str, i: int, depth: int, closer):
             return items, i
         at_start = i == 0 or pattern[i - 1] == "/"
         guard = [(_GUARD,)] if at_start else []  # as in a shell, no wildcard matches a leading dot
+        # ``**`` is special only as a whole path component, as in bash with globstar
         if pattern.startswith("**/", i) and at_start:
             items.append((_DIRS,))
             i += 3
-        elif pattern.startswith("**", i) and at_start:
+        elif pattern.startswith("**", i) and at_start and _component_ends(pattern, i + 2, closer):
             items.append((_TAIL,))
             i += 2
         elif char == "*":
@@ -73,6 +76,10 @@ def _parse(pattern: str, i: int, depth: int, closer):
     if closer:
         raise ValueError("unclosed '{'")
     return items, i
+
+
+def _component_ends(pattern: str, i: int, closer) -> bool:
+    return i == len(pattern) or (bool(closer) and pattern[i] in ",}")
 
 
 def _char_class(pattern: str, i: int):
@@ -214,6 +221,13 @@ def matches(relative: str, patterns: Sequence[str]) -> bool:
     return any(compiled(pattern).match(relative) for pattern in patterns)
 
 
+def _unreadable(error: OSError) -> None:
+    """os.walk skips a directory it cannot list; a surface with a hole is not a surface."""
+    if not isinstance(error, FileNotFoundError):  # a base that does not exist is simply empty
+        raise UnreadableDirectory(f"cannot read directory {error.filename}: {error.strerror}; "
+                                  f"nothing below it was checked")
+
+
 def expand(anchor: str, pattern: str) -> Iterator[str]:
     """Every file below ``anchor`` whose path relative to it matches ``pattern``: walks only
     the pattern's fixed leading directories, and no deeper than it can reach."""
@@ -224,7 +238,7 @@ def expand(anchor: str, pattern: str) -> Iterator[str]:
     base = os.path.join(anchor, *parts[:fixed])
     depth = None if "**" in pattern or "{" in pattern else len(parts) - fixed - 1
     automaton = compiled(pattern)
-    for directory, subdirs, names in os.walk(base):
+    for directory, subdirs, names in os.walk(base, onerror=_unreadable):
         level = 0 if directory == base else os.path.relpath(directory, base).count(os.sep) + 1
         if depth is not None and level >= depth:
             subdirs[:] = []

@@ -50,6 +50,11 @@ class SchemaError(ValueError):
     """A schema file that cannot be read or is not a JSON Schema object (exit code 2)."""
 
 
+class UnreadableDirectory(ValueError):
+    """A directory a walk had to enter could not be read: nothing below it was checked, so
+    the run must not report "no violations" (exit 2)."""
+
+
 class Problem(NamedTuple):
     """What the parser or the hierarchy found wrong, without a rule code: each rule module
     says which kinds it reports (``Rule.kinds``), so code, severity and fix come from the rule."""

@@ -498,7 +498,7 @@ class _Evaluation:
     def _object_counts(self, value: dict, node: dict, keys, out) -> None:
         for name in node.get("required", ()):
             if name not in value:
-                out.append(Finding(TYPE, keys + (name,), f"{dotted(keys + (name,))} is required here and not set"))
+                out.append(Finding(TYPE, keys + (name,), "required here and not set"))
         for name, needed in node.get("dependentRequired", {}).items():
             missing = [other for other in needed if name in value and other not in value]
             if missing:

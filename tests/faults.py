@@ -4,10 +4,11 @@ kill, a Ctrl-C, a full disk or a concurrent edit arriving at an exact instant.
     python tests/faults.py SPEC [stage2-lint arguments ...]
 
 SPEC is ``CALL:WHEN:ACTION``:
-- CALL ``os.write``, ``os.replace`` or ``os.fsync``: WHEN is the n-th call (1-based); ACTION
-  ``kill`` (SIGKILL before the call), ``kill-after`` (SIGKILL right after it), ``sigint`` (a
-  real SIGINT to this process before the call), ``enospc`` (the call fails: disk full) or
-  ``edit=PATH`` (append a line to PATH, then make the call: someone edits meanwhile);
+- CALL ``os.write``, ``os.replace``, ``os.fsync`` or ``os.fork``: WHEN is the n-th call
+  (1-based); ACTION ``kill`` (SIGKILL before the call), ``sigint``/``sigterm`` (a real signal
+  to this process before the call), any of those with ``-after`` (right after the call; for
+  ``os.fork``, in the parent only), ``enospc`` or ``eperm`` (the call fails: disk full, not permitted) or ``edit=PATH``
+  (append a line to PATH, then make the call: someone edits meanwhile);
 - CALL ``lint_file``: WHEN is a file name suffix; ACTION ``kill`` (the process linting it
   SIGKILLs itself: a worker killed by the OOM killer) or ``sigint-parent`` (it sends SIGINT
   to its parent, as Ctrl-C in a terminal would, and waits to be stopped).
@@ -26,8 +27,12 @@ def _act(action: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     elif action == "sigint":
         os.kill(os.getpid(), signal.SIGINT)
+    elif action == "sigterm":
+        os.kill(os.getpid(), signal.SIGTERM)
     elif action == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    elif action == "eperm":
+        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
     elif action.startswith("edit="):
         with open(action[5:], "a", encoding="utf-8") as handle:
             handle.write("# edited meanwhile\n")
@@ -44,9 +49,10 @@ def _patch_os(name: str, when: int, action: str) -> None:
         calls[0] += 1
         if calls[0] != when:
             return original(*args, **kwargs)
-        if action == "kill-after":
+        if action.endswith("-after"):  # for os.fork: in the parent only, the instant fork returns
             result = original(*args, **kwargs)
-            os.kill(os.getpid(), signal.SIGKILL)
+            if not (name == "fork" and result == 0):
+                _act(action[:-len("-after")])
             return result
         _act(action)
         return original(*args, **kwargs)
