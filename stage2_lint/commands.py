@@ -278,7 +278,7 @@ def _fix_one(path: str, settings, write: bool) -> bool:
         return False
     result = fix_moved(load_bytes(snap.data, path, settings.limits), moves_of(settings.contract_for(path)))
     if result.problem:
-        print(f"{printable(path)}:{result.line}:{result.col}: {MOVED.code} not fixed: {result.problem}",
+        print(printable(f"{path}:{result.line}:{result.col}: {MOVED.code} not fixed: {result.problem}"),
               file=sys.stderr)
     if not result.changed:
         return False

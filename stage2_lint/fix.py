@@ -11,6 +11,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 from stage2_lint import keypath, textedit
 from stage2_lint.document import Document, load_text
+from stage2_lint.escape import dotted
 from stage2_lint.settings import Move
 
 
@@ -68,7 +69,7 @@ def _fix_one(doc: Document, move: Move) -> FixResult:
         return FixResult(doc.path, doc.text, None)
     legacy, (line, col) = doc.find(move.old)
     if len(move.new) != 1:
-        return FixResult(doc.path, doc.text, None, f"moving to a nested prefix ({'.'.join(move.new)}) is not "
+        return FixResult(doc.path, doc.text, None, f"moving to a nested prefix ({dotted(move.new)}) is not "
                                                    f"automated; move it by hand", line, col)
     refusal = _refusal(doc, legacy, move)
     if refusal:
@@ -85,17 +86,17 @@ def _refusal(doc: Document, legacy, move: Move) -> Optional[str]:
     for depth in range(1, len(move.old) + 1):
         _, (line, col) = doc.find(move.old[:depth])
         if not lines[line - 1][col - 1:].startswith(move.old[depth - 1]):
-            return (f"{'.'.join(move.old[:depth])} is not written as a block-style key (merge key, flow style "
+            return (f"{dotted(move.old[:depth])} is not written as a block-style key (merge key, flow style "
                     f"or alias); move it by hand")
     target = move.new[0]
     current = doc.root.get(target)
     if current is None:
         return None
     if not isinstance(current, dict) or not isinstance(legacy, dict):
-        return f"{target} and {'.'.join(move.old)} are both set; keep one by hand"
+        return f"{dotted((target,))} and {dotted(move.old)} are both set; keep one by hand"
     shared = sorted(set(current) & set(legacy), key=str)
     if shared:
-        return (f"{target}.{shared[0]} is set in both namespaces"
+        return (f"{dotted((target, shared[0]))} is set in both namespaces"
                 f"{' to different values' if current[shared[0]] != legacy[shared[0]] else ''}; "
                 f"keep one value by hand (nothing was changed in this file)")
     return None

@@ -27,6 +27,10 @@ canonical = configs/fam/prod/*.yaml
 required_parent = ../base.yaml
 required_keys = train.seed
 moved = old.ns -> new.ns
+    dup -> top
+[stage2_lint.contract.fam\x1b[2J\u202e]
+scope = elsewhere/\x1b\x07\u202e*.yaml
+required_keys = a\x1b[31m.b
 """
 
 
@@ -39,7 +43,8 @@ def hostile(tmp_path_factory):
         "configs/fam/base.yaml": "train:\n  seed: 1\n",
         f"configs/fam/prod/{NAME}.yaml": f"extends: ../base.yaml\ntrain:\n  seed: 2\n  {key}: {value}\n"
                                          f"old:\n  ns:\n    {key}: 1\n",
-        "configs/fam/prod/other.yaml": f"extends: ../base.yaml\ntrain:\n  seed: 3\nnew:\n  ns:\n    {key}: {value}\n",
+        "configs/fam/prod/other.yaml": f"extends: ../base.yaml\ntrain:\n  seed: 3\nnew:\n  ns:\n    {key}: {value}\n"
+                                       f"dup:\n  {key}: 1\ntop:\n  {key}: 2\n",
         "configs/fam/chain.yaml": f"extends: prod/{json.dumps(NAME + '.yaml')[1:-1]}\n{key}: 1\n",
     }, contract=False)
     (root / ".git").mkdir()
@@ -75,6 +80,8 @@ def test_no_command_prints_a_strangers_control_character_raw(hostile, tmp_path, 
     result = subprocess.run([sys.executable, "-m", "stage2_lint", *COMMANDS[name]], cwd=root, capture_output=True,
                             timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert b"Traceback" not in result.stderr and b"internal error" not in result.stderr, result.stderr[-2000:]
+    usage_errors = ("check-a-hostile-argument", "resolve-missing", "explain")
+    assert (result.returncode == 2) == (name in usage_errors), (result.returncode, result.stderr[-2000:])
     for stream in (result.stdout, result.stderr):
         text = stream.decode("utf-8")  # valid UTF-8 whatever the names held
         assert not RAW.search(text), (name, RAW.search(text))
