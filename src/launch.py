@@ -64,7 +64,7 @@ class Command(NamedTuple):
 class Plan(NamedTuple):
     preflight: dict
     server: Optional[Command]
-    health_url: Optional[str]
+    server_url: Optional[str]  # polled at {server_url}/health/
     learners: Command
     note: Optional[str]  # why no server is started
 
@@ -127,8 +127,7 @@ def make_plan(options: Options, environ: Dict[str, str]) -> Plan:
         return Plan(data, None, None, learners,
                     f"rollout backend {data['rollout_backend']}{mode}: no rollout server to start; "
                     f"launching the learners only")
-    return Plan(data, _server_command(options, data), f"{data['server_base_urls'][0].rstrip('/')}/health/",
-                learners, None)
+    return Plan(data, _server_command(options, data), data["server_base_urls"][0].rstrip("/"), learners, None)
 
 
 def _server_command(options: Options, data: dict) -> Command:
@@ -146,7 +145,7 @@ def _server_command(options: Options, data: dict) -> Command:
     if data["root_image_dir_resolved"]:
         env.append(("ROOT_IMAGE_DIR", data["root_image_dir_resolved"]))
     argv = ("swift", "rollout", "--model", data["server_model"], "--host", host, "--port", str(port),
-            "--infer_backend", "vllm", "--torch_dtype", data["torch_dtype"],
+            "--infer_backend", "vllm", "--torch_dtype", data["server_torch_dtype"],
             "--vllm_data_parallel_size", str(len(options.server_gpus) // parallel),
             "--vllm_tensor_parallel_size", str(parallel),
             "--vllm_gpu_memory_utilization", str(data["vllm_gpu_memory_utilization"]),
@@ -174,7 +173,7 @@ _TEXT = (lambda v: isinstance(v, str) and v != "" and not re.search(r"[\x00-\x1f
 _CHECKS = {"rollout_backend": _TEXT,
            "vllm_mode": lambda v: v is None or _TEXT(v),
            "server_base_urls": lambda v: isinstance(v, list) and all(_TEXT(u) for u in v)}
-_SERVER_CHECKS = {"server_model": _TEXT, "torch_dtype": _TEXT,
+_SERVER_CHECKS = {"server_model": _TEXT, "server_torch_dtype": _TEXT,
                   "root_image_dir_resolved": lambda v: v is None or _TEXT(v),
                   "vllm_max_model_len": lambda v: type(v) is int and v > 0,
                   "vllm_enable_lora": lambda v: type(v) is bool,
@@ -253,8 +252,8 @@ def run(plan: Plan, options: Options, out=sys.stdout) -> int:
         if plan.server is not None:
             _say(out, f"starting rollout server: {plan.server.shown()}")
             server = _start(plan.server, started)
-            _wait_healthy(server, plan.health_url, options.wait_timeout)
-            _say(out, f"rollout server healthy at {plan.health_url}")
+            _wait_healthy(server, plan.server_url, options.wait_timeout)
+            _say(out, f"rollout server healthy at {plan.server_url}/health/")
         _say(out, f"starting learners: {plan.learners.shown()}")
         learners = _start(plan.learners, started)
         return _supervise(server, learners, out)
@@ -282,31 +281,20 @@ def _start(command: Command, started: List[subprocess.Popen]) -> subprocess.Pope
     return process
 
 
-def _wait_healthy(server: subprocess.Popen, url: str, timeout: int) -> None:
+def _wait_healthy(server: subprocess.Popen, server_url: str, timeout: int) -> None:
+    from src.rollout.client import health
+
+    url = f"{server_url}/health/"
     deadline = time.monotonic() + timeout
-    last = "no answer"
     while True:
         if server.poll() is not None:
             raise LaunchError(f"rollout server exited before {url} became healthy")
-        last = _health(url)
+        last = health(server_url, timeout=5)
         if last == "200":
             return
         if time.monotonic() >= deadline:
             raise LaunchError(f"rollout server at {url} not healthy after {timeout}s (last answer: {last})")
         time.sleep(HEALTH_POLL_S)
-
-
-def _health(url: str) -> str:
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return str(response.status)
-    except urllib.error.HTTPError as error:
-        return str(error.code)
-    except (OSError, ValueError):
-        return "no answer"
 
 
 def _supervise(server: Optional[subprocess.Popen], learners: subprocess.Popen, out) -> int:
@@ -378,7 +366,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if options.dry_run:
             if plan.server is not None:
                 _say(sys.stdout, f"plan: {plan.server.shown()}")
-                _say(sys.stdout, f"plan: wait for {plan.health_url} (up to {options.wait_timeout}s)")
+                _say(sys.stdout, f"plan: wait for {plan.server_url}/health/ (up to {options.wait_timeout}s)")
             _say(sys.stdout, f"plan: {plan.learners.shown()}")
             _say(sys.stdout, "dry run: nothing started")
             return 0

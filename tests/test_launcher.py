@@ -271,7 +271,7 @@ def _fake_preflight(tmp_path, output, status=0):
 
 
 GOOD = {"rollout_backend": "vllm", "vllm_mode": "server", "server_base_urls": ["http://127.0.0.1:8000"],
-        "server_model": "m", "torch_dtype": "bfloat16", "root_image_dir_resolved": None, "vllm_max_model_len": 8,
+        "server_model": "m", "server_torch_dtype": "bfloat16", "root_image_dir_resolved": None, "vllm_max_model_len": 8,
         "vllm_enable_lora": False, "vllm_tensor_parallel_size": 1, "vllm_gpu_memory_utilization": 0.5}
 
 

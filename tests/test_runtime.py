@@ -69,7 +69,7 @@ def test_normalizer_mapping_and_defaults():
     config = {"model": {"model": "ckpt/m"}, "custom": {"train_jsonl": "data/lvis/train.jsonl"}}
     assert preflight(rollout, config, "/repo") == {
         "rollout_backend": "vllm", "vllm_mode": "server", "server_base_urls": ["http://a:1", "http://b:2"],
-        "decode_batch_size": 1, "server_model": "ckpt/m", "torch_dtype": "bfloat16",
+        "decode_batch_size": 1, "server_model": "ckpt/m", "server_torch_dtype": "bfloat16",
         "root_image_dir_resolved": "/repo/data/lvis", "vllm_max_model_len": None, "vllm_enable_lora": False,
         "vllm_tensor_parallel_size": 1, "vllm_gpu_memory_utilization": 0.9, "repeat_terminate_config": {},
         "repeat_terminate_enabled": False}

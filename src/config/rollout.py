@@ -83,7 +83,7 @@ def preflight(rollout: RolloutMatchingConfig, config: Mapping, repo_root: str) -
         "server_base_urls": list(rollout["server_base_urls"]),
         "decode_batch_size": rollout["decode_batch_size"],
         "server_model": model.get("model"),
-        "torch_dtype": model.get("torch_dtype", "bfloat16"),
+        "server_torch_dtype": model.get("torch_dtype", "bfloat16"),
         "root_image_dir_resolved": (os.path.normpath(os.path.join(repo_root, os.path.dirname(train_jsonl)))
                                     if isinstance(train_jsonl, str) and train_jsonl else None),
         "vllm_max_model_len": vllm.get("max_model_len"),

@@ -56,15 +56,11 @@ class VllmServerClient:
         """GET ``{base_url}/health/`` on every server within ``vllm.server.timeout_s``; the
         first server that does not answer 200 is named in the error."""
         for base_url in self.base_urls:
-            try:
-                with urllib.request.urlopen(f"{base_url}/health/", timeout=self.connect_timeout) as response:
-                    if response.status != 200:
-                        raise RolloutServerError(f"rollout server {base_url} is not healthy (HTTP {response.status})")
-            except urllib.error.HTTPError as error:
-                raise RolloutServerError(f"rollout server {base_url} is not healthy (HTTP {error.code})") from error
-            except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as error:
-                reason = getattr(error, "reason", error)
-                raise RolloutServerError(f"rollout server {base_url} is unreachable or timed out: {reason}") from error
+            status = health(base_url, self.connect_timeout)
+            if status.isdigit() and status != "200":
+                raise RolloutServerError(f"rollout server {base_url} is not healthy (HTTP {status})")
+            if status != "200":
+                raise RolloutServerError(f"rollout server {base_url} is unreachable or timed out: {status}")
 
     def infer(self, base_url: str, batch: List[dict]) -> List[dict]:
         body = json.dumps({"infer_requests": batch, "request_config": self.request_config}).encode("utf-8")
@@ -79,6 +75,18 @@ class VllmServerClient:
             reason = getattr(error, "reason", error)
             raise RolloutServerError(f"rollout server {base_url} is unreachable or timed out: {reason}") from error
         return _completions(base_url, payload, len(batch))
+
+
+def health(base_url: str, timeout: Optional[float]) -> str:
+    """One ``GET {base_url}/health/``: the HTTP status as text ("200" when up), or why there
+    was no answer. The launcher polls with this, the trainer checks with it."""
+    try:
+        with urllib.request.urlopen(f"{base_url.rstrip('/')}/health/", timeout=timeout) as response:
+            return str(response.status)
+    except urllib.error.HTTPError as error:
+        return str(error.code)
+    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError, ValueError) as error:
+        return f"no answer ({getattr(error, 'reason', error)})"
 
 
 def _completions(base_url: str, payload: bytes, expected: int) -> List[dict]:
