@@ -1,13 +1,16 @@
 """Trainer entry: ``python -m src.sft --config PATH [--dry-run]``.
 
-Load (the contract guard runs first), normalize the rollout config, construct the trainer
-and inject ``rollout_matching_cfg``. ``--dry-run`` prints a reproducibility manifest as JSON
-and exits 0; a real run hands over to the training framework (ms-swift + torch).
+Load (the contract guard runs first, before torch is imported), normalize the rollout
+config, construct the trainer and inject ``rollout_matching_cfg``. ``--dry-run`` prints a
+reproducibility manifest as JSON and exits 0; a real run translates the profile into
+ms-swift's arguments (``src.trainers.swift_args``) and trains with the project's trainer
+registered in ms-swift (``src.trainers.framework``).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import List, Optional
 
@@ -18,6 +21,7 @@ from src.config.loader import ConfigLoader, config_hash
 from src.config.rollout import normalize_rollout
 from src.trainers import TRAINERS
 from src.trainers.framework import FrameworkMissing
+from src.trainers.swift_args import TranslationError
 
 
 def build_trainer(config: dict, training_config):
@@ -61,14 +65,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(printable_lines(f"sft: {error}"), file=sys.stderr)
         return 1
     if args.dry_run:
-        print(json.dumps(manifest(args.config, config, training_config, trainer), indent=2, sort_keys=True))
+        try:
+            print(json.dumps(manifest(args.config, config, training_config, trainer), indent=2, sort_keys=True),
+                  flush=True)
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         return 0
     try:
-        trainer.train(profile.train_args)
-    except FrameworkMissing as error:
-        print(f"sft: {error}", file=sys.stderr)
+        trainer.train(config, repo_root_of(args.config))
+    except (FrameworkMissing, TranslationError) as error:
+        print(printable_lines(f"sft: {error}"), file=sys.stderr)
         return 1
     return 0
+
+
+def repo_root_of(path: str) -> str:
+    """The repository a profile belongs to: the directory holding its config tree (relative
+    data and model paths are relative to it, whatever the working directory)."""
+    from stage2_lint.settings import settings_for
+
+    return os.path.dirname(settings_for(path).config_root(path))
 
 
 if __name__ == "__main__":

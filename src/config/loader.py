@@ -16,9 +16,10 @@ from stage2_lint.records import Problem, Violation
 from stage2_lint.rules import as_violations
 
 from src.config.schema import TrainingConfig, to_training_config
+from src.trainers.swift_args import SECTIONS, TranslationError, unknown_keys
 
 # Sections handed to the training framework as keyword arguments, in this order.
-TRAIN_ARG_SECTIONS = ("model", "template", "tuner", "training", "data")
+TRAIN_ARG_SECTIONS = SECTIONS
 
 
 class LoadedProfile(NamedTuple):
@@ -85,6 +86,10 @@ class ConfigLoader:
         problems = tuple(_located(resolved, finding) for finding in _schema_findings(config, settings, path))
         if problems:
             raise ConfigContractError(path, problems)
+        unknown = unknown_keys(config)
+        if unknown:  # a schema field with no row in the translation table: refuse before training
+            raise TranslationError(f"{path}: no ms-swift translation for {', '.join(unknown)} "
+                                   f"(add a row to src/trainers/swift_args.py)")
         return LoadedProfile(path, config, train_arguments(config), to_training_config(config))
 
 

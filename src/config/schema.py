@@ -56,8 +56,10 @@ def free_form(doc=None, residual=False):
 @attrs.frozen
 class Model:
     model: Optional[str] = knob(None)
+    model_type: Optional[str] = knob(None, doc="ms-swift's model type (a local checkpoint it cannot identify)")
     torch_dtype: Literal["bfloat16", "float16", "float32", "auto"] = knob("bfloat16")
     attn_impl: Optional[str] = knob(None)
+    check_model: Optional[bool] = knob(None, doc="ms-swift's check of the model against its hub (false offline)")
 
 
 @attrs.frozen

@@ -12,6 +12,8 @@ from src.config.rollout import RolloutMatchingConfig
 
 
 class RolloutMatchingTrainer:
+    swift_trainer = "src.trainers.swift_trainers.RolloutMatchingSwiftTrainer"  # the ms-swift class of a real run
+
     def __init__(self, *, rollout_matching_cfg, rollout_client=None, per_device_eval_batch_size: int = 1):
         if not isinstance(rollout_matching_cfg, RolloutMatchingConfig):
             raise TypeError("the trainer accepts only the normalized rollout config "
@@ -60,8 +62,8 @@ class RolloutMatchingTrainer:
         """What the training framework's trainer is constructed with, besides its own arguments."""
         return {"rollout_matching_cfg": self.rollout_matching_cfg}
 
-    def train(self, train_args: dict):
-        """Hand the resolved training arguments to the framework (ms-swift)."""
+    def train(self, config: dict, repo_root: str):
+        """Train the resolved profile ``config`` with the framework (ms-swift)."""
         from src.trainers.framework import run_training
 
-        return run_training(self, train_args)
+        return run_training(self, config, repo_root)

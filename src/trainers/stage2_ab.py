@@ -14,6 +14,8 @@ from src.trainers.rollout_matching import RolloutMatchingTrainer
 
 
 class Stage2ABTrainer(RolloutMatchingTrainer):
+    swift_trainer = "src.trainers.swift_trainers.Stage2ABSwiftTrainer"
+
     def __init__(self, *, b_ratio: float, n_softctx_iter: int, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= b_ratio <= 1:
