@@ -354,7 +354,7 @@ def read_settings_file(path: str) -> Optional[Settings]:
     project_dir = paths.real_directory(os.path.dirname(path))
     text = _settings_text(path, project_dir)
     if path.endswith(".toml"):
-        import tomllib
+        tomllib = _toml()
 
         try:
             data = tomllib.loads(text)
@@ -379,6 +379,15 @@ def read_settings_file(path: str) -> Optional[Settings]:
     engine = dict(parser.items(SECTION)) if parser.has_section(SECTION) else {}
     contracts = {name[len(CONTRACT_PREFIX):]: dict(parser.items(name)) for name in names if name != SECTION}
     return _build(engine, contracts, path, project_dir)
+
+
+def _toml():
+    """The TOML reader: the standard library's from Python 3.11, the same code as ``tomli`` before."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.9 and 3.10
+        import tomli as tomllib
+    return tomllib
 
 
 def _settings_text(path: str, project_dir: str) -> str:
