@@ -73,6 +73,13 @@ def test_a_value_ms_swift_cannot_take_is_refused_naming_the_key():
         swift_args.swift_arguments(config, 4, str(REPO))
 
 
+def test_a_value_the_schema_allows_but_ms_swift_lacks_is_refused_naming_it():
+    config = ConfigLoader().load_profile(str(REPO / "configs/stage2_ab/smoke/a_only.yaml")).config
+    config["tuner"]["lora_bias"] = "lora_only"
+    with pytest.raises(swift_args.TranslationError, match="tuner.lora_bias: 'lora_only' has no ms-swift equivalent"):
+        swift_args.swift_arguments(config, 4, str(REPO))
+
+
 # -- a real run --------------------------------------------------------------------------
 
 BUILD_MODEL = """

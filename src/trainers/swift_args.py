@@ -42,6 +42,8 @@ RENAMED = {
 }
 # section.key -> {profile value: ms-swift value}
 VALUES = {("template", "truncation_strategy"): {"raise": "delete"}}
+# section.key -> {profile value the schema allows: why ms-swift cannot be given it}
+REFUSED_VALUES = {("tuner", "lora_bias"): {"lora_only": "ms-swift's LoRA bias is none or all"}}
 # Turned into other arguments by ``_derived`` below.
 DERIVED = {("training", "effective_batch_size"), ("training", "gradient_accumulation_steps"),
            ("template", "max_length"), ("data", "dataset"), ("data", "val_dataset")}
@@ -81,6 +83,9 @@ def swift_arguments(config: Mapping, release: int, repo_root: str, world_size: i
         values = config.get(section) or {}
         for key, value in values.items():
             name = _name(section, key, release)
+            why = REFUSED_VALUES.get((section, key), {}).get(value) if isinstance(value, str) else None
+            if why:
+                raise TranslationError(f"{section}.{key}: {value!r} has no ms-swift equivalent ({why})")
             if name is not None:
                 mapped = VALUES.get((section, key), {})
                 arguments[name] = mapped.get(value, value) if isinstance(value, str) else value
