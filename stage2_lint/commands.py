@@ -158,6 +158,7 @@ def schema(args) -> int:
     """``schema export`` writes each contract's schema file from its typed source;
     ``schema check`` exits 1 with a diff for each committed file that is stale."""
     from stage2_lint import safe_write, schema_export
+    from stage2_lint.source_import import standing_in
 
     settings = _settings(args)
     contracts = [_contract(settings, args.contract)] if args.contract else list(settings.contracts)
@@ -168,8 +169,9 @@ def schema(args) -> int:
                 raise UsageError(f"contract {contract.name} needs both schema and schema_source to export")
             continue
         try:
-            cls = schema_export.load_source(contract.schema_source, settings.project_dir)
-            text = schema_export.render(schema_export.export(cls, f"{contract.name} training profile"))
+            with standing_in(contract.schema_stand_ins):
+                cls = schema_export.source_class(contract.schema_source, settings.project_dir)
+                text = schema_export.render(schema_export.export(cls, f"{contract.name} training profile"))
         except schema_export.ExportError as error:
             raise UsageError(str(error))
         current = _text_of(contract.schema)

@@ -21,10 +21,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import enum
-import importlib
 import json
-import os
-import sys
 import types
 import typing
 from typing import Any, Dict
@@ -39,39 +36,18 @@ class ExportError(ValueError):
     """The source class cannot be found or described (exit code 2)."""
 
 
-def load_source(spec: str, project_dir: str) -> type:
-    """``module:Class``, imported with the project directory first on ``sys.path``. The module
-    must be a file inside the project: settings never make this tool run code from elsewhere."""
-    module_name, sep, attribute = spec.partition(":")
-    if not sep or not module_name or not attribute:
-        raise ExportError(f"schema_source {spec!r} must have the form module:Class")
-    project = os.path.realpath(project_dir)
-    if _module_file(module_name, project) is None:
-        raise ExportError(f"schema_source {spec!r}: no module {module_name} inside {project} "
-                          f"(stage2-lint imports only the repository's own code)")
-    sys.path.insert(0, project)
+def source_class(spec: str, project_dir: str) -> type:
+    """The config class ``schema_source`` names (see ``source_import``: run from its file,
+    its packages' ``__init__`` skipped, stand-ins for the modules the contract lists)."""
+    from stage2_lint.source_import import SourceError, load_class
+
     try:
-        target = importlib.import_module(module_name)
-        if not os.path.realpath(getattr(target, "__file__", "") or "").startswith(project + os.sep):
-            raise ExportError(f"schema_source {spec!r}: {module_name} was imported from outside {project}")
-        for name in attribute.split("."):
-            target = getattr(target, name)
-    except (ImportError, AttributeError) as error:
-        raise ExportError(f"schema_source {spec!r}: {error}") from error
-    finally:
-        sys.path.remove(project)
+        target = load_class(spec, project_dir)
+    except SourceError as error:
+        raise ExportError(str(error)) from None
     if not _is_config_class(target) and not hasattr(target, "model_json_schema"):
         raise ExportError(f"schema_source {spec!r} is not an attrs class, a dataclass or a pydantic model")
     return target
-
-
-def _module_file(module_name: str, project: str):
-    """The file of ``module_name`` below ``project`` (a module or a package), else None."""
-    base = os.path.join(project, *module_name.split("."))
-    for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-        if os.path.isfile(candidate) and os.path.realpath(candidate).startswith(project + os.sep):
-            return candidate
-    return None
 
 
 def export(cls: type, title: str) -> dict:
@@ -175,6 +151,11 @@ _MAPPINGS = (dict, collections.abc.Mapping, collections.abc.MutableMapping, typi
 
 def _annotation_schema(annotation, metadata: dict, whole: bool = False) -> dict:
     """``whole``: a list's item (see ``_class_schema``)."""
+    from stage2_lint.source_import import is_stand_in
+
+    if is_stand_in(annotation):
+        raise _Unsupported(f"{annotation.__qualname__} (a stand-in from schema_stand_ins: the real type is not "
+                           f"loaded)")
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
         return _annotation_schema(args[0], metadata, whole)

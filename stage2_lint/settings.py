@@ -156,6 +156,9 @@ DECLARED: Tuple[Setting, ...] = (
             "JSON Schema file of the profiles, relative to the settings file"),
     Setting("schema_source", "contract", _text, None,
             "`module:Class` of the typed config the schema is exported from (stage2-lint schema export)"),
+    Setting("schema_stand_ins", "contract", _words, (),
+            "modules (e.g. `torch`, `swift`) that export and check stand in for, so the config module imports "
+            "without the training stack"),
     Setting("moved", "contract", _arrows, (), "`old.prefix -> new.prefix` a line: keys that moved"),
     Setting("removed", "contract", _arrows, (), "`old.key -> what to use instead` a line: keys that are gone"),
 )
@@ -197,6 +200,7 @@ class Contract(NamedTuple):
     retired_parents: Tuple[str, ...] = ()
     schema: Optional[str] = None  # absolute path of the JSON Schema file
     schema_source: Optional[str] = None
+    schema_stand_ins: Tuple[str, ...] = ()
     moved: Tuple[Tuple[str, str], ...] = ()
     removed: Tuple[Tuple[str, str], ...] = ()
 

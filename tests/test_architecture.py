@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO
 
 LAYERS = {
-    0: {"records", "escape", "paths", "reading", "ecma_regex", "keypath", "globs", "safe_write", "textedit", "schema_export", "rules.shared_examples",
+    0: {"records", "escape", "paths", "reading", "ecma_regex", "source_import", "keypath", "globs", "safe_write", "textedit", "schema_export", "rules.shared_examples",
         ""},  # "": the package itself (its version)
     1: {"document", "settings", "layout", "schema", "suppressions"},
     2: {"hierarchy"},

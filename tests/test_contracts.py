@@ -110,7 +110,7 @@ VALUES = {"select": "S2L0", "ignore": "S2L031", "per_file_ignores": "\n    confi
           "exclude": ".* vendor", "root": "configs", "max_file_bytes": "4096", "max_depth": "8",
           "max_nodes": "100", "require_contract": "true", "scope": "configs/**/*.yaml", "canonical": "configs/prod/*.yaml",
           "required_parent": "../base.yaml", "required_keys": "model.name", "retired_parents": "configs/old.yaml",
-          "schema": "schemas/family.schema.json", "schema_source": "family_types:Profile",
+          "schema": "schemas/family.schema.json", "schema_source": "family_types:Profile", "schema_stand_ins": "torch",
           "moved": "old.block -> block", "removed": "run.legacy -> run.steps"}
 
 

@@ -118,3 +118,78 @@ def test_a_pydantic_model_exports_through_pydantic_and_judges_profiles(tmp_path)
     assert run_cli_process(["configs/good.yaml"], cwd=tmp_path).returncode == 0
     bad = run_cli_process(["configs/bad.yaml"], cwd=tmp_path).stdout
     assert " S2L040 steps: expected " in bad and " S2L040 mode: " in bad and " S2L060 unknown key step" in bad, bad
+
+
+APP_INIT = "import gpulib  # the application: the loader, the training stack\nfrom .loader import load\n"
+APP_CONFIG = '''\
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import bigtrain.trainers
+from gpulib import nn
+
+
+class Head(nn.Module):  # code that only mentions the framework
+    pass
+
+
+@bigtrain.trainers.register
+@dataclass
+class Train:
+    lr: float = 1e-4
+    tags: Sequence[str] = ()
+    extra: dict = field(default_factory=dict)
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Profile:
+    train: Train = field(default_factory=Train)
+'''
+STAND_IN_SETTINGS = '''\
+[stage2_lint.contract.app]
+scope = configs/**/*.yaml
+schema = schemas/app.json
+schema_source = app.config:Profile
+'''
+
+
+def _app(root, stand_ins=""):
+    write_tree(root, {"setup.cfg": STAND_IN_SETTINGS + (f"schema_stand_ins = {stand_ins}\n" if stand_ins else ""),
+                      "app/__init__.py": APP_INIT, "app/loader.py": "raise SystemExit('the loader ran')\n",
+                      "app/config.py": APP_CONFIG, "configs/a.yaml": "train:\n  lr: 0.1\n  lrr: 2\n"}, contract=False)
+    (root / ".git").mkdir()
+    (root / "schemas").mkdir()
+
+
+def test_export_runs_the_config_module_alone_with_stand_ins_for_the_training_stack(tmp_path):
+    """The package's __init__ imports a framework that is not installed, and the loader; neither runs."""
+    _app(tmp_path, "gpulib bigtrain")
+    result = run_cli_process(["schema", "export"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    exported = json.loads((tmp_path / "schemas/app.json").read_text())
+    train = exported["properties"]["train"]["properties"]
+    assert train["tags"] == {"type": "array", "items": {"type": "string"}, "default": []}
+    assert train["kwargs"]["type"] == ["object", "null"]
+    lint = run_cli_process(["configs"], cwd=tmp_path)
+    assert lint.returncode == 1 and "S2L060 unknown key train.lrr" in lint.stdout, lint.stdout
+
+
+def test_without_stand_ins_the_missing_module_is_named_with_the_remedy(tmp_path):
+    _app(tmp_path)
+    result = run_cli_process(["schema", "export"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert ("schema_source 'app.config:Profile': importing app.config failed: ModuleNotFoundError: No module "
+            "named 'bigtrain' (a module it needs can be stood in for with schema_stand_ins)") in result.stderr
+
+
+def test_a_field_typed_with_a_stand_in_is_an_error_naming_it(tmp_path):
+    _app(tmp_path, "gpulib bigtrain")
+    config = tmp_path / "app/config.py"
+    config.write_text(config.read_text().replace("    lr: float = 1e-4\n", "    lr: float = 1e-4\n    head: nn.Linear = None\n"))
+    result = run_cli_process(["schema", "export"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "app.config:Train.head: no JSON Schema type for" in result.stderr and "gpulib.nn.Linear (a stand-in" in result.stderr
