@@ -273,12 +273,12 @@ def _fix_one(path: str, settings, write: bool) -> bool:
     """Relocate one file's legacy namespace; True when it changed (or would)."""
     from stage2_lint import safe_write
     from stage2_lint.document import load_bytes
-    from stage2_lint.fix import fix_moved, moves_of
+    from stage2_lint.fix import fix_moved, moves_for
 
     snap = safe_write.snapshot(path, settings.limits.max_bytes)
     if snap.data is None:
         return False
-    result = fix_moved(load_bytes(snap.data, path, settings.limits), moves_of(settings.contract_for(path)))
+    result = fix_moved(load_bytes(snap.data, path, settings.limits), moves_for(settings, path))
     if result.problem:
         print(printable(f"{path}:{result.line}:{result.col}: {MOVED.code} not fixed: {result.problem}"),
               file=sys.stderr)

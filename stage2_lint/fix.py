@@ -15,8 +15,9 @@ from stage2_lint.escape import dotted
 from stage2_lint.settings import Move
 
 
-def moves_of(contract) -> Tuple[Move, ...]:
-    return contract.moves if contract is not None else ()
+def moves_for(settings, path: str) -> Tuple[Move, ...]:
+    """The moved prefixes ``path`` obeys (the repository's and its contract's)."""
+    return settings.moves_for(settings.contract_for(path))
 
 
 class FixResult(NamedTuple):

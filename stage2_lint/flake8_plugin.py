@@ -23,10 +23,13 @@ class PythonContext:
 
 @lru_cache(maxsize=256)
 def moves_near(directory: str) -> Tuple:
-    """Every moved prefix of every contract in the settings found from ``directory``."""
+    """Every moved prefix, the repository's and every contract's, in the settings found
+    from ``directory``."""
     from stage2_lint.settings import find_settings
 
-    return tuple(move for contract in find_settings(directory).contracts for move in contract.moves)
+    settings = find_settings(directory)
+    moves = settings.moves_for(None) + tuple(move for contract in settings.contracts for move in contract.moves)
+    return tuple(dict.fromkeys(moves))
 
 
 def check_source(path: str, tree: ast.AST, moves: Optional[Tuple] = None):

@@ -15,7 +15,7 @@ from typing import List, NamedTuple, Optional, Tuple
 from stage2_lint import paths, safe_write, textedit
 from stage2_lint.document import load_bytes, load_text
 from stage2_lint.escape import dotted
-from stage2_lint.fix import fix_moved, moves_of, relocated
+from stage2_lint.fix import fix_moved, relocated
 from stage2_lint.hierarchy import EXTENDS, Resolver
 from stage2_lint.keypath import MISSING, deep_merge, exact_equal, get, newline_of
 from stage2_lint.rules import as_violations
@@ -55,7 +55,7 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     new_parent = resolver.resolve(parent)
     if new_parent is None:
         return FlattenResult(output, None, f"cannot resolve the new parent {parent}")
-    moves = moves_of(contract)
+    moves = settings.moves_for(contract)
     text = _own_text_relocated(resolver, leaf, moves)
     if text is None:
         return FlattenResult(output, None, f"{leaf}: a moved key cannot be relocated automatically (see --fix)")

@@ -84,6 +84,16 @@ class FileContext:
         return self.place.contract
 
     @property
+    def moves(self):
+        """The moved prefixes this file obeys (the repository's and its contract's)."""
+        return self.settings.moves_for(self.contract)
+
+    @property
+    def removals(self):
+        """The removed keys this file obeys: (old, what to use instead)."""
+        return self.settings.removals_for(self.contract)
+
+    @property
     def is_canonical(self) -> bool:
         return self.place.on_surface
 

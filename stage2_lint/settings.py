@@ -144,6 +144,11 @@ DECLARED: Tuple[Setting, ...] = (
     Setting("root", "engine", _text, None,
             "the directory `extends` may not leave, relative to the project (default: the outermost "
             "directory named `configs` at or below the project)"),
+    Setting("moved", "engine", _arrows, (),
+            "`old.prefix -> new.prefix` a line: keys that moved, for every profile linted (each contract may add "
+            "its own)"),
+    Setting("removed", "engine", _arrows, (),
+            "`old.key -> what to use instead` a line: keys that are gone, for every profile linted"),
     Setting("max_file_bytes", "engine", _positive_int, 1 << 20, "largest profile read, in bytes"),
     Setting("max_depth", "engine", _positive_int, 64, "deepest nesting of mappings and lists"),
     Setting("max_nodes", "engine", _positive_int, 50_000, "most nodes one file may build, alias copies counted"),
@@ -217,11 +222,27 @@ class Settings(NamedTuple):
     root: Optional[str] = None
     require_contract: bool = False
     runtime: bool = False  # set by the runtime guard: every profile it is handed must be governed
+    moved: Tuple[Tuple[str, str], ...] = ()  # repository-wide, for every profile
+    removed: Tuple[Tuple[str, str], ...] = ()
     limits: Limits = Limits()
     contracts: Tuple[Contract, ...] = ()
     project_dir: str = "."  # canonical: the settings file's directory, the base of every glob
     source: Optional[str] = None  # the settings file, None for defaults
     origins: Tuple[Tuple[str, str], ...] = ()  # (setting, where its value came from)
+
+    def moves_for(self, contract: Optional["Contract"]) -> Tuple[Move, ...]:
+        """The moved prefixes a profile governed by ``contract`` (None: ungoverned) obeys: the
+        repository's own, then its contract's."""
+        return tuple(Move.parse(old, new) for old, new in self._removed_and_moved(contract)[1])
+
+    def removals_for(self, contract: Optional["Contract"]) -> Tuple[Tuple[str, str], ...]:
+        """The removed keys (``old``, what to use instead) such a profile obeys."""
+        return self._removed_and_moved(contract)[0]
+
+    def _removed_and_moved(self, contract: Optional["Contract"]):
+        if contract is None:
+            return self.removed, self.moved
+        return self.removed + contract.removed, self.moved + contract.moved
 
     def config_root(self, path: str) -> str:
         """The directory a file's parents must stay inside (canonical)."""

@@ -259,3 +259,23 @@ def test_discovery_and_membership_use_one_glob_matcher(tmp_path):
     assert sorted(surface) == sorted(members) == ["configs/family/prod/a.yaml", "configs/family/smoke/c.yaml"]
     assert [p for p in everything if globs.matches(p, ("configs/**/*.yaml",))] == [
         "configs/family/prod/a.yaml", "configs/family/prod/deeper/b.yaml", "configs/family/smoke/c.yaml"]
+
+
+def test_repository_wide_moved_and_removed_keys_apply_outside_every_contract(tmp_path):
+    """A profile no contract governs still may not use the retired namespace the repository
+    declared (the training code's loader refuses it anywhere)."""
+    write_tree(tmp_path, {
+        "setup.cfg": "[stage2_lint]\nmoved = old.ns -> new\nremoved = gone.key -> nothing: it did nothing\n"
+                     "[stage2_lint.contract.fam]\nscope = configs/fam/**/*.yaml\n",
+        "configs/other/x.yaml": "old:\n  ns:\n    a: 1\ngone:\n  key: 2\n",
+        "configs/fam/y.yaml": "old:\n  ns:\n    b: 1\n",
+    }, contract=False)
+    (tmp_path / ".git").mkdir()
+    result = run_cli_process(["configs"], cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "configs/fam/y.yaml:3:5: S2L030 old.ns.b is in the retired namespace; move it to new.b",
+        "configs/other/x.yaml:3:5: S2L030 old.ns.a is in the retired namespace; move it to new.a",
+        "configs/other/x.yaml:5:3: S2L032 gone.key was removed (it did nothing); delete it"]
+    assert run_cli_process(["fix", "configs"], cwd=tmp_path).returncode == 0
+    assert (tmp_path / "configs/other/x.yaml").read_text().startswith("gone:\n  key: 2\n\nnew:\n  a: 1\n")

@@ -101,7 +101,7 @@ def _schema_findings(config: dict, settings: Settings, path: str) -> list:
     contract = settings.contract_for(path)
     if contract is None or contract.schema is None:
         return []
-    removed = {tuple(old.split(".")): removal_message(old, instead) for old, instead in contract.removed}
+    removed = {tuple(old.split(".")): removal_message(old, instead) for old, instead in settings.removals_for(contract)}
     return [finding._replace(kind=REMOVED.name, message=removed[tuple(finding.keys)])
             if finding.kind == schema.UNKNOWN and tuple(finding.keys) in removed else finding
             for finding in schema.walk(config, schema.load(contract.schema, settings.project_dir))]

@@ -1,4 +1,4 @@
-"""S2L030: a key under a prefix the contract moved (``moved = old -> new``), e.g. the retired
+"""S2L030: a key under a prefix the contract or the repository moved (``moved = old -> new``), e.g. the retired
 ``custom.extra.rollout_matching`` namespace, now top-level ``rollout_matching``."""
 from stage2_lint.escape import dotted, shown
 from stage2_lint.keypath import MISSING, get, marked_leaves
@@ -8,7 +8,7 @@ from stage2_lint.rule import Example, Rule
 def check(ctx):
     if not ctx.document.usable:
         return
-    for move in ctx.contract.moves if ctx.contract is not None else ():
+    for move in ctx.moves:
         yield from _inherited(ctx, move)
         yield from _written_here(ctx, move)
 

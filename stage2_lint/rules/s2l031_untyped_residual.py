@@ -10,7 +10,7 @@ def check(ctx):
         return
     from stage2_lint import schema
 
-    moved = {tuple(old.split(".")) for old, _ in ctx.contract.moved}
+    moved = {move.old for move in ctx.moves}
     for bag in schema.residual_paths(ctx.contract.schema, ctx.settings.project_dir):
         found = ctx.document.find(bag)
         if found is None or not isinstance(found[0], dict):

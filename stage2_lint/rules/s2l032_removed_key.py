@@ -1,12 +1,12 @@
-"""S2L032: a key the contract removed (``removed = old.key -> what to use instead``)."""
+"""S2L032: a key the contract or the repository removed (``removed = old.key -> what to use instead``)."""
 from stage2_lint.escape import dotted
 from stage2_lint.rule import Example, Rule
 
 
 def check(ctx):
-    if not ctx.document.usable or ctx.contract is None:
+    if not ctx.document.usable:
         return
-    for old, instead in ctx.contract.removed:
+    for old, instead in ctx.removals:
         found = ctx.document.find(tuple(old.split(".")))
         if found is not None:
             yield RULE.violation(ctx, found[1], removal_message(old, instead), key_path=dotted(old.split(".")),

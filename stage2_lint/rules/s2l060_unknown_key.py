@@ -5,7 +5,7 @@ from stage2_lint.rule import Example, Rule
 def check(ctx):
     if not ctx.in_schema_scope or not ctx.document.usable:
         return
-    removed = {tuple(old.split(".")) for old, _ in ctx.contract.removed}  # S2L032 says more about those
+    removed = {tuple(old.split(".")) for old, _ in ctx.removals}  # S2L032 says more about those
     for finding in ctx.schema_findings:
         if finding.kind == RULE.name and tuple(finding.keys) not in removed:
             yield RULE.violation(ctx, ctx.document.nearest_mark(finding.keys), finding.message,
