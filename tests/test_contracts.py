@@ -279,3 +279,18 @@ def test_repository_wide_moved_and_removed_keys_apply_outside_every_contract(tmp
         "configs/other/x.yaml:5:3: S2L032 gone.key was removed (it did nothing); delete it"]
     assert run_cli_process(["fix", "configs"], cwd=tmp_path).returncode == 0
     assert (tmp_path / "configs/other/x.yaml").read_text().startswith("gone:\n  key: 2\n\nnew:\n  a: 1\n")
+
+
+def test_the_file_that_breaks_the_contract_is_reported_not_its_conforming_parent(tmp_path):
+    write_tree(tmp_path, {
+        "setup.cfg": "[stage2_lint.contract.fam]\nscope = configs/**/*.yaml\ncanonical = configs/fam/prod/*.yaml\n"
+                     "required_parent = ../base.yaml\n",
+        "configs/fam/base.yaml": "a: 1\n",
+        "configs/fam/prod/leaf.yaml": "extends: ../base.yaml\nb: 2\n",
+        "configs/fam/prod/child.yaml": "extends: leaf.yaml\nc: 3\n",
+    }, contract=False)
+    (tmp_path / ".git").mkdir()
+    result = run_cli_process(["configs"], cwd=tmp_path)
+    assert result.returncode == 1
+    assert [line.split(" ")[:2] for line in result.stdout.splitlines()] == [
+        ["configs/fam/prod/child.yaml:1:10:", "S2L012"]]

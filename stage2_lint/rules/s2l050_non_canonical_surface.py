@@ -12,8 +12,8 @@ def check(ctx):
     if ctx.is_canonical and ctx.is_retired(ctx.path):
         yield RULE.violation(ctx, (1, 1), "retired parent on the canonical surface; fold its values into "
                                           f"{base} and the leaves, then delete it")
-    elif ctx.is_canonical:
-        children = ctx.canonical_children()
+    elif ctx.is_canonical and not _one_hop(ctx):
+        children = ctx.canonical_children()  # a conforming leaf is no culprit: its children are S2L012's
         if children:
             yield RULE.violation(ctx, (1, 1), f"intermediate parent on the canonical surface (extended by "
                                               f"{', '.join(children)}); only one-hop leaves live here")
@@ -22,6 +22,18 @@ def check(ctx):
             yield RULE.violation(ctx, ref.mark, f"extends retired parent {shown(ref.raw)}; extend "
                                                 f"{base} (the canonical base) instead",
                                  key_path="extends")
+
+
+CHILD = "configs/stage2_ab/prod/child.yaml"
+
+
+def _one_hop(ctx) -> bool:
+    """Does this file itself extend exactly its required parent?"""
+    from stage2_lint import paths
+
+    parents = ctx.resolver.parents(ctx.path)[0]
+    required = ctx.place.required_parent
+    return required is not None and len(parents) == 1 and paths.canonical(parents[0].path) == required
 
 
 RULE = Rule(
@@ -34,12 +46,13 @@ RULE = Rule(
     fix="Fold the parent's values into ../base.yaml or the leaves, move variants off the surface, "
         "and extend the canonical base.",
     check=check,
-    passing=(Example(LEAF, path=LEAF_PATH, files=TREE),),
+    # A conforming leaf that another file chains onto is not the culprit (S2L012 reports the child).
+    passing=(Example(LEAF, path=LEAF_PATH, files=TREE),
+             Example(LEAF, path=LEAF_PATH, files={**TREE, CHILD: "extends: leaf.yaml\n"})),
     failing=(Example(BASE, path="configs/stage2_ab/prod/base.yaml", marks=("1:1",), fixed=BASE,
                      fixed_path="configs/stage2_ab/base.yaml"),
-             Example(LEAF, path=LEAF_PATH,
-                     files={**TREE, "configs/stage2_ab/prod/child.yaml": "extends: leaf.yaml\n"}, marks=("1:1",),
-                     fixed_files={**TREE, "configs/stage2_ab/prod/child.yaml": LEAF}),
+             Example("extends: ../../base.yaml\n", path=LEAF_PATH, files={**TREE, CHILD: "extends: leaf.yaml\n"},
+                     marks=("1:1",), fixed=LEAF),
              Example("extends: ../base_smoke_runtime.yaml\n", path="configs/stage2_ab/ablation/x.yaml",
                      files={**TREE, "configs/stage2_ab/base_smoke_runtime.yaml": "a: 1\n"}, marks=("1:10",),
                      fixed="extends: ../base.yaml\n")),
