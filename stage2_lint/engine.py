@@ -52,6 +52,7 @@ def discover(named: Sequence[str], settings: Settings, skipped: Optional[List[st
                                     skipped if skipped is not None else [])
             if not found:
                 empty.append(f"{path}: no YAML profile in this directory; nothing was checked")
+            empty.extend(_ungoverned_directory(path, found, settings))
             files.extend(paths.display(file, path) for file in found)
         elif os.path.lexists(path):
             files.append(path)
@@ -70,8 +71,35 @@ def _canonical_surface(settings: Settings, empty: List[str]) -> List[str]:
         if contract.canonical and not found:
             empty.append(f"contract {contract.name}: its canonical surface ({', '.join(contract.canonical)}) "
                          f"matches no file under {settings.project_dir}; nothing was checked")
+        empty.extend(_stale_globs(settings, contract))
         files.extend(found)
     return _unique_files(files)
+
+
+def _stale_globs(settings: Settings, contract) -> List[str]:
+    """A scope or canonical glob that matches no file is stale (a renamed directory?): the
+    contract silently governs less than it says. Checked on whole-surface runs."""
+    stale = []
+    for kind, patterns in (("scope", contract.scope), ("canonical", contract.canonical)):
+        if kind == "canonical" and len(patterns) < 2:
+            continue  # a whole surface that matches nothing is said above
+        for pattern in patterns:
+            if next(iter(globs.expand(settings.project_dir, pattern)), None) is None:
+                stale.append(f"contract {contract.name}: its {kind} glob {pattern!r} matches no file under "
+                             f"{settings.project_dir} (renamed or moved?); update or drop it")
+    return stale
+
+
+def _ungoverned_directory(named: str, found: Sequence[str], settings: Settings) -> List[str]:
+    """A directory of profiles (in a config tree) of which no contract governs a single one,
+    where the repository declares contracts: most likely a family renamed without its
+    settings. Not a pass."""
+    if not settings.contracts or not found or not all(settings.in_config_tree(path) for path in found) \
+            or any(settings.contract_for(path) for path in found):
+        return []
+    names = ", ".join(contract.name for contract in settings.contracts)
+    return [f"{named}: no contract ({names}) governs any of its {len(found)} profile(s): was the family renamed "
+            f"or moved? update the contracts' scope in {settings.source}"]
 
 
 def _unique_files(files: Iterable[str]) -> List[str]:

@@ -131,7 +131,9 @@ def test_every_declared_setting_can_be_set_and_shown(tmp_path, setting):
                           "configs/prod/x.yaml": "extends: ../base.yaml\nmodel:\n  name: n\n"})
     shown = run_cli_process(["--show-settings", "configs"], cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    line = next(line for line in shown.stdout.splitlines() if line.startswith(f"{setting.name} = "))
+    engine_part, _, contract_part = shown.stdout.partition("[stage2_lint.contract.c]")
+    section = engine_part if setting.where == "engine" else contract_part  # moved/removed are in both
+    line = next(line for line in section.splitlines() if line.startswith(f"{setting.name} = "))
     assert line.endswith("setup.cfg [stage2_lint]" if setting.where == "engine"
                          else "setup.cfg [stage2_lint.contract.c]"), line
     result = run_cli_process(["configs"], cwd=tmp_path)
@@ -294,3 +296,30 @@ def test_the_file_that_breaks_the_contract_is_reported_not_its_conforming_parent
     assert result.returncode == 1
     assert [line.split(" ")[:2] for line in result.stdout.splitlines()] == [
         ["configs/fam/prod/child.yaml:1:10:", "S2L012"]]
+
+
+RENAMED_FAMILY = {
+    "setup.cfg": "[stage2_lint.contract.fam]\nscope =\n    configs/fam/**/*.yaml\n    configs/base.yaml\n"
+                 "canonical =\n    configs/fam/prod/*.yaml\n    configs/fam/smoke/*.yaml\nrequired_parent = ../base.yaml\n",
+    "configs/base.yaml": "a: 1\n",
+    "configs/newfam/base.yaml": "a: 1\n",
+    "configs/newfam/prod/leaf.yaml": "extends: ../base.yaml\n",
+}
+
+
+def test_a_renamed_family_is_not_a_pass(tmp_path):
+    """The directory was renamed and the settings were not: linting the new directory must not
+    say "no violations", and a whole-surface run names each stale glob."""
+    write_tree(tmp_path, RENAMED_FAMILY, contract=False)
+    (tmp_path / ".git").mkdir()
+    result = run_cli_process(["configs/newfam"], cwd=tmp_path)
+    assert result.returncode == 1
+    assert ("stage2-lint: configs/newfam: no contract (fam) governs any of its 2 profile(s): was the family renamed "
+            f"or moved? update the contracts' scope in {tmp_path}/setup.cfg") in result.stderr
+    result = run_cli_process([], cwd=tmp_path)
+    assert result.returncode == 1
+    for kind, glob in (("scope", "configs/fam/**/*.yaml"), ("canonical", "configs/fam/prod/*.yaml"),
+                       ("canonical", "configs/fam/smoke/*.yaml")):
+        assert (f"contract fam: its {kind} glob '{glob}' matches no file under {tmp_path} (renamed or moved?); "
+                f"update or drop it") in result.stderr
+    assert "its scope glob 'configs/base.yaml'" not in result.stderr
