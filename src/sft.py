@@ -19,6 +19,7 @@ from stage2_lint.guard import ConfigContractError
 
 from src.config.loader import ConfigLoader, config_hash
 from src.config.rollout import normalize_rollout
+from src.config.schema import Profile, untyped_keys
 from src.trainers import TRAINERS
 from src.trainers.framework import FrameworkMissing
 from src.trainers.swift_args import TranslationError
@@ -49,6 +50,9 @@ def manifest(path: str, config: dict, training_config, trainer) -> dict:
         "resolved_config_sha256": config_hash(config),
         "trainer": trainer.describe(),
         "rollout_matching_cfg": trainer.rollout_matching_cfg.to_dict(),
+        # keys the schema allows (open sections) that the typed classes do not model: kept in
+        # the resolved config the trainer receives, listed here so none is dropped unseen
+        "untyped_keys": list(untyped_keys(Profile, config)),
     }
 
 

@@ -168,3 +168,24 @@ def test_without_ms_swift_the_message_says_what_to_install(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "sft: training needs ms-swift and torch (ms-swift is not installed): pip install -e '.[train]'"]
+
+
+def test_keys_the_typed_classes_do_not_model_are_kept_and_listed():
+    """An open section's extra keys stay in the resolved config (what the trainer receives)
+    and the manifest lists them: the typed view never drops one unseen."""
+    import attrs
+
+    from src.config.schema import untyped_keys
+
+    @attrs.frozen
+    class Inner:
+        a: int = 1
+
+    @attrs.frozen
+    class Outer:
+        inner: Inner = attrs.field(factory=Inner)
+
+    assert untyped_keys(Outer, {"inner": {"a": 1, "b": 2}, "zz": 3}) == ("inner.b", "zz")
+    manifest = json.loads(_run("-m", "src.sft", "--config", "configs/stage2_ab/smoke/ab_mixed.yaml",
+                               "--dry-run").stdout)
+    assert manifest["untyped_keys"] == []  # this repository's sections are all closed

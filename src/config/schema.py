@@ -356,3 +356,20 @@ def _structured(annotation, value):
         item = args[0] if args else None
         return tuple(structure(item, entry) if attrs.has(item) else entry for entry in value)
     return value
+
+
+def untyped_keys(cls, tree: Optional[dict], prefix: str = "") -> Tuple[str, ...]:
+    """Dotted keys of ``tree`` that the typed view of ``cls`` does not model (the keys of an
+    open section, say): they stay in the resolved config, and the manifest lists them, so the
+    typed view never drops one silently."""
+    if not isinstance(tree, dict):
+        return ()
+    fields = {field.name: field for field in attrs.fields(cls)}
+    found = []
+    for key, value in tree.items():
+        field = fields.get(key)
+        if field is None:
+            found.append(f"{prefix}{key}")
+        elif attrs.has(field.type):
+            found.extend(untyped_keys(field.type, value, f"{prefix}{key}."))
+    return tuple(found)
