@@ -346,6 +346,14 @@ def _lint_share(share) -> List[Violation]:
     return _lint_files(files, Resolver(settings), rules)
 
 
+def _contract_severity(violations: List[Violation], contract) -> List[Violation]:
+    """A contract's own ``severity`` for a rule: relaxing one family never relaxes another."""
+    if contract is None or not contract.severity:
+        return violations
+    levels = dict(contract.severity)
+    return [v._replace(severity=levels.get(v.code, v.severity)) for v in violations if levels.get(v.code) != "off"]
+
+
 @contextmanager
 def _collector_paused():
     """A run keeps every parsed file for reuse: many long-lived objects and no reference
@@ -367,5 +375,6 @@ def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = YAML_RULE
     kept, used = suppressions.apply(found, written)
     ctx.unused_suppressions = suppressions.unused(written, used, tuple(rule.code for rule in rules))
     kept += [v for rule in rules if rule.after_suppressions for v in rule.check(ctx)]
+    kept = _contract_severity(kept, ctx.contract)
     ignored = resolver.settings.ignored_codes(path)
     return [v for v in kept if not v.code.startswith(ignored)] if ignored else kept

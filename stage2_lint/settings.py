@@ -41,6 +41,38 @@ def _words(raw, where: str) -> Tuple[str, ...]:
     return tuple(item for item in re.split(r"[\s,]+", raw.strip()) if item)
 
 
+def _key_sets(raw, where: str) -> Tuple[str, ...]:
+    """Dotted keys, one per entry; ``a | b`` is one entry that either key satisfies."""
+    if isinstance(raw, str):
+        raw = re.sub(r"\s*\|\s*", "|", raw)
+    keys = _words(raw, where)
+    bad = [key for key in keys if not all(re.fullmatch(r"[^.|\s]+(\.[^.|\s]+)*", part) for part in key.split("|"))]
+    if bad:
+        raise SettingsError(f"{where}: {bad[0]!r} is not a dotted key (or keys joined by |)")
+    return keys
+
+
+def _choice(*allowed: str):
+    def parse(raw, where: str) -> str:
+        value = _text(raw, where)
+        if value not in allowed:
+            raise SettingsError(f"{where}: expected one of {', '.join(allowed)}, not {value!r}")
+        return value
+    return parse
+
+
+SEVERITIES = ("error", "warning", "off")
+
+
+def _severities(raw, where: str) -> Tuple[Tuple[str, str], ...]:
+    """``CODE: error|warning|off`` a line (or comma-separated)."""
+    pairs = _pairs(raw, where, ":")
+    for code, level in pairs:
+        if not re.fullmatch(r"S2[LP]\d{3}", code.upper()) or level not in SEVERITIES:
+            raise SettingsError(f"{where}: {code}: {level} must be a rule code and one of {', '.join(SEVERITIES)}")
+    return tuple((code.upper(), level) for code, level in pairs)
+
+
 def _codes(raw, where: str) -> Tuple[str, ...]:
     codes = tuple(code.upper() for code in _words(raw, where))
     bad = [code for code in codes if not re.fullmatch(r"S2[LP]\d{0,3}|S2[LP]?", code)]
@@ -155,7 +187,15 @@ DECLARED: Tuple[Setting, ...] = (
     Setting("scope", "contract", _globs, (), "globs of the files the contract governs (required)"),
     Setting("canonical", "contract", _globs, (), "globs of the canonical leaves (the profiles tooling enumerates)"),
     Setting("required_parent", "contract", _text, None, "what every canonical leaf extends, exactly"),
-    Setting("required_keys", "contract", _words, (), "dotted keys each canonical leaf sets itself"),
+    Setting("required_keys", "contract", _key_sets, (),
+            "dotted keys each canonical leaf sets; `a | b`: either one satisfies it"),
+    Setting("required_keys_in", "contract", _choice("leaf", "chain"), "leaf",
+            "where a required key must be set: in the `leaf` itself, or anywhere in its `chain` (after inheritance)"),
+    Setting("max_hops", "contract", _positive_int, 1,
+            "how many `extends` hops a canonical leaf may take to reach `required_parent` (1: exactly it)"),
+    Setting("multiple_parents", "contract", _flag, False, "a canonical leaf may list several parents in `extends`"),
+    Setting("severity", "contract", _severities, (),
+            "`CODE: error|warning|off` a line: this contract's own severity for a rule (others keep theirs)"),
     Setting("retired_parents", "contract", _globs, (), "globs of parents nothing may extend any more"),
     Setting("schema", "contract", _text, None,
             "JSON Schema file of the profiles, relative to the settings file"),
@@ -202,6 +242,10 @@ class Contract(NamedTuple):
     canonical: Tuple[str, ...] = ()
     required_parent: Optional[str] = None
     required_keys: Tuple[str, ...] = ()
+    required_keys_in: str = "leaf"
+    max_hops: int = 1
+    multiple_parents: bool = False
+    severity: Tuple[Tuple[str, str], ...] = ()
     retired_parents: Tuple[str, ...] = ()
     schema: Optional[str] = None  # absolute path of the JSON Schema file
     schema_source: Optional[str] = None

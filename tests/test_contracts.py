@@ -111,6 +111,7 @@ VALUES = {"select": "S2L0", "ignore": "S2L031", "per_file_ignores": "\n    confi
           "max_nodes": "100", "require_contract": "true", "scope": "configs/**/*.yaml", "canonical": "configs/prod/*.yaml",
           "required_parent": "../base.yaml", "required_keys": "model.name", "retired_parents": "configs/old.yaml",
           "schema": "schemas/family.schema.json", "schema_source": "family_types:Profile", "schema_stand_ins": "torch",
+          "required_keys_in": "chain", "max_hops": "2", "multiple_parents": "true", "severity": "S2L050: warning",
           "moved": "old.block -> block", "removed": "run.legacy -> run.steps"}
 
 
@@ -323,3 +324,72 @@ def test_a_renamed_family_is_not_a_pass(tmp_path):
         assert (f"contract fam: its {kind} glob '{glob}' matches no file under {tmp_path} (renamed or moved?); "
                 f"update or drop it") in result.stderr
     assert "its scope glob 'configs/base.yaml'" not in result.stderr
+
+
+LATER_CONTRACT = """\
+[stage2_lint.contract.relaxed]
+scope = configs/relaxed/**/*.yaml
+canonical =
+    configs/relaxed/prod/*.yaml
+    configs/relaxed/smoke/*.yaml
+    configs/relaxed/ablation/*.yaml
+required_parent = ../base.yaml
+max_hops = 3
+multiple_parents = true
+required_keys_in = chain
+required_keys =
+    model.model
+    training.output_dir | training.artifact_subdir
+severity = S2L050: warning
+[stage2_lint.contract.strict]
+scope = configs/strict/**/*.yaml
+canonical = configs/strict/prod/*.yaml
+required_parent = ../base.yaml
+required_keys = model.model
+"""
+
+
+def test_a_relaxed_contract_is_written_in_settings_alone_and_relaxes_only_its_family(tmp_path):
+    """The later upstream contract: chains and list-valued extends allowed, required keys after
+    inheritance, output_dir or artifact_subdir, three canonical directories. Nothing is
+    ignored tool-wide: the strict family beside it still fails the same shapes."""
+    write_tree(tmp_path, {
+        "setup.cfg": LATER_CONTRACT,
+        "configs/relaxed/base.yaml": "model:\n  model: m\n",
+        "configs/relaxed/mixins/eval.yaml": "training:\n  eval_steps: 10\n",
+        "configs/relaxed/prod/a.yaml": "extends: ../base.yaml\ntraining:\n  artifact_subdir: a\n",
+        "configs/relaxed/smoke/b.yaml": "extends: [../base.yaml, ../mixins/eval.yaml]\ntraining:\n  output_dir: o\n",
+        "configs/relaxed/ablation/c.yaml": "extends: ../variants/c_base.yaml\n",
+        "configs/relaxed/variants/c_base.yaml": "extends: ../base.yaml\ntraining:\n  output_dir: c\n",
+        "configs/strict/base.yaml": "model:\n  model: m\n",
+        "configs/strict/prod/a.yaml": "extends: [../base.yaml, ../base.yaml]\nmodel:\n  model: m\n",
+    }, contract=False)
+    (tmp_path / ".git").mkdir()
+    result = run_cli_process(["configs"], cwd=tmp_path)
+    assert result.stdout.splitlines() == [
+        "configs/strict/prod/a.yaml:1:1: S2L013 canonical leaf extends 2 parents (../base.yaml, ../base.yaml); "
+        "it must extend exactly '../base.yaml' and inline the rest"]
+    # each relaxed rule still catches what it still forbids
+    write_tree(tmp_path, {
+        "configs/relaxed/prod/far.yaml": "extends: ../variants/h1.yaml\ntraining:\n  output_dir: f\n",
+        "configs/relaxed/variants/h1.yaml": "extends: h2.yaml\n",
+        "configs/relaxed/variants/h2.yaml": "extends: h3.yaml\n",
+        "configs/relaxed/variants/h3.yaml": "extends: ../base.yaml\n",
+        "configs/relaxed/smoke/bare.yaml": "extends: ../base.yaml\n",
+        "configs/relaxed/ablation/chained.yaml": "extends: ../prod/a.yaml\ntraining:\n  output_dir: r\n",
+        "configs/relaxed/prod/mid.yaml": "extends: ../variants/h3.yaml\ntraining:\n  output_dir: m\n",
+        "configs/relaxed/smoke/on_mid.yaml": "extends: ../prod/mid.yaml\n",
+    }, contract=False)
+    result = run_cli_process(["configs/relaxed"], cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "configs/relaxed/prod/far.yaml:1:10: S2L012 canonical leaf does not reach '../base.yaml' within 3 hop(s): "
+        "configs/relaxed/prod/far.yaml -> configs/relaxed/variants/h1.yaml -> configs/relaxed/variants/h2.yaml -> "
+        "configs/relaxed/variants/h3.yaml -> configs/relaxed/base.yaml",
+        "configs/relaxed/prod/mid.yaml:1:1: S2L050 intermediate parent on the canonical surface (extended by "
+        "configs/relaxed/smoke/on_mid.yaml); only one-hop leaves live here",
+        "configs/relaxed/smoke/bare.yaml:1:1: S2L020 training.output_dir or training.artifact_subdir is set "
+        "neither in this leaf nor anywhere in its chain"]
+    report = json.loads(run_cli_process(["--format", "json", "configs/relaxed"], cwd=tmp_path).stdout)
+    severities = {v["code"]: v["severity"] for v in report["violations"]}
+    assert severities == {"S2L012": "error", "S2L050": "warning", "S2L020": "error"}

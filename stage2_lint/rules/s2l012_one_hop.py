@@ -13,8 +13,13 @@ def check(ctx):
         yield RULE.violation(ctx, (1, 1), f"canonical leaf has no 'extends'; it must extend exactly {expected!r}",
                              key_path="extends", fix=f"extends: {expected}")
         return
-    if len(refs) != 1 or problems:
-        return  # dual parents are S2L013; broken entries are S2L010/S2L011
+    if problems or not refs:
+        return  # broken entries are S2L010/S2L011
+    if ctx.contract.max_hops > 1 or ctx.contract.multiple_parents:
+        yield from _reach(ctx, refs, expected)
+        return
+    if len(refs) != 1:
+        return  # dual parents are S2L013
     ref = refs[0]
     if paths.canonical(ref.path) == ctx.place.required_parent:
         return
@@ -23,6 +28,22 @@ def check(ctx):
                          f"canonical leaf extends {shown(ref.raw)}; it must extend exactly {expected!r} "
                          f"(one hop, no chain): {chain}",
                          key_path="extends", fix=f"extends: {expected}")
+
+
+def _reach(ctx, refs, expected):
+    """A relaxed contract: the required parent must be reached within ``max_hops`` hops
+    (through any of the parents, when several are allowed)."""
+    hops = ctx.contract.max_hops
+    level, seen = [ref.path for ref in refs], {paths.canonical(ctx.path)}
+    for _ in range(hops):
+        if any(paths.canonical(path) == ctx.place.required_parent for path in level):
+            return
+        seen.update(paths.canonical(path) for path in level)
+        level = [ref.path for path in level for ref in ctx.resolver.parents(path)[0]
+                 if paths.canonical(ref.path) not in seen]
+    chain = " -> ".join(_chain(ctx.resolver, ctx.path))
+    yield RULE.violation(ctx, refs[0].mark, f"canonical leaf does not reach {expected!r} within {hops} hop(s): "
+                                            f"{chain}", key_path="extends", fix=f"extends: {expected}")
 
 
 def _chain(resolver, path, limit=16):

@@ -4,7 +4,7 @@ from stage2_lint.rules.shared_examples import LEAF, LEAF_PATH, TREE
 
 
 def check(ctx):
-    if not ctx.is_leaf or not ctx.document.usable:
+    if not ctx.is_leaf or not ctx.document.usable or ctx.contract.multiple_parents:
         return
     value = ctx.document.root.get("extends")
     if isinstance(value, list) and len(value) > 1:

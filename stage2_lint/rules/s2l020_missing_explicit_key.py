@@ -1,4 +1,5 @@
-from stage2_lint.escape import shown
+from stage2_lint.escape import dotted, shown
+from stage2_lint.keypath import MISSING, get
 from stage2_lint.rule import Example, Rule
 from stage2_lint.rules.shared_examples import LEAF, LEAF_PATH, TREE
 
@@ -6,14 +7,20 @@ from stage2_lint.rules.shared_examples import LEAF, LEAF_PATH, TREE
 def check(ctx):
     if not ctx.is_leaf or not ctx.document.usable:
         return
-    for dotted in ctx.contract.required_keys:
-        keys = tuple(dotted.split("."))
-        if ctx.document.find(keys) is not None:
+    in_chain = ctx.contract.required_keys_in == "chain"
+    for entry in ctx.contract.required_keys:
+        options = [tuple(name.split(".")) for name in entry.split("|")]
+        if any(ctx.document.find(keys) is not None for keys in options):
             continue
-        yield RULE.violation(ctx, ctx.document.nearest_mark(keys),
-                             f"{dotted} is not set in this leaf{_inherited(ctx, keys)}; "
-                             f"canonical leaves pin it explicitly",
-                             key_path=dotted, fix=f"set {dotted} in the leaf itself")
+        named = " or ".join(dotted(keys) for keys in options)
+        mark = ctx.document.nearest_mark(options[0])
+        if not in_chain:
+            yield RULE.violation(ctx, mark, f"{named} is not set in this leaf{_inherited(ctx, options[0])}; "
+                                            f"canonical leaves pin it explicitly",
+                                 key_path=dotted(options[0]), fix=f"set {dotted(options[0])} in the leaf itself")
+        elif ctx.resolved is not None and all(get(ctx.resolved.config, keys) is MISSING for keys in options):
+            yield RULE.violation(ctx, mark, f"{named} is set neither in this leaf nor anywhere in its chain",
+                                 key_path=dotted(options[0]), fix=f"set {dotted(options[0])} in the leaf or a parent")
 
 
 def _inherited(ctx, keys) -> str:
