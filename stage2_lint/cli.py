@@ -87,8 +87,12 @@ def _check(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files or directories (default: the configured canonical surface)")
-    parser.add_argument("--format", choices=tuple(FORMATS), default="text",
+    parser.add_argument("--format", "--output-format", dest="format", choices=tuple(FORMATS), default="text",
                         help="markdown: a summary with the extends graph, for $GITHUB_STEP_SUMMARY or a PR comment")
+    parser.add_argument("--exit-zero", action="store_true",
+                        help="exit 0 even when there are violations (usage errors still exit 2)")
+    parser.add_argument("--strict", action="store_true", help="warnings fail the run too (exit 1)")
+    parser.add_argument("--statistics", action="store_true", help="after the report, a count per rule on stderr")
     parser.add_argument("--select", type=_codes, action="extend", default=[], metavar="CODES",
                         help="only these codes or prefixes (comma-separated)")
     parser.add_argument("--ignore", type=_codes, action="extend", default=[], metavar="CODES",
@@ -165,6 +169,8 @@ BUILDERS.update(check=_check, fix=_fix, flatten=_flatten, resolve=_resolve, diff
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "help":  # `stage2-lint help [COMMAND]`, as git and ruff answer it
+        argv = [argv[1], "--help"] if len(argv) > 1 and argv[1] in COMMANDS else ["--help"]
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["check", *argv]
     if sys.stdout is None:  # started with stdout closed (`>&-`): nothing could be reported

@@ -42,13 +42,25 @@ def check(args) -> int:
     sys.stdout.write(FORMATS[args.format](report))
     for empty in report.empty:  # never a vacuous pass
         print(printable(f"stage2-lint: {empty}"), file=sys.stderr)
+    if args.statistics:
+        sys.stderr.write(_statistics(report))
     if not args.quiet:
         for note in report.skipped:
             print(printable(f"stage2-lint: skipped {note}"), file=sys.stderr)
         print(printable(_summary(report)), file=sys.stderr)
         if report.ungoverned:
             print(printable(_ungoverned_notice(report)), file=sys.stderr)
-    return max(report.exit_code, 1 if refused else 0)
+    code = max(report.exit_code, 1 if refused else 0, 1 if args.strict and report.violations else 0)
+    return 0 if args.exit_zero else code
+
+
+def _statistics(report) -> str:
+    """A count per rule, most frequent first, as ruff's --statistics prints it."""
+    counts: dict = {}
+    for violation in report.violations:
+        counts[violation.code] = counts.get(violation.code, 0) + 1
+    return "".join(f"{count:>6}  {code}  {BY_CODE[code].name}\n"
+                   for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def fix(args) -> int:

@@ -127,7 +127,8 @@ def markdown(report: Report) -> str:
     collapses to counts per directory). Bounded in size whatever the report holds."""
     warnings = len(report.violations) - report.errors
     out = ["## stage2-lint", "",
-           f"{len(report.files)} files checked: **{report.errors} errors**, {warnings} warnings.", ""]
+           f"{_count(len(report.files), 'file')} checked: **{_count(report.errors, 'error')}**, "
+           f"{_count(warnings, 'warning')}.", ""]
     if report.violations:
         out += _rule_counts(report) + [""] + _violation_rows(report) + [""]
     out += _graph_section(report)
@@ -153,12 +154,29 @@ def _violation_rows(report: Report) -> list:
         if shown_count == MAX_ROWS or size > MAX_CHARS // 2:
             rows.append(f"| ... | | {len(report.violations) - shown_count} more; run `stage2-lint` for all |")
             break
-        link = f"{quote(os.fsencode(v.path.replace(os.sep, '/')), safe='/')}#L{v.line}"
+        link = _link(v.path, v.line, quote)
         where = f"[{markdown_literal(v.path)}:{v.line}:{v.col}]({link})"
         row = f"| {where} | {v.code} | {markdown_literal(clip(v.message, 300))} |"
         rows.append(row)
         size += len(row)
     return rows
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _link(path: str, line: int, quote) -> str:
+    """``path#Lline``; on GitHub Actions an absolute blob link at the commit, since a job
+    summary page would resolve a relative one under /actions/runs/..."""
+    server, repository, sha = (os.environ.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
+                                                                 "GITHUB_SHA"))
+    workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    relative = os.path.relpath(os.path.abspath(path), workspace).replace(os.sep, "/")
+    encoded = quote(os.fsencode(relative), safe="/")
+    if server and repository and sha and not relative.startswith("../"):
+        return f"{server}/{quote(repository, safe='/')}/blob/{quote(sha)}/{encoded}#L{line}"
+    return f"{quote(os.fsencode(path.replace(os.sep, '/')), safe='/')}#L{line}"
 
 
 def _graph_section(report: Report) -> list:

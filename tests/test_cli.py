@@ -73,7 +73,7 @@ def test_exact_output_line(code, tree, cli):
     target = line.split(":")[0]
     status, out, _ = cli("--select", code if code != "S2L070" else "S2L002,S2L070", target)
     assert line in out.splitlines()
-    assert status == (0 if code == "S2L031" else 1)  # S2L031 is a warning
+    assert status == (0 if code in ("S2L031", "S2L070") else 1)  # S2L031 and S2L070 are warnings
 
 
 def test_clean_canonical_tree_exits_zero(tree, cli):
@@ -248,3 +248,52 @@ def test_explain_shows_each_failing_example_and_its_fixed_form(code, cli):
     assert out.count("This fails (") == len(rule.failing) == out.count("Use instead")
     first = rule.failing[0].repaired()
     assert "".join(f"    {line}\n" for line in first.text.splitlines()) in out.split("Use instead", 1)[1]
+
+
+def _warning_and_error_tree(root):
+    from conftest import write_tree
+
+    write_tree(root, {"configs/x.yaml": "a: 1\na: 2\n", "configs/y.yaml": "b: 1  # stage2-lint: disable=S2L002\n"},
+               contract=False)
+    (root / "setup.cfg").write_text("[stage2_lint]\n")
+
+
+def test_exit_zero_strict_statistics_and_output_format(tmp_path):
+    from conftest import run_cli_process
+
+    _warning_and_error_tree(tmp_path)
+    plain = run_cli_process(["configs"], cwd=tmp_path)
+    assert plain.returncode == 1
+    assert run_cli_process(["--exit-zero", "configs"], cwd=tmp_path).returncode == 0
+    only_warning = run_cli_process(["configs/y.yaml"], cwd=tmp_path)
+    assert only_warning.returncode == 0 and "S2L070" in only_warning.stdout  # an unused suppression warns
+    assert run_cli_process(["--strict", "configs/y.yaml"], cwd=tmp_path).returncode == 1
+    stats = run_cli_process(["--statistics", "configs"], cwd=tmp_path)
+    assert "     1  S2L002  duplicate-key\n     1  S2L070  unused-suppression\n" in stats.stderr
+    alias = run_cli_process(["--output-format", "json", "configs"], cwd=tmp_path)
+    assert json.loads(alias.stdout)["errors"] == 1
+
+
+def test_help_is_a_command_not_a_path(tmp_path):
+    from conftest import run_cli_process
+
+    top = run_cli_process(["help"], cwd=tmp_path)
+    assert top.returncode == 0 and "commands:" in top.stdout
+    one = run_cli_process(["help", "flatten"], cwd=tmp_path)
+    assert one.returncode == 0 and "--change-dependents" in one.stdout
+
+
+def test_the_job_summary_counts_in_words_and_links_absolutely_on_github(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    _warning_and_error_tree(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY":
+           "team/repo", "GITHUB_SHA": "abc123", "GITHUB_WORKSPACE": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "stage2_lint", "--format", "markdown", "configs"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert "2 files checked: **1 error**, 1 warning." in result.stdout, result.stdout[:300]
+    assert "(https://github.com/team/repo/blob/abc123/configs/x.yaml#L2)" in result.stdout

@@ -1,3 +1,4 @@
+from stage2_lint.records import WARNING
 from stage2_lint.rule import Example, Rule
 
 
@@ -15,9 +16,11 @@ RULE = Rule(
     name="unused-suppression",
     summary="A `# stage2-lint: disable=...` comment that silences nothing.",
     rationale="A stale suppression hides the next real violation on its line and tells readers "
-              "a rule is broken there when it is not (ruff's unused-noqa, for this linter).",
+              "a rule is broken there when it is not (ruff's unused-noqa, for this linter). A warning, as "
+              "ruff's RUF100 is opt-in: --strict, or severity = S2L070: error, makes it fail the run.",
     fix="Delete the suppression comment (or the codes in it that no longer fire).",
     check=check,
+    severity=WARNING,
     after_suppressions=True,
     passing=(Example("a: 1\na: 2  # stage2-lint: disable=S2L002 -- kept on purpose\n"),),
     failing=(Example("a: 1  # stage2-lint: disable=S2L002\n", marks=("1:7",), fixed="a: 1\n"),
