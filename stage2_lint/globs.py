@@ -169,13 +169,19 @@ class _Automaton:
         return frozenset(found)
 
     def _state_id(self, states: frozenset) -> int:
+        """The number of a state set. Past the cache's bound, one overflow slot is reused:
+        ``match`` reads a state before it asks for the next one, so memory stays bounded."""
         known = self._ids.get(states)
-        if known is None:
-            known = len(self._sets)
-            if known < MAX_DFA_STATES:
-                self._ids[states] = known
+        if known is not None:
+            return known
+        if len(self._sets) < MAX_DFA_STATES:
+            self._ids[states] = len(self._sets)
             self._sets.append(states)
-        return known
+            return len(self._sets) - 1
+        if len(self._sets) == MAX_DFA_STATES:
+            self._sets.append(states)
+        self._sets[MAX_DFA_STATES] = states
+        return MAX_DFA_STATES
 
     def _step(self, state: int, char: str) -> int:
         key = (state, char)
@@ -186,7 +192,7 @@ class _Automaton:
                  for node in (self.nodes[index],)
                  if node[0] == "char" and not (guarded and char == ".") and _accepts(node[1], char)]
         result = self._state_id(self._closure(moved))
-        if len(self._ids) < MAX_DFA_STATES:
+        if result != MAX_DFA_STATES and state != MAX_DFA_STATES:
             self._steps[key] = result
         return result
 

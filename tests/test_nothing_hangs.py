@@ -454,3 +454,14 @@ def test_a_closed_stdout_is_one_line_and_exit_2(tmp_path):
                             stderr=subprocess.PIPE, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert (result.returncode, result.stderr) == (2, "stage2-lint: error: standard output is closed; "
                                                      "nothing can be reported\n")
+
+
+def test_glob_matching_stays_right_past_the_automatons_cache_bound(monkeypatch):
+    """Past MAX_DFA_STATES the automaton stops caching (memory stays bounded); answers do not change."""
+    monkeypatch.setattr(globs, "MAX_DFA_STATES", 2)
+    cases = [("**/*a*b*.{yaml,yml}", "x/yab.yaml"), ("**/*a*b*.{yaml,yml}", "x/.ab.yaml"), ("*a*b", "aaab"),
+             ("[!a]*/**", "b/c/d"), ("a/**/b", "a/x/.y/b")]
+    for pattern, name in cases:
+        automaton = globs._Automaton(globs._parse(pattern, 0, 0, None)[0])
+        assert automaton.match(name) == _reference_glob(pattern, name), (pattern, name)
+        assert len(automaton._sets) <= 3
