@@ -9,6 +9,7 @@ import os
 import sys
 from typing import List, Optional, Tuple
 
+from stage2_lint import paths
 from stage2_lint.engine import UsageError, lint_paths, select_rules
 from stage2_lint.escape import printable
 from stage2_lint.hierarchy import Resolver
@@ -162,6 +163,14 @@ def graph(args) -> int:
     resolver = Resolver(settings)
     report = lint_paths(args.paths, settings, resolver=resolver)
     drawn = hierarchy_graph.build(report.files, settings, hierarchy_graph.counts(report.violations), resolver)
+    # A parent the chains reach but nobody listed is linted too: a broken file is never drawn clean.
+    linted = {paths.canonical(path) for path in report.files}
+    reached = [node.path for node in drawn.nodes if paths.canonical(node.path) not in linted
+               and os.path.isfile(node.path)]
+    if reached:
+        more = lint_paths(reached, settings, resolver=resolver)
+        drawn = hierarchy_graph.build(report.files, settings,
+                                      hierarchy_graph.counts(report.violations + more.violations), resolver)
     sys.stdout.write(hierarchy_graph.RENDERERS[args.format](drawn))
     return 0
 
@@ -225,8 +234,8 @@ def _settings(args) -> Settings:
         if found is None:
             raise UsageError(f"--config {args.config}: no [stage2_lint] or [stage2_lint.contract.NAME] section")
         return found
-    paths = getattr(args, "paths", None) or ["."]
-    return find_settings(paths[0]) if os.path.isdir(paths[0]) else settings_for(paths[0])
+    named = getattr(args, "paths", None) or ["."]
+    return find_settings(named[0]) if os.path.isdir(named[0]) else settings_for(named[0])
 
 
 def _describe_settings(settings: Settings) -> str:
@@ -257,7 +266,7 @@ def _setting_line(name: str, value, origin: Optional[str]) -> str:
     return f"{name} = {value}    # {origin or 'default'}"
 
 
-def _fix(paths, settings, write: bool) -> Tuple[int, int]:
+def _fix(named, settings, write: bool) -> Tuple[int, int]:
     """Apply (or, with ``write=False``, show as a diff) every S2L030 relocation, file by
     file: a file that cannot be written safely is refused and the run goes on. Returns how
     many files changed (or would change) and how many were refused."""
@@ -266,7 +275,7 @@ def _fix(paths, settings, write: bool) -> Tuple[int, int]:
 
     changed: List[str] = []
     refused: List[Tuple[str, str]] = []
-    for path in discover(paths, settings):
+    for path in discover(named, settings):
         try:
             if _fix_one(path, settings, write):
                 changed.append(path)

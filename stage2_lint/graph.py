@@ -36,14 +36,19 @@ DOT_STYLE = {
     "outside": 'shape=octagon, style="dashed", color="#b91c1c", fontcolor="#b91c1c"',
     "file": 'shape=box, style="filled", fillcolor="#ffffff", color="#374151"',
 }
+# Every pale fill has a dark text colour of its own: a dark-mode viewer would otherwise draw
+# light grey labels on it.
 MERMAID_STYLE = {
-    "canonical": "fill:#dbeafe,stroke:#1d4ed8", "required": "fill:#dcfce7,stroke:#15803d,stroke-width:3px",
+    "canonical": "fill:#dbeafe,stroke:#1d4ed8,color:#111827",
+    "required": "fill:#dcfce7,stroke:#15803d,stroke-width:3px,color:#111827",
     "retired": "fill:#f3f4f6,stroke:#6b7280,stroke-dasharray:5 3,color:#4b5563",
-    "errors": "stroke:#b91c1c,stroke-width:4px", "cycle": "fill:#fde68a,stroke:#b45309,stroke-width:3px",
+    "errors": "stroke:#b91c1c,stroke-width:4px", "cycle": "fill:#fde68a,stroke:#b45309,stroke-width:3px,color:#111827",
     "missing": "fill:#ffffff,stroke:#b91c1c,stroke-dasharray:5 3,color:#b91c1c",
     "outside": "fill:#ffffff,stroke:#b91c1c,stroke-dasharray:2 2,color:#b91c1c",
-    "file": "fill:#ffffff,stroke:#374151",
+    "file": "fill:#ffffff,stroke:#374151,color:#111827",
 }
+GROUP_STYLE = "fill:#f9fafb,stroke:#d1d5db,color:#111827"  # directory groups and the legend, not Mermaid's yellow
+WIDE = 12  # past this many files, the picture runs left to right: leaves in a column, not one long row
 
 
 class Node(NamedTuple):
@@ -174,7 +179,8 @@ def _required_parents(edges, layout: Layout) -> set:
 
 
 def _caption(node: Node) -> List[str]:
-    lines = [printable(node.label)]
+    """The file's name (its directory is the group's label) and its figures."""
+    lines = [printable(os.path.basename(node.label) or node.label)]
     if node.kind in ("missing", "outside"):
         lines.append(LEGEND[node.kind])
     else:
@@ -190,13 +196,29 @@ def _dot_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def to_dot(graph: Graph) -> str:
-    lines = ["digraph extends {", '  rankdir=BT;', '  node [fontname="Helvetica", fontsize=11];',
-             '  edge [color="#374151", arrowsize=0.7, fontname="Helvetica", fontsize=10];']
+def _direction(graph: Graph) -> str:
+    return "LR" if len(graph.nodes) > WIDE else "BT"
+
+
+def _groups(graph: Graph) -> List[Tuple[str, List[Node]]]:
+    """The nodes by directory (below the config root), in the order they first appear."""
+    groups: Dict[str, List[Node]] = {}
     for node in graph.nodes:
-        label = "\\n".join(_dot_text(line) for line in _caption(node))
-        outline = f", {ERROR_OUTLINE}" if node.errors else ""
-        lines.append(f'  {node.id} [label="{label}", {DOT_STYLE[node.kind]}{outline}];')
+        groups.setdefault(os.path.dirname(node.label) or ".", []).append(node)
+    return list(groups.items())
+
+
+def to_dot(graph: Graph) -> str:
+    lines = ["digraph extends {", f"  rankdir={_direction(graph)};", '  node [fontname="Helvetica", fontsize=11];',
+             '  edge [color="#374151", arrowsize=0.7, fontname="Helvetica", fontsize=10];']
+    for number, (directory, members) in enumerate(_groups(graph)):
+        lines.append(f'  subgraph cluster_dir{number} {{\n    label="{_dot_text(printable(directory))}"; '
+                     f'fontname="Helvetica"; color="#d1d5db";')
+        for node in members:
+            label = "\\n".join(_dot_text(line) for line in _caption(node))
+            outline = f", {ERROR_OUTLINE}" if node.errors else ""
+            lines.append(f'    {node.id} [label="{label}", {DOT_STYLE[node.kind]}{outline}];')
+        lines.append("  }")
     multi = _multi_parent(graph)
     for edge in graph.edges:
         attributes = [f'label="{edge.order}"'] if edge.child in multi else []
@@ -236,10 +258,14 @@ def mermaid_text(text: str) -> str:
 
 
 def to_mermaid(graph: Graph) -> str:
-    lines = ["flowchart BT"]
-    for node in graph.nodes:
-        label = "<br/>".join(mermaid_text(line) for line in _caption(node))
-        lines.append(f'  {node.id}["{label}"]:::{node.kind}')
+    lines = [f"flowchart {_direction(graph)}"]
+    groups = _groups(graph)
+    for number, (directory, members) in enumerate(groups):
+        lines.append(f'  subgraph dir{number}["{mermaid_text(directory)}"]')
+        for node in members:
+            label = "<br/>".join(mermaid_text(line) for line in _caption(node))
+            lines.append(f'    {node.id}["{label}"]:::{node.kind}')
+        lines.append("  end")
     multi = _multi_parent(graph)
     for edge in graph.edges:
         arrow = "-.->" if edge.broken else "-->"
@@ -251,6 +277,8 @@ def to_mermaid(graph: Graph) -> str:
     lines.append("  end")
     for kind in (*KINDS, "errors"):
         lines.append(f"  classDef {kind} {MERMAID_STYLE[kind]}")
+    for name in [f"dir{number}" for number in range(len(groups))] + ["legend"]:
+        lines.append(f"  style {name} {GROUP_STYLE}")
     with_errors = [node.id for node in graph.nodes if node.errors]
     if with_errors:
         lines.append(f"  class {','.join(with_errors)} errors")

@@ -92,7 +92,7 @@ def test_graphviz_renders_the_dot_output(tmp_path, tree, legacy):
 ODD_NAMES = ['with space.yaml', 'quote".yaml', "apostrophe'.yaml", "[brackets].yaml", "(parens){braces}.yaml",
              "hash#pipe|.yaml", "émoji-ü-😀.yaml", "lt<gt>.yaml", "back`tick.yaml", "semi;colon.yaml"]
 # A quoted Mermaid label holds no double quote, and a '#' only starts an entity code.
-MERMAID_NODE = re.compile(r'^  (n\d+|legend_\w+)\["((?:[^"#]|#\w+;)*)"\]:::\w+$')
+MERMAID_NODE = re.compile(r'^    (n\d+|legend_\w+)\["((?:[^"#]|#\w+;)*)"\]:::\w+$')
 
 
 def test_mermaid_labels_escape_what_the_grammar_gives_meaning_to(tmp_path):
@@ -101,13 +101,14 @@ def test_mermaid_labels_escape_what_the_grammar_gives_meaning_to(tmp_path):
     text = _graph(tmp_path, "mermaid", "configs/stage2_ab/prod")
     lines = text.splitlines()
     assert lines[0] == "flowchart BT"
-    nodes = [line for line in lines if line.startswith("  n") and "[" in line]
+    nodes = [line for line in lines if line.startswith("    n") and "[" in line]
     assert len(nodes) == len(ODD_NAMES) + 1
     for line in nodes:
         assert MERMAID_NODE.match(line), line
         assert not re.search(r"[<>`|{}\\]", MERMAID_NODE.match(line).group(2).replace("<br/>", "")), line
     for line in lines[1:]:
-        assert re.match(r"^  (n\d+ -(->|\.->)(\|\"\d+\"\|)? n\d+|n\d+\[.*|subgraph legend\[\"legend\"\]|  legend_.*|end|"
+        assert re.match(r"^  (n\d+ -(->|\.->)(\|\"\d+\"\|)? n\d+|  n\d+\[.*|subgraph legend\[\"legend\"\]|  legend_.*|end|"
+                        r"subgraph dir\d+\[\"(?:[^\"#]|#\w+;)*\"\]|style \w+ [\w:#,.\- ]+|"
                         r"classDef \w+ [\w:#,.\- ]+|class n\d+(,n\d+)* errors)$", line), line
     assert "émoji-ü-😀.yaml" in text and "hash#35;pipe#124;.yaml" in text and "quote#quot;.yaml" in text
 
@@ -146,3 +147,29 @@ def test_a_huge_tree_collapses_to_counts_per_directory(tmp_path):
     assert "300 files: too many to draw here" in text and "| `stage2_ab/d3` | 75 | 150 | 0 |" in text
     more = int(re.search(r"\| \.\.\. \| \| (\d+) more; run `stage2-lint` for all \|", text).group(1))
     assert len(_links(text)) + more == 600 and len(_links(text)) <= 200
+
+
+def test_a_big_tree_is_grouped_by_directory_and_runs_left_to_right(tmp_path):
+    files = {f"configs/stage2_ab/{side}/leaf{index:02d}.yaml": "extends: ../base.yaml\n"
+             for side in ("prod", "smoke") for index in range(18)}
+    write_tree(tmp_path, {"configs/stage2_ab/base.yaml": "a: 1\n", **files})
+    dot = _graph(tmp_path, "dot", "configs/stage2_ab")
+    assert "rankdir=LR;" in dot
+    clusters = re.findall(r'subgraph cluster_dir\d+ \{\n    label="([^"]*)"', dot)
+    assert clusters == ["stage2_ab", "stage2_ab/prod", "stage2_ab/smoke"]
+    mermaid = _graph(tmp_path, "mermaid", "configs/stage2_ab")
+    assert mermaid.startswith("flowchart LR\n") and '  subgraph dir1["stage2_ab/prod"]' in mermaid
+    assert "  style legend fill:#f9fafb,stroke:#d1d5db,color:#111827" in mermaid
+    if shutil.which("dot"):  # Graphviz itself: the picture is taller than wide, not one 36-leaf row
+        svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
+        width, height = (float(value) for value in re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"',
+                                                             svg).groups())
+        assert height > width
+
+
+def test_a_reached_parent_with_an_error_is_drawn_with_it_even_when_not_listed(tmp_path):
+    write_tree(tmp_path, {"configs/stage2_ab/base.yaml": "a: 1\na: 2\n",
+                          "configs/stage2_ab/prod/leaf.yaml": "extends: ../base.yaml\n"})
+    data = json.loads(_graph(tmp_path, "json", "configs/stage2_ab/prod/leaf.yaml"))
+    base = next(node for node in data["nodes"] if node["path"].endswith("stage2_ab/base.yaml"))
+    assert base["errors"] == 2  # S2L002 and S2L060, as `stage2-lint configs/stage2_ab/base.yaml` says
