@@ -215,11 +215,65 @@ def _accepts(test, char: str) -> bool:
     return (char in test[1]) != test[2]
 
 
+class _Regex:
+    """The fast path: the same items as a regular expression, run by ``re`` in C. Used only
+    for patterns ``_is_tame`` accepts, where backtracking is bounded (at most one ``**`` and
+    one ``*`` per component: every repository glob seen so far); the automaton runs the rest."""
+
+    def __init__(self, items):
+        self._regex = re.compile("".join(_regex_text(item) for item in items) + r"\Z")
+
+    def match(self, name: str) -> bool:
+        return self._regex.match(name) is not None
+
+
+_ONE_NAME = r"(?!\.)[^/]*"  # a component that does not start with a dot
+
+
+def _regex_text(item) -> str:
+    kind = item[0]
+    if kind == _LIT:
+        return re.escape(item[1])
+    if kind == _ANY:
+        return "[^/]"
+    if kind == _SET:
+        members = "".join("\\" + char if char in "\\^[]-" else char for char in sorted(item[1]))
+        return f"[^/{members}]" if item[2] else f"[{members}]"
+    if kind == _STAR:
+        return "[^/]*"
+    if kind == _GUARD:
+        return r"(?!\.)"
+    if kind == _DIRS:
+        return rf"(?:{_ONE_NAME}/)*"
+    if kind == _TAIL:
+        return rf"(?:{_ONE_NAME}(?:/{_ONE_NAME})*)?"
+    return "(?:" + "|".join("".join(_regex_text(part) for part in option) for option in item[1]) + ")"
+
+
+def _is_tame(items) -> bool:
+    """At most one ``**`` in all, at most one ``*`` in each component, and braces holding no
+    wildcard: a backtracking regex then takes time at most quadratic in the name."""
+    spans = sum(1 for item in items if item[0] in (_DIRS, _TAIL))
+    stars = 0
+    for item in items:
+        if item[0] == _LIT and item[1] == "/":
+            stars = 0
+        elif item[0] == _STAR:
+            stars += 1
+        elif item[0] == _ALT and not all(part[0] in (_LIT, _ANY, _SET) for option in item[1] for part in option):
+            return False
+        if stars > 1:
+            return False
+    return spans <= 1
+
+
 @lru_cache(maxsize=None)
-def compiled(pattern: str) -> _Automaton:
+def compiled(pattern: str):
     """``**/`` spans directories, ``*`` and ``?`` stay in one component, ``[abc]``/``[!abc]``
-    match one character of a set, ``{a,b}`` one of the alternatives."""
-    return _Automaton(_parse(pattern, 0, 0, None)[0])
+    match one character of a set, ``{a,b}`` one of the alternatives. A tame pattern runs as a
+    regex, any other as the automaton: both read the same items, and tests hold them equal."""
+    items = _parse(pattern, 0, 0, None)[0]
+    return _Regex(items) if _is_tame(items) else _Automaton(items)
 
 
 def matches(relative: str, patterns: Sequence[str]) -> bool:

@@ -179,8 +179,14 @@ NAME = st.lists(st.text("ab.", min_size=1, max_size=4), min_size=1, max_size=4).
 def test_globs_agree_with_an_independent_matcher(pattern, names):
     if globs.problem(pattern):
         return
+    items = globs._parse(pattern, 0, 0, None)[0]
+    automaton = globs._Automaton(items)
+    regex = globs._Regex(items) if globs._is_tame(items) else None  # the fast path, where it is taken
     for name in names:
-        assert globs.matches(name, (pattern,)) == _reference_glob(pattern, name), (pattern, name)
+        expected = _reference_glob(pattern, name)
+        assert globs.matches(name, (pattern,)) == expected, (pattern, name)
+        assert automaton.match(name) == expected, (pattern, name)
+        assert regex is None or regex.match(name) == expected, (pattern, name)
 
 
 def test_glob_matching_reads_each_character_once_whatever_the_pattern(monkeypatch):
