@@ -94,9 +94,9 @@ def _ungoverned_directory(named: str, found: Sequence[str], settings: Settings) 
     """A directory of profiles (in a config tree) of which no contract governs a single one,
     where the repository declares contracts: most likely a family renamed without its
     settings. Not a pass."""
-    if not settings.contracts or not found or not all(settings.in_config_tree(path) for path in found) \
-            or any(settings.contract_for(path) for path in found):
-        return []
+    if not settings.contracts or not found or any(settings.contract_for(path) for path in found) \
+            or not all(settings.in_config_tree(path) for path in found):
+        return []  # (governed first: it is the cheap answer, and the usual one)
     names = ", ".join(contract.name for contract in settings.contracts)
     return [f"{named}: no contract ({names}) governs any of its {len(found)} profile(s): was the family renamed "
             f"or moved? update the contracts' scope in {settings.source}"]

@@ -37,14 +37,18 @@ def read_bounded(path: str, limit: int, what: str = "file") -> bytes:
 
 
 def _read_at_most(handle, limit: int, expected: int, what: str) -> bytes:
-    """Read what the file holds (it may have grown since ``stat``), never past ``limit``."""
-    parts = [handle.read(expected)] if expected else []
-    total = len(parts[0]) if parts else 0
-    while True:
+    """Read what the file holds (it may have grown since ``stat``), never past ``limit``.
+    The usual file ends where ``stat`` said: one read of its size, one byte to see the end
+    (a bigger probe would allocate its whole size on every file)."""
+    data = handle.read(expected) if expected else b""
+    more = handle.read(1)
+    if not more:
+        return data
+    parts, total = [data, more], len(data) + 1
+    while total <= limit:
         part = handle.read(min(CHUNK, limit + 1 - total))
         if not part:
             return b"".join(parts)
         parts.append(part)
         total += len(part)
-        if total > limit:
-            raise ReadRefused(f"{what} grew past the {limit}-byte limit while it was read")
+    raise ReadRefused(f"{what} grew past the {limit}-byte limit while it was read")

@@ -471,3 +471,23 @@ def test_glob_matching_stays_right_past_the_automatons_cache_bound(monkeypatch):
         automaton = globs._Automaton(globs._parse(pattern, 0, 0, None)[0])
         assert automaton.match(name) == _reference_glob(pattern, name), (pattern, name)
         assert len(automaton._sets) <= 3
+
+
+def test_the_reader_takes_what_the_file_holds_and_refuses_what_grows_past_the_limit(tmp_path):
+    from stage2_lint import reading
+
+    class Growing:  # a file that grew after stat said 10 bytes
+        def __init__(self, size):
+            self.data = b"x" * size
+
+        def read(self, count):
+            out, self.data = self.data[:count], self.data[count:]
+            return out
+
+    assert reading._read_at_most(Growing(50), 100, 10, "config") == b"x" * 50
+    with pytest.raises(reading.ReadRefused, match="config grew past the 30-byte limit while it was read"):
+        reading._read_at_most(Growing(50), 30, 10, "config")
+    path = tmp_path / "f.yaml"
+    for size in (0, 1, 70_000):
+        path.write_bytes(b"a" * size)
+        assert reading.read_bounded(str(path), 1 << 20) == b"a" * size
