@@ -245,9 +245,11 @@ def _terminate_raises():
     def terminated(signum, frame):
         raise Terminated()
 
+    import threading
+
     previous = signal.getsignal(signal.SIGTERM)
-    if previous is not signal.SIG_DFL:
-        yield
+    if previous is not signal.SIG_DFL or threading.current_thread() is not threading.main_thread():
+        yield  # a caller's own handler, or a thread that may not install one (signal.signal would raise)
         return
     signal.signal(signal.SIGTERM, terminated)
     try:
