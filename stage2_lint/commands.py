@@ -192,7 +192,10 @@ def schema(args) -> int:
         try:
             with standing_in(contract.schema_stand_ins):
                 cls = schema_export.source_class(contract.schema_source, settings.project_dir)
-                text = schema_export.render(schema_export.export(cls, f"{contract.name} training profile"))
+                bound = {section: schema_export.source_class(spec, settings.project_dir, "section_classes")
+                         for section, spec in contract.section_classes}
+                text = schema_export.render(schema_export.export(cls, f"{contract.name} training profile", bound,
+                                                                 contract.catch_all))
         except schema_export.ExportError as error:
             raise UsageError(str(error))
         current = _text_of(contract.schema)
@@ -239,13 +242,12 @@ def _settings(args) -> Settings:
 
 
 def _describe_settings(settings: Settings) -> str:
-    from stage2_lint.settings import DECLARED
+    from stage2_lint.settings import DECLARED, LIMIT_FIELDS
 
     origins = dict(settings.origins)
     lines = [f"# settings file: {settings.source or '(none: defaults, no contract)'}",
              f"# project: {settings.project_dir}", "[stage2_lint]"]
-    engine = {**settings._asdict(), **{name: getattr(settings.limits, field) for name, field in (
-        ("max_file_bytes", "max_bytes"), ("max_depth", "max_depth"), ("max_nodes", "max_nodes"))}}
+    engine = {**settings._asdict(), **{name: getattr(settings.limits, field) for name, field in LIMIT_FIELDS}}
     for setting in DECLARED:
         if setting.where == "engine":
             lines.append(_setting_line(setting.name, engine[setting.name], origins.get(setting.name)))
@@ -260,8 +262,9 @@ def _describe_settings(settings: Settings) -> str:
 
 def _setting_line(name: str, value, origin: Optional[str]) -> str:
     if isinstance(value, tuple):
-        value = ", ".join(" -> ".join(item) if isinstance(item, tuple) and name in ("moved", "removed")
-                          else f"{item[0]}: {','.join(item[1])}" if isinstance(item, tuple) else str(item)
+        value = ", ".join(str(item) if not isinstance(item, tuple)
+                          else f"{item[0]}: {','.join(item[1])}" if isinstance(item[1], tuple)  # per-file ignores
+                          else f"{item[0]} -> {item[1]}" if name != "severity" else f"{item[0]}: {item[1]}"
                           for item in value)
     return f"{name} = {value}    # {origin or 'default'}"
 

@@ -131,7 +131,29 @@ def load_text(text: str, path: str = "<string>", limits: Limits = Limits()) -> D
         doc.root = _Builder(path, limits, doc.problems).build(text)
     except _Refused as refused:
         _refused(doc, refused)
+    if doc.root is not None and limits.key_aliases:
+        doc.root = _read_aliases(doc.root, limits.key_aliases, doc.problems)
     return doc
+
+
+def _read_aliases(root: YMap, aliases, problems: List[Problem]) -> YMap:
+    """``root`` with each top-level alias key (``inherit``) renamed to the key it spells
+    (``extends``), in place and with its marks, so every rule sees one name. Both spelled in
+    one file is a duplicate key."""
+    renamed = {alias: key for alias, key in aliases if alias in root}
+    if not renamed:
+        return root
+    result = YMap(root.mark)
+    for name, value in root.items():
+        key = renamed.get(name, name)
+        if key != name and key in root:
+            line, col = root.key_marks[name]
+            problems.append(Problem(DUPLICATE, line, col, f"{shown(name)} is read as {shown(key)}, which this file "
+                                                           f"also sets; keep one of them", key))
+            continue
+        result[key] = value
+        result.key_marks[key], result.value_marks[key] = root.key_marks[name], root.value_marks[name]
+    return result
 
 
 def _refused(doc: Document, refused: "_Refused") -> Document:

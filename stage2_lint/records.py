@@ -67,11 +67,13 @@ class Problem(NamedTuple):
 
 
 class Limits(NamedTuple):
-    """What one file may cost. Configs are a few KB and a few levels deep."""
+    """How one file is read: what it may cost (configs are a few KB and a few levels deep),
+    and the top-level keys the repository spells two ways."""
 
     max_bytes: int = 1 << 20
     max_depth: int = 64
     max_nodes: int = 50_000  # nodes built, counting every alias expansion
+    key_aliases: Tuple[Tuple[str, str], ...] = ()  # (alias, key): a top-level ``alias`` is read as ``key``
 
 
 class Report(NamedTuple):

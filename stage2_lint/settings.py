@@ -181,6 +181,9 @@ DECLARED: Tuple[Setting, ...] = (
             "its own)"),
     Setting("removed", "engine", _arrows, (),
             "`old.key -> what to use instead` a line: keys that are gone, for every profile linted"),
+    Setting("key_aliases", "engine", _arrows, (),
+            "`alias -> key` a line: a top-level key the repository's loader also accepts under another name "
+            "(`inherit -> extends`)"),
     Setting("max_file_bytes", "engine", _positive_int, 1 << 20, "largest profile read, in bytes"),
     Setting("max_depth", "engine", _positive_int, 64, "deepest nesting of mappings and lists"),
     Setting("max_nodes", "engine", _positive_int, 50_000, "most nodes one file may build, alias copies counted"),
@@ -204,10 +207,19 @@ DECLARED: Tuple[Setting, ...] = (
     Setting("schema_stand_ins", "contract", _words, (),
             "modules (e.g. `torch`, `swift`) that export and check stand in for, so the config module imports "
             "without the training stack"),
+    Setting("section_classes", "contract", _arrows, (),
+            "`section -> module:Class` a line: the section's keys are also that class's fields (e.g. the training "
+            "framework's argument dataclass); the exported section is closed over both"),
+    Setting("catch_all", "contract", _words, (),
+            "dotted fields (`custom.extra`) that collect the keys their section does not declare: the exported "
+            "section accepts any key"),
     Setting("moved", "contract", _arrows, (), "`old.prefix -> new.prefix` a line: keys that moved"),
     Setting("removed", "contract", _arrows, (), "`old.key -> what to use instead` a line: keys that are gone"),
 )
 BY_NAME: Dict[Tuple[str, str], Setting] = {(s.where, s.name): s for s in DECLARED}
+# Engine settings that say how one file is read: (setting, field of ``Limits``).
+LIMIT_FIELDS = (("max_file_bytes", "max_bytes"), ("max_depth", "max_depth"), ("max_nodes", "max_nodes"),
+                ("key_aliases", "key_aliases"))
 
 
 def settings_table() -> str:
@@ -250,6 +262,8 @@ class Contract(NamedTuple):
     schema: Optional[str] = None  # absolute path of the JSON Schema file
     schema_source: Optional[str] = None
     schema_stand_ins: Tuple[str, ...] = ()
+    section_classes: Tuple[Tuple[str, str], ...] = ()
+    catch_all: Tuple[str, ...] = ()
     moved: Tuple[Tuple[str, str], ...] = ()
     removed: Tuple[Tuple[str, str], ...] = ()
 
@@ -397,9 +411,7 @@ def _parse_section(raw: Dict[str, object], where: str, source: str) -> Tuple[Dic
 def _build(engine: Dict[str, object], contracts: Dict[str, Dict[str, object]], path: str,
            project_dir: str) -> Settings:
     values, origins = _parse_section(engine, "engine", f"{path} [{SECTION}]")
-    limits = {field: values.pop(name) for field, name in (("max_bytes", "max_file_bytes"),
-                                                          ("max_depth", "max_depth"), ("max_nodes", "max_nodes"))
-              if name in values}
+    limits = {field: values.pop(name) for name, field in LIMIT_FIELDS if name in values}
     built = []
     for name, raw in contracts.items():
         where = f"{path} [{CONTRACT_PREFIX}{name}]"

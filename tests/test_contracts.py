@@ -112,7 +112,8 @@ VALUES = {"select": "S2L0", "ignore": "S2L031", "per_file_ignores": "\n    confi
           "required_parent": "../base.yaml", "required_keys": "model.name", "retired_parents": "configs/old.yaml",
           "schema": "schemas/family.schema.json", "schema_source": "family_types:Profile", "schema_stand_ins": "torch",
           "required_keys_in": "chain", "max_hops": "2", "multiple_parents": "true", "severity": "S2L050: warning",
-          "moved": "old.block -> block", "removed": "run.legacy -> run.steps"}
+          "moved": "old.block -> block", "removed": "run.legacy -> run.steps", "key_aliases": "inherit -> extends",
+          "section_classes": "model -> family_types:ModelArgs", "catch_all": "model.extra"}
 
 
 def test_every_declared_setting_has_a_sample_value():
@@ -393,3 +394,24 @@ def test_a_relaxed_contract_is_written_in_settings_alone_and_relaxes_only_its_fa
     report = json.loads(run_cli_process(["--format", "json", "configs/relaxed"], cwd=tmp_path).stdout)
     severities = {v["code"]: v["severity"] for v in report["violations"]}
     assert severities == {"S2L012": "error", "S2L050": "warning", "S2L020": "error"}
+
+
+def test_an_alias_key_declared_in_settings_is_read_as_the_key_it_spells(tmp_path):
+    """The codebase's loader accepts ``inherit:`` for ``extends:``. Undeclared, the alias is an
+    unknown key and the leaf misses its parent; declared, the leaf conforms; both spelled in
+    one file is a duplicate key."""
+    leaf = "inherit: ../base.yaml\nmodel:\n  name: m\nrun:\n  id: r\n"
+    result = _family(tmp_path, {"configs/family/prod/a.yaml": leaf})
+    assert result.returncode == 1
+    assert "configs/family/prod/a.yaml:1:1: S2L012 canonical leaf has no 'extends'" in result.stdout
+    assert "configs/family/prod/a.yaml:1:1: S2L060 unknown key inherit" in result.stdout
+    (tmp_path / "setup.cfg").write_text("[stage2_lint]\nkey_aliases = inherit -> extends\n" + FAMILY_SETTINGS)
+    result = run_cli_process(["configs"], cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout
+    resolved = run_cli_process(["resolve", "configs/family/prod/a.yaml"], cwd=tmp_path)
+    assert "layers: 2" in resolved.stdout, resolved.stdout  # the parent's value arrived through the alias
+    (tmp_path / "configs/family/prod/a.yaml").write_text("extends: ../base.yaml\n" + leaf)
+    result = run_cli_process(["configs"], cwd=tmp_path)
+    assert result.returncode == 1
+    assert ("configs/family/prod/a.yaml:2:1: S2L002 'inherit' is read as 'extends', which this file also sets; "
+            "keep one of them") in result.stdout, result.stdout
