@@ -24,7 +24,7 @@ import enum
 import json
 import types
 import typing
-from typing import Any, Dict
+from typing import Any, Dict, Mapping, Sequence
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _METADATA = ("minimum", "maximum", "pattern", "x-expected", "x-residual", "description", "deprecated")
@@ -36,13 +36,14 @@ class ExportError(ValueError):
     """The source class cannot be found or described (exit code 2)."""
 
 
-def source_class(spec: str, project_dir: str) -> type:
+def source_class(spec: str, project_dir: str, setting: str = "schema_source") -> type:
     """The config class ``schema_source`` names (see ``source_import``: run from its file,
-    its packages' ``__init__`` skipped, stand-ins for the modules the contract lists)."""
+    its packages' ``__init__`` skipped, stand-ins for the modules the contract lists). A
+    ``section_classes`` class may also come from an installed package (the framework's)."""
     from stage2_lint.source_import import SourceError, load_class
 
     try:
-        target = load_class(spec, project_dir)
+        target = load_class(spec, project_dir, setting)
     except SourceError as error:
         raise ExportError(str(error)) from None
     if not _is_config_class(target) and not hasattr(target, "model_json_schema"):
@@ -50,11 +51,56 @@ def source_class(spec: str, project_dir: str) -> type:
     return target
 
 
-def export(cls: type, title: str) -> dict:
-    """The JSON Schema document for profiles whose root is ``cls``."""
+def export(cls: type, title: str, section_classes: Mapping[str, type] = {}, catch_all: Sequence[str] = ()) -> dict:
+    """The JSON Schema document for profiles whose root is ``cls``.
+
+    ``section_classes``: dotted section -> a class whose fields are that section's keys too
+    (the training framework's argument dataclass): the section is closed over its own fields
+    and the class's, its own typing winning. ``catch_all``: dotted fields that collect the keys
+    their section does not declare (``custom.extra``): the section accepts any key, each
+    checked as a value of that field."""
     root = _class_schema(cls, open_keys=False, nullable=False)
+    for dotted_key, bound in section_classes.items():
+        _bind_section(_section(root, dotted_key, "section_classes"), bound)
+    for dotted_key in catch_all:
+        parent, _, field = dotted_key.rpartition(".")
+        section = _section(root, parent, "catch_all") if parent else root
+        if field not in section["properties"]:
+            raise ExportError(f"catch_all {dotted_key!r}: the section has no field {field!r}")
+        section["additionalProperties"] = section["properties"][field].get("additionalProperties", {})
     root["properties"] = {"extends": EXTENDS, **root["properties"]}
     return {"$schema": DIALECT, "title": title, **root}
+
+
+def _section(root: dict, dotted_key: str, setting: str) -> dict:
+    """The object schema of the section ``dotted_key`` (nullable sections included)."""
+    schema = root
+    for key in dotted_key.split("."):
+        schema = schema.get("properties", {}).get(key)
+        if schema is None or "properties" not in schema:
+            raise ExportError(f"{setting} {dotted_key!r}: the typed config has no section {key!r} there")
+    return schema
+
+
+def _bind_section(section: dict, bound: type) -> None:
+    """Close ``section`` over its own fields and ``bound``'s. A framework's field whose type has
+    no JSON Schema accepts any value: the team cannot edit that class, and the key is known."""
+    if not _is_config_class(bound):
+        raise ExportError(f"section_classes: {_where(bound)} is not a dataclass or an attrs class")
+    try:
+        fields = [(name, annotation) for name, annotation, *_ in _fields(bound)]
+    except ExportError:  # annotations naming what its module cannot see: the names still count
+        fields = [(field.name, Any) for field in (dataclasses.fields(bound) if dataclasses.is_dataclass(bound)
+                                                  else bound.__attrs_attrs__)]
+    framework = {}
+    for name, annotation in fields:
+        try:
+            framework[name] = _annotation_schema(annotation, {})
+        except (_Unsupported, ExportError):
+            framework[name] = {}
+        framework[name]["description"] = f"from {_where(bound)}"
+    section["properties"] = {**framework, **section["properties"]}
+    section["additionalProperties"] = False
 
 
 def render(schema: dict) -> str:

@@ -29,27 +29,31 @@ class SourceError(ValueError):
     """The ``module:Class`` cannot be loaded (exit code 2); the message says why."""
 
 
-def load_class(spec: str, project_dir: str) -> type:
+def load_class(spec: str, project_dir: str, setting: str = "schema_source") -> type:
     """The object ``spec`` (``module:Class``) names, its module run from its file inside
-    ``project_dir``."""
+    ``project_dir``. For ``section_classes`` (the training framework's argument class), a
+    module that is not the repository's is imported as installed, unless it is a stand-in."""
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
-        raise SourceError(f"schema_source {spec!r} must have the form module:Class")
+        raise SourceError(f"{setting} {spec!r} must have the form module:Class")
     project = os.path.realpath(project_dir)
     path = module_file(module_name, project)
-    if path is None:
-        raise SourceError(f"schema_source {spec!r}: no module {module_name} inside {project} "
+    if path is None and setting == "schema_source":
+        raise SourceError(f"{setting} {spec!r}: no module {module_name} inside {project} "
                           f"(stage2-lint imports only the repository's own code)")
     try:
-        target = _module(module_name, path, project)
+        target = _module(module_name, path, project) if path else importlib.import_module(module_name)
         for name in attribute.split("."):
             target = getattr(target, name)
     except SourceError:
         raise
     except Exception as error:  # whatever the module's own code raised while it ran
-        raise SourceError(f"schema_source {spec!r}: importing {module_name} failed: "
+        raise SourceError(f"{setting} {spec!r}: importing {module_name} failed: "
                           f"{type(error).__name__}: {error} (a module it needs can be stood in for with "
                           f"schema_stand_ins)") from None
+    if is_stand_in(target):
+        raise SourceError(f"{setting} {spec!r} names a stand-in from schema_stand_ins; install {module_name} "
+                          f"where the schema is exported, or bind a class of the repository's own")
     return target
 
 

@@ -193,3 +193,77 @@ def test_a_field_typed_with_a_stand_in_is_an_error_naming_it(tmp_path):
     result = run_cli_process(["schema", "export"], cwd=tmp_path)
     assert result.returncode == 2
     assert "app.config:Train.head: no JSON Schema type for" in result.stderr and "gpulib.nn.Linear (a stand-in" in result.stderr
+
+
+FRAMEWORK_ARGS = '''\
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import gpulib
+
+
+@dataclass
+class TrainArguments:  # what the training framework itself accepts
+    learning_rate: float = 5e-5
+    warmup_steps: int = 0
+    device_map: Optional[gpulib.DeviceMap] = None  # a type the exporter cannot map: any value
+'''
+
+
+def test_a_framework_section_bound_to_its_argument_class_catches_a_typo_with_did_you_mean(tmp_path):
+    """``train`` is owned by the framework: its keys are the argument class's fields and the
+    team's own typed ones; nothing else passes, in lint and in schema check."""
+    _app(tmp_path, "gpulib bigtrain")
+    write_tree(tmp_path, {"app/framework_args.py": FRAMEWORK_ARGS,
+                          "configs/a.yaml": "train:\n  lr: 0.1\n  learning_rate: 0.2\n  device_map: {a: 1}\n"
+                                            "  warmup_stpes: 3\n"}, contract=False)
+    with (tmp_path / "setup.cfg").open("a") as settings:
+        settings.write("section_classes = train -> app.framework_args:TrainArguments\n")
+    assert run_cli_process(["schema", "export"], cwd=tmp_path).returncode == 0
+    train = json.loads((tmp_path / "schemas/app.json").read_text())["properties"]["train"]
+    assert train["additionalProperties"] is False
+    assert train["properties"]["learning_rate"] == {"type": "number",
+                                                    "description": "from app.framework_args:TrainArguments"}
+    lint = run_cli_process(["configs"], cwd=tmp_path)
+    assert lint.returncode == 1
+    assert lint.stdout.splitlines() == [
+        "configs/a.yaml:5:3: S2L060 unknown key train.warmup_stpes; did you mean train.warmup_steps?"]
+    assert run_cli_process(["schema", "check"], cwd=tmp_path).returncode == 0
+
+
+def test_a_bound_class_that_is_a_stand_in_is_refused_not_read_as_empty(tmp_path):
+    _app(tmp_path, "gpulib bigtrain")
+    with (tmp_path / "setup.cfg").open("a") as settings:
+        settings.write("section_classes = train -> bigtrain.args:TrainArguments\n")
+    result = run_cli_process(["schema", "export"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "section_classes 'bigtrain.args:TrainArguments' names a stand-in from schema_stand_ins" in result.stderr
+
+
+def test_a_catch_all_field_declared_in_settings_opens_its_section_and_types_its_values(tmp_path):
+    """The codebase collects ``train``'s undeclared keys into ``extra``; without the setting
+    they are S2L060, with it they pass (each checked as a value of ``extra``)."""
+    _app(tmp_path, "gpulib bigtrain")
+    config = tmp_path / "app/config.py"
+    config.write_text(config.read_text().replace("extra: dict = ", "extra: dict[str, int] = "))
+    write_tree(tmp_path, {"configs/a.yaml": "train:\n  lr: 0.1\n  beam: 4\n"}, contract=False)
+    run_cli_process(["schema", "export"], cwd=tmp_path)
+    assert "S2L060 unknown key train.beam" in run_cli_process(["configs"], cwd=tmp_path).stdout
+    with (tmp_path / "setup.cfg").open("a") as settings:
+        settings.write("catch_all = train.extra\n")
+    assert run_cli_process(["schema", "export"], cwd=tmp_path).returncode == 0
+    assert run_cli_process(["configs"], cwd=tmp_path).returncode == 0
+    (tmp_path / "configs/a.yaml").write_text("train:\n  beam: wide\n")
+    lint = run_cli_process(["configs"], cwd=tmp_path)
+    assert lint.returncode == 1
+    assert "configs/a.yaml:2:9: S2L040 train.beam: expected an integer, got the string 'wide'" in lint.stdout
+
+
+def test_a_catch_all_naming_no_field_is_an_error_naming_the_setting(tmp_path):
+    _app(tmp_path, "gpulib bigtrain")
+    with (tmp_path / "setup.cfg").open("a") as settings:
+        settings.write("catch_all = train.extras\n")
+    result = run_cli_process(["schema", "export"], cwd=tmp_path)
+    assert result.returncode == 2 and "catch_all 'train.extras': the section has no field 'extras'" in result.stderr
