@@ -39,10 +39,11 @@ def build_trainer(config: dict, training_config):
     return TRAINERS[variant](**kwargs)
 
 
-def manifest(path: str, config: dict, training_config, trainer) -> dict:
+def manifest(path: str, config: dict, training_config, trainer, contract: Optional[str] = None) -> dict:
     training = training_config.training
     return {
         "config_path": path,
+        "contract": contract,  # which contract the guard applied, by name
         "run_name": training.run_name,
         "seed": training.seed,
         "output_dir": training.output_dir,
@@ -70,7 +71,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     if args.dry_run:
         try:
-            print(json.dumps(manifest(args.config, config, training_config, trainer), indent=2, sort_keys=True),
+            print(json.dumps(manifest(args.config, config, training_config, trainer, profile.contract), indent=2, sort_keys=True),
                   flush=True)
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -108,6 +108,7 @@ def test_sft_dry_run_prints_the_manifest():
     assert result.returncode == 0, result.stderr
     manifest = json.loads(result.stdout)
     assert manifest["config_path"] == "configs/stage2_ab/smoke/ab_mixed.yaml"
+    assert manifest["contract"] == "stage2_ab"  # which contract the guard applied, by name
     assert (manifest["run_name"], manifest["seed"]) == ("smoke_ab_mixed", 17)
     assert manifest["output_dir"] == "output/stage2_ab/smoke/ab_mixed"
     assert manifest["logging_dir"] == "tb/stage2_ab/smoke/ab_mixed"

@@ -27,6 +27,7 @@ class LoadedProfile(NamedTuple):
     config: dict  # the resolved mapping
     train_args: dict
     training_config: TrainingConfig
+    contract: Optional[str] = None  # the name of the contract the guard held it to
 
 
 class _ClassOrInstance:
@@ -90,7 +91,9 @@ class ConfigLoader:
         if unknown:  # a schema field with no row in the translation table: refuse before training
             raise TranslationError(f"{path}: no ms-swift translation for {', '.join(unknown)} "
                                    f"(add a row to src/trainers/swift_args.py)")
-        return LoadedProfile(path, config, train_arguments(config), to_training_config(config))
+        contract = settings.contract_for(path)
+        return LoadedProfile(path, config, train_arguments(config), to_training_config(config),
+                             contract.name if contract else None)
 
 
 def _schema_findings(config: dict, settings: Settings, path: str) -> list:
