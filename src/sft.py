@@ -71,8 +71,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     if args.dry_run:
         try:
-            print(json.dumps(manifest(args.config, config, training_config, trainer, profile.contract), indent=2, sort_keys=True),
-                  flush=True)
+            shown = manifest(args.config, config, training_config, trainer, profile.contract)
+            print(json.dumps(shown, indent=2, sort_keys=True), flush=True)
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 141

@@ -148,8 +148,8 @@ def _read_aliases(root: YMap, aliases, problems: List[Problem]) -> YMap:
         key = renamed.get(name, name)
         if key != name and key in root:
             line, col = root.key_marks[name]
-            problems.append(Problem(DUPLICATE, line, col, f"{shown(name)} is read as {shown(key)}, which this file "
-                                                           f"also sets; keep one of them", key))
+            message = f"{shown(name)} is read as {shown(key)}, which this file also sets; keep one of them"
+            problems.append(Problem(DUPLICATE, line, col, message, key))
             continue
         result[key] = value
         result.key_marks[key], result.value_marks[key] = root.key_marks[name], root.value_marks[name]
