@@ -1,5 +1,5 @@
 """stage2-lint: contracts for extends-based YAML training profiles, checked by one set of rule
-objects at commit time, in CI and at training start. The first contract is Stage-2 AB."""
+objects at commit time, in CI and at training start. Every contract is the repository's data."""
 from stage2_lint.records import Violation
 
 __version__ = "0.1.0"

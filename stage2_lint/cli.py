@@ -1,6 +1,6 @@
 """``stage2-lint [COMMAND] ...``: exit 0 clean, 1 violations, 2 usage or internal error,
 130 interrupted. With no command, or a path or an option first, the command is ``check``:
-``stage2-lint configs/stage2_ab`` lints, and so does ``stage2-lint ./diff`` or
+``stage2-lint configs/recipes`` lints, and so does ``stage2-lint ./diff`` or
 ``stage2-lint -- diff`` for a file that happens to be named like a command."""
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check extends-based YAML training profiles against the contracts their repository "
                     "declares (setup.cfg [stage2_lint.contract.NAME]).",
         epilog="With no command, or a path or an option first, the command is check: "
-               "stage2-lint configs/stage2_ab. A file named like a command: stage2-lint ./diff or -- diff.")
+               "stage2-lint configs/recipes. A file named like a command: stage2-lint ./diff or -- diff.")
     parser.add_argument("--version", action="version", version=f"stage2-lint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name in COMMANDS:

@@ -101,7 +101,47 @@ def explain(args) -> int:
     for example in rule.passing:
         print(f"\nThis passes ({example.path}):")
         print(_indented(example.text), end="")
+    _explain_settings(rule, find_settings(os.getcwd()))
     return 0
+
+
+def _explain_settings(rule, settings: Settings) -> None:
+    """What the rule looks for comes from settings: as the example contract sets them, and as
+    the repository around the working directory does (its contracts are one more example)."""
+    from stage2_lint.rules.shared_examples import EXAMPLE_SETTINGS
+    from stage2_lint.settings import BY_NAME, LIMIT_FIELDS
+
+    if not rule.settings:
+        return
+    print(f"\nWhat it looks for is set by: {', '.join(rule.settings)}. The examples run under:")
+    print(_indented(_settings_lines(EXAMPLE_SETTINGS, rule.settings)), end="")
+    if settings.source is None:
+        return
+    limits = dict(LIMIT_FIELDS)
+    engine = [(name, getattr(settings.limits, limits[name]) if name in limits else getattr(settings, name))
+              for name in rule.settings if ("engine", name) in BY_NAME]
+    sections = [("[stage2_lint]", engine)] + [
+        (f"[stage2_lint.contract.{contract.name}]",
+         [(name, getattr(contract, name)) for name in rule.settings if ("contract", name) in BY_NAME])
+        for contract in settings.contracts]
+    lines = [line for header, values in sections if values
+             for line in [header] + [_setting_line(name, value, None).partition("    #")[0] for name, value in values]]
+    print(f"\nIn this repository ({os.path.relpath(settings.source)}):")
+    print(_indented("\n".join(lines)), end="")
+
+
+def _settings_lines(text: str, names) -> str:
+    """The lines of a settings text that set one of ``names``, with their continuation lines."""
+    kept, keeping = [], False
+    for line in text.splitlines():
+        if line[:1].isspace():
+            if keeping:
+                kept.append(line)
+            continue
+        keeping = line.partition("=")[0].strip() in names
+        if keeping:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _indented(text: str) -> str:

@@ -1,5 +1,5 @@
 """``--fix`` for S2L030: move every key under a contract's moved prefix (``moved = old ->
-new`` in its settings, e.g. ``custom.extra.rollout_matching -> rollout_matching``) to the new
+new`` in its settings, e.g. ``custom.extra.sampler -> sampler``) to the new
 top-level prefix, path-only, keeping comments, key order and untouched lines.
 
 The edit is proven before it is offered: the new text must parse to exactly the old values

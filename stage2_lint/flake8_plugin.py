@@ -5,37 +5,46 @@ from __future__ import annotations
 import ast
 import os
 from functools import lru_cache
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, NamedTuple, Optional, Tuple
 
 from stage2_lint import __version__, paths
 from stage2_lint.rules import PYTHON_RULES
 
 
-class PythonContext:
-    """What a Python-source rule sees: the path, the tree, each node's parent, and the moved
-    key prefixes of the contracts in the settings that govern the file."""
+class SourceContract(NamedTuple):
+    """What the Python-source rules look for, taken from the settings that govern a file:
+    every contract's and the repository's, since code reads profiles of any family."""
 
-    def __init__(self, path: str, tree: ast.AST, moves: Tuple = ()):
-        self.path, self.tree, self.moves = path, tree, moves
+    moves: Tuple = ()  # settings.Move: key prefixes that moved (S2P001)
+    not_sized_from: Tuple[Tuple[str, str], ...] = ()  # (knob, other key): S2P002
+
+
+class PythonContext:
+    """What a Python-source rule sees: the path, the tree, each node's parent, and what the
+    contracts that govern the file say (``SourceContract``)."""
+
+    def __init__(self, path: str, tree: ast.AST, contract: SourceContract = SourceContract()):
+        self.path, self.tree, self.contract = path, tree, contract
+        self.moves = contract.moves
         self.parents: Dict[ast.AST, ast.AST] = {
             child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
 
 
 @lru_cache(maxsize=256)
-def moves_near(directory: str) -> Tuple:
-    """Every moved prefix, the repository's and every contract's, in the settings found
-    from ``directory``."""
+def source_contract_near(directory: str) -> SourceContract:
+    """The ``SourceContract`` of the settings found from ``directory``."""
     from stage2_lint.settings import find_settings
 
     settings = find_settings(directory)
     moves = settings.moves_for(None) + tuple(move for contract in settings.contracts for move in contract.moves)
-    return tuple(dict.fromkeys(moves))
+    sized = tuple(pair for contract in settings.contracts for pair in contract.not_sized_from)
+    return SourceContract(tuple(dict.fromkeys(moves)), tuple(dict.fromkeys(sized)))
 
 
-def check_source(path: str, tree: ast.AST, moves: Optional[Tuple] = None):
-    if moves is None:
-        moves = moves_near(os.path.dirname(paths.canonical(path)))
-    ctx = PythonContext(path, tree, moves)
+def check_source(path: str, tree: ast.AST, contract: Optional[SourceContract] = None):
+    if contract is None:
+        contract = source_contract_near(os.path.dirname(paths.canonical(path)))
+    ctx = PythonContext(path, tree, contract)
     for rule in PYTHON_RULES:
         yield from rule.check(ctx)
 

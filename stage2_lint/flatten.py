@@ -1,7 +1,7 @@
 """``stage2-lint flatten LEAF``: rewrite a chained or dual-parent leaf as a one-hop leaf.
 
 The new file extends only the canonical base (or ``--onto``), keeps the leaf's own lines and
-comments, relocates the legacy rollout namespace, and pins every required key and every value
+comments, relocates keys under a moved prefix, and pins every required key and every value
 where the old chain differs from the new parent. It is written only after its resolved
 config is shown to equal the old one (resolved in memory, where it will live); otherwise
 nothing is touched and the first differing key is named. The write itself goes through

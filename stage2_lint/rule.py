@@ -20,7 +20,7 @@ class Example(NamedTuple):
     contract of ``rules/shared_examples.py``."""
 
     text: str
-    path: str = "configs/stage2_ab/example.yaml"
+    path: str = "configs/recipes/example.yaml"
     files: Mapping[str, str] = MappingProxyType({})
     marks: Tuple[str, ...] = ()
     fixed: Optional[str] = None
@@ -47,6 +47,7 @@ class Rule(NamedTuple):
     severity: str = ERROR
     after_suppressions: bool = False  # runs once suppressions are applied (S2L070)
     kind: str = "yaml"  # "yaml": profiles (CLI, guard); "python": source (flake8 plugin)
+    settings: Tuple[str, ...] = ()  # the settings that say what it looks for (``stage2-lint explain`` shows them)
 
     def violation(self, ctx: "FileContext", mark, message: str, key_path: Optional[str] = None,
                   fix: Optional[str] = None) -> Violation:

@@ -213,6 +213,9 @@ DECLARED: Tuple[Setting, ...] = (
     Setting("catch_all", "contract", _words, (),
             "dotted fields (`custom.extra`) that collect the keys their section does not declare: the exported "
             "section accepts any key"),
+    Setting("not_sized_from", "contract", _arrows, (),
+            "`knob -> other.key` a line: Python code may not size the knob from the other key (S2P002): a name "
+            "holding the knob's first word (`draw` of `draw_batch_size`) assigned from a read of the other key"),
     Setting("moved", "contract", _arrows, (), "`old.prefix -> new.prefix` a line: keys that moved"),
     Setting("removed", "contract", _arrows, (), "`old.key -> what to use instead` a line: keys that are gone"),
 )
@@ -237,8 +240,8 @@ def settings_table() -> str:
 class Move(NamedTuple):
     """A contract's ``moved = old -> new`` entry, as key tuples."""
 
-    old: Tuple[str, ...]  # e.g. ("custom", "extra", "rollout_matching")
-    new: Tuple[str, ...]  # e.g. ("rollout_matching",)
+    old: Tuple[str, ...]  # e.g. ("custom", "extra", "sampler")
+    new: Tuple[str, ...]  # e.g. ("sampler",)
 
     @classmethod
     def parse(cls, old: str, new: str) -> "Move":
@@ -264,6 +267,7 @@ class Contract(NamedTuple):
     schema_stand_ins: Tuple[str, ...] = ()
     section_classes: Tuple[Tuple[str, str], ...] = ()
     catch_all: Tuple[str, ...] = ()
+    not_sized_from: Tuple[Tuple[str, str], ...] = ()
     moved: Tuple[Tuple[str, str], ...] = ()
     removed: Tuple[Tuple[str, str], ...] = ()
 

@@ -81,3 +81,16 @@ def test_the_document_names_every_module():
         if name and not name.startswith("rules.s2"):  # the rule modules are named by pattern
             written = "rules/__init__" if name == "rules" else name.replace(".", "/")
             assert f"`{written}`" in text, name
+
+
+def test_the_package_names_no_contract_of_its_own():
+    """Every word of this repository's contract (Stage-2, rollout) comes from its settings:
+    the package's own text names none, apart from the tool's own name."""
+    import re
+
+    contract_words = re.compile(r"stage2|stage-2|rollout", re.IGNORECASE)
+    found = [f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+             for path in sorted((REPO / "stage2_lint").rglob("*.py"))
+             for number, line in enumerate(path.read_text().splitlines(), 1)
+             if contract_words.search(re.sub(r"stage2[_-]lint", "", line, flags=re.IGNORECASE))]
+    assert found == []

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from stage2_lint.rules import REGISTRY, YAML_RULES
-from stage2_lint.rules.shared_examples import BASE, LEAF
+from stage2_tree import BASE, LEAF
 
 CANONICAL = {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF}
 

@@ -113,7 +113,8 @@ VALUES = {"select": "S2L0", "ignore": "S2L031", "per_file_ignores": "\n    confi
           "schema": "schemas/family.schema.json", "schema_source": "family_types:Profile", "schema_stand_ins": "torch",
           "required_keys_in": "chain", "max_hops": "2", "multiple_parents": "true", "severity": "S2L050: warning",
           "moved": "old.block -> block", "removed": "run.legacy -> run.steps", "key_aliases": "inherit -> extends",
-          "section_classes": "model -> family_types:ModelArgs", "catch_all": "model.extra"}
+          "section_classes": "model -> family_types:ModelArgs", "catch_all": "model.extra",
+          "not_sized_from": "model.draw_size -> run.steps"}
 
 
 def test_every_declared_setting_has_a_sample_value():
@@ -169,7 +170,7 @@ def test_no_vacuous_pass(tmp_path):
 
 def test_a_removed_key_names_its_replacement_in_lint_and_guard(tmp_path):
     from stage2_lint.guard import ConfigContractError, enforce
-    from stage2_lint.rules.shared_examples import BASE, LEAF
+    from stage2_tree import BASE, LEAF
 
     write_tree(tmp_path, {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml":
                           LEAF + "  channel_b:\n    rollout_decode_batch_size: 4\n"})
@@ -415,3 +416,28 @@ def test_an_alias_key_declared_in_settings_is_read_as_the_key_it_spells(tmp_path
     assert result.returncode == 1
     assert ("configs/family/prod/a.yaml:2:1: S2L002 'inherit' is read as 'extends', which this file also sets; "
             "keep one of them") in result.stdout, result.stdout
+
+
+def test_a_second_contract_speaks_in_its_own_words(tmp_path):
+    """Messages, fixes, the guard and explain name the contract's own parent, prefixes and
+    name; nothing of this repository's contract leaks into another repository's run."""
+    from stage2_lint.guard import ConfigContractError, enforce
+
+    settings = ("[stage2_lint.contract.vision]\nscope = configs/**/*.yaml\ncanonical = configs/runs/*.yaml\n"
+                "required_parent = ../root.yaml\nrequired_keys = net.depth\nmoved = legacy.opts -> opts\n")
+    write_tree(tmp_path, {"setup.cfg": settings, "configs/root.yaml": "net: {depth: 2}\n",
+                          "configs/mid.yaml": "extends: root.yaml\n",
+                          "configs/runs/a.yaml": "extends: ../mid.yaml\nlegacy:\n  opts:\n    lr: 1\n"}, contract=False)
+    (tmp_path / ".git").mkdir()
+    result = run_cli_process(["--format", "json", "configs"], cwd=tmp_path)
+    report = json.loads(result.stdout)
+    assert {v["code"] for v in report["violations"]} == {"S2L012", "S2L020", "S2L030"}
+    text = json.dumps(report) + run_cli_process(["rules"], cwd=tmp_path).stdout + "".join(
+        run_cli_process(["explain", code], cwd=tmp_path).stdout for code in ("S2L012", "S2L030", "S2P002"))
+    assert not re.search(r"stage2_ab|stage-2|rollout", text, re.IGNORECASE), text
+    assert "../root.yaml" in json.dumps(report) and "move it to opts.lr" in json.dumps(report)
+    assert "[stage2_lint.contract.vision]\n    canonical = configs/runs/*.yaml\n    required_parent = ../root.yaml" in \
+        run_cli_process(["explain", "S2L012"], cwd=tmp_path).stdout
+    with pytest.raises(ConfigContractError) as refused:
+        enforce(str(tmp_path / "configs/runs/a.yaml"))
+    assert "breaks the vision config contract" in str(refused.value)

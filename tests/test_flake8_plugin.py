@@ -21,8 +21,8 @@ def test_flake8_reports_exact_lines_and_honours_noqa():
     assert result.returncode == 1, result.stderr
     legacy = ("S2P001 reads the retired custom.extra.rollout_matching namespace; read rollout_matching (the "
               "normalized config) instead")
-    decode = ("S2P002 decode batch sized from training.per_device_eval_batch_size; rollout decode and rollout-eval "
-              "microbatching come from rollout_matching.decode_batch_size alone")
+    decode = ("S2P002 sized from training.per_device_eval_batch_size; the contract makes "
+              "rollout_matching.decode_batch_size the one knob for this, read it instead")
     assert result.stdout.splitlines() == [
         f"{FIXTURE}:2:9: {legacy}",
         f"{FIXTURE}:3:9: {legacy}",
@@ -86,10 +86,11 @@ def test_no_real_python_source_crashes_the_plugin():
     import ast
     import warnings
 
-    from stage2_lint.flake8_plugin import check_source
+    from stage2_lint.flake8_plugin import SourceContract, check_source
     from stage2_lint.settings import Move
 
-    moves = (Move.parse("custom.extra.rollout_matching", "rollout_matching"),)  # noqa: S2P001
+    contract = SourceContract((Move.parse("custom.extra.rollout_matching", "rollout_matching"),),  # noqa: S2P001
+                              (("rollout_matching.decode_batch_size", "training.per_device_eval_batch_size"),))
     checked = 0
     for path in _python_files():
         try:
@@ -98,7 +99,7 @@ def test_no_real_python_source_crashes_the_plugin():
                 tree = ast.parse(path.read_bytes(), str(path))
         except (SyntaxError, ValueError, RecursionError):
             continue  # not Python this interpreter reads (test data, other versions)
-        list(check_source(str(path), tree, moves=moves))
+        list(check_source(str(path), tree, contract))
         checked += 1
     assert checked > 2000
 
@@ -106,8 +107,8 @@ def test_no_real_python_source_crashes_the_plugin():
 def test_getattr_with_a_variable_name_and_a_default_is_not_a_crash():
     import ast
 
-    from stage2_lint.flake8_plugin import check_source
+    from stage2_lint.flake8_plugin import SourceContract, check_source
     from stage2_lint.settings import Move
 
     tree = ast.parse("x = getattr(obj, name, None)\ny = cfg.get(key, 1)\n")
-    assert list(check_source("x.py", tree, moves=(Move.parse("a.b", "c"),))) == []
+    assert list(check_source("x.py", tree, SourceContract((Move.parse("a.b", "c"),)))) == []

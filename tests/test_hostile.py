@@ -6,7 +6,7 @@ import re
 import pytest
 
 from stage2_lint.guard import ConfigContractError, enforce
-from stage2_lint.rules.shared_examples import BASE, LEAF
+from stage2_tree import BASE, LEAF
 
 from conftest import run_cli_process, write_tree
 

@@ -4,7 +4,7 @@ import os
 import re
 
 from stage2_lint.guard import ConfigContractError, enforce
-from stage2_lint.rules.shared_examples import BASE, LEAF
+from stage2_tree import BASE, LEAF
 
 from conftest import REPO, write_tree, repo_settings
 

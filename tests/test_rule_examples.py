@@ -5,10 +5,10 @@ import ast
 import pytest
 
 from stage2_lint.engine import lint_paths
-from stage2_lint.flake8_plugin import check_source
+from stage2_lint.flake8_plugin import check_source, source_contract_near
 from stage2_lint.rules import REGISTRY
-from stage2_lint.rules.shared_examples import EXAMPLE_MOVED, example_project
-from stage2_lint.settings import Move, find_settings
+from stage2_lint.rules.shared_examples import example_project
+from stage2_lint.settings import find_settings
 
 from conftest import write_tree
 
@@ -19,11 +19,11 @@ CASES = [(rule, example, kind) for rule in REGISTRY
 
 
 def _marks(rule, example, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples run under the example contract (rules/shared_examples.py)
+    write_tree(tmp_path, {**example_project(), **example.files, example.path: example.text})
     if rule.kind == "python":
-        found = check_source(example.path, ast.parse(example.text), moves=(Move.parse(*EXAMPLE_MOVED),))
+        found = check_source(example.path, ast.parse(example.text), source_contract_near(str(tmp_path)))
     else:
-        monkeypatch.chdir(tmp_path)  # the examples run under the example contract (rules/shared_examples.py)
-        write_tree(tmp_path, {**example_project(), **example.files, example.path: example.text})
         found = lint_paths([example.path], find_settings(str(tmp_path))).violations
     return tuple(f"{v.line}:{v.col}" for v in found if v.code == rule.code)
 

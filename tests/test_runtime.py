@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from stage2_lint.guard import ConfigContractError
-from stage2_lint.rules.shared_examples import BASE, LEAF
+from stage2_tree import BASE, LEAF
 
 from src.config.loader import ConfigLoader
 from src.config.rollout import RolloutMatchingConfig, normalize_rollout, preflight
@@ -168,7 +168,7 @@ def test_without_ms_swift_the_message_says_what_to_install(tmp_path):
                             env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "sft: training needs ms-swift and torch (ms-swift is not installed): pip install -e '.[train]'"]
+        "sft: training needs ms-swift and torch (ms-swift is not installed): pip install -r requirements/training.txt"]
 
 
 def test_keys_the_typed_classes_do_not_model_are_kept_and_listed():

@@ -25,7 +25,7 @@ _MODULES = (
     "s2l070_unused_suppression",
     "s2l080_ungoverned_profile",
     "s2p001_legacy_namespace_read",
-    "s2p002_eval_batch_drives_decode",
+    "s2p002_knob_sized_from_another",
 )
 
 REGISTRY: Tuple[Rule, ...] = tuple(import_module(f"{__name__}.{name}").RULE for name in _MODULES)

@@ -6,11 +6,12 @@ RULE = Rule(
     summary="`extends` is not a path or a list of paths.",
     rationale="The loader can only follow string paths; a mapping, number or null in `extends` "
               "would be silently ignored or crash a naive loader.",
-    fix="extends: ../base.yaml",
+    fix="Write extends as one path, or a list of paths, relative to this file.",
+    settings=('key_aliases',),
     check=lambda ctx: ctx.reported(RULE),
-    passing=(Example("extends: base.yaml\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"}),),
+    passing=(Example("extends: base.yaml\n", files={"configs/recipes/base.yaml": "a: 1\n"}),),
     failing=(Example("extends: {path: base.yaml}\n", marks=("1:10",), fixed="extends: base.yaml\n",
-                     files={"configs/stage2_ab/base.yaml": "a: 1\n"}),
-             Example("extends: [base.yaml, 3]\n", files={"configs/stage2_ab/base.yaml": "a: 1\n"},
+                     files={"configs/recipes/base.yaml": "a: 1\n"}),
+             Example("extends: [base.yaml, 3]\n", files={"configs/recipes/base.yaml": "a: 1\n"},
                      marks=("1:22",), fixed="extends: [base.yaml]\n")),
 )

@@ -1,6 +1,6 @@
 from stage2_lint.rule import Example, Rule
 
-_BASE = {"configs/stage2_ab/base.yaml": "a: 1\n"}
+_BASE = {"configs/recipes/base.yaml": "a: 1\n"}
 
 RULE = Rule(
     code="S2L011",
@@ -10,12 +10,13 @@ RULE = Rule(
               "outside the config root (directly or through a symlink) escapes review.",
     fix="Point `extends` at an existing file inside the config root and break any cycle.",
     # found by the hierarchy: the profile itself leading outside the root (a symlink), its parents
+    settings=('root',),
     check=lambda ctx: ctx.reported(RULE),
     passing=(Example("extends: base.yaml\n", files=_BASE),),
     failing=(Example("extends: missing.yaml\n", marks=("1:10",), files=_BASE, fixed="extends: base.yaml\n"),
              Example("extends: ../../../outside.yaml\n", marks=("1:10",), files=_BASE, fixed="extends: base.yaml\n"),
-             Example("extends: other.yaml\n", files={"configs/stage2_ab/other.yaml": "extends: example.yaml\n"},
+             Example("extends: other.yaml\n", files={"configs/recipes/other.yaml": "extends: example.yaml\n"},
                      marks=("1:10",), fixed="a: 1\n"),
-             Example("extends: broken.yaml\n", files={**_BASE, "configs/stage2_ab/broken.yaml": "a: [\n"},
+             Example("extends: broken.yaml\n", files={**_BASE, "configs/recipes/broken.yaml": "a: [\n"},
                      marks=("1:10",), fixed="extends: base.yaml\n")),
 )

@@ -61,14 +61,16 @@ def _chain(resolver, path, limit=16):
 RULE = Rule(
     code="S2L012",
     name="one-hop",
-    summary="A canonical leaf does not extend exactly `../base.yaml`, or has no `extends`.",
+    summary="A canonical leaf does not reach its contract's `required_parent` the way the contract allows "
+            "(exactly, by default), or has no `extends`.",
     rationale="With one hop, what a leaf runs is the base plus what the leaf itself says; "
               "chains hide the values that matter in intermediate files nobody reviews.",
-    fix="extends: ../base.yaml, then pin the values the old chain supplied (stage2-lint flatten).",
+    fix="Extend the required parent, then pin the values the old chain supplied (stage2-lint flatten).",
+    settings=('canonical', 'required_parent', 'max_hops'),
     check=check,
     passing=(Example(LEAF, path=LEAF_PATH, files=TREE),),
     failing=(Example(LEAF.replace("../base.yaml", "mid.yaml"), path=LEAF_PATH,
-                     files={**TREE, "configs/stage2_ab/prod/mid.yaml": "extends: ../base.yaml\n"},
+                     files={**TREE, "configs/recipes/prod/mid.yaml": "extends: ../base.yaml\n"},
                      marks=("1:10",), fixed=LEAF),
              Example(LEAF.replace("extends: ../base.yaml\n", ""), path=LEAF_PATH, files=TREE, marks=("1:1",),
                      fixed=LEAF)),

@@ -25,12 +25,13 @@ RULE = Rule(
     summary="A canonical leaf extends more than one parent.",
     rationale="With two parents the winner of every shared key depends on list order; a "
               "reader of the leaf cannot tell which smoke or prod value it runs with.",
-    fix="Keep only extends: ../base.yaml and inline the second parent's overrides "
+    fix="Keep only the required parent in extends and inline the other parents' overrides "
         "(stage2-lint flatten does this and checks nothing changed).",
+    settings=('multiple_parents',),
     check=check,
     passing=(Example(LEAF.replace("extends: ../base.yaml", "extends: [../base.yaml]"), path=LEAF_PATH, files=TREE),),
     failing=(Example(LEAF.replace("extends: ../base.yaml", "extends:\n  - ../base.yaml\n  - ../smoke.yaml"),
-                     path=LEAF_PATH, files={**TREE, "configs/stage2_ab/smoke.yaml": "training: {max_steps: 100}\n"},
+                     path=LEAF_PATH, files={**TREE, "configs/recipes/smoke.yaml": "training: {max_steps: 100}\n"},
                      marks=("1:1",),
                      fixed=LEAF.replace("  eval_steps: 80\n", "  eval_steps: 80\n  max_steps: 100\n")),),
 )

@@ -39,6 +39,7 @@ RULE = Rule(
               "schedule decide what a run is. Pinned in the leaf, a reviewer sees them in one "
               "file, and a change to the base cannot silently retarget a run.",
     fix="Set the key in the leaf itself, even when the base has the same value.",
+    settings=('required_keys', 'required_keys_in'),
     check=check,
     passing=(Example(LEAF, path=LEAF_PATH, files=TREE),),
     failing=(Example(LEAF.replace("  vit_lr: 2.0e-5\n", ""), path=LEAF_PATH, files=TREE, marks=("4:1",),

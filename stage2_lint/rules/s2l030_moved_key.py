@@ -1,5 +1,5 @@
 """S2L030: a key under a prefix the contract or the repository moved (``moved = old -> new``), e.g. the retired
-``custom.extra.rollout_matching`` namespace, now top-level ``rollout_matching``."""
+``custom.extra.sampler`` namespace, now top-level ``sampler``."""
 from stage2_lint.escape import dotted, shown
 from stage2_lint.keypath import MISSING, get, marked_leaves
 from stage2_lint.rule import Example, Rule
@@ -70,20 +70,21 @@ def _conflict(current, move, subkeys, legacy_value) -> str:
 RULE = Rule(
     code="S2L030",
     name="moved-key",
-    summary="A key under a prefix the contract moved (e.g. the retired `custom.extra.rollout_matching`).",
+    summary="A key under a prefix the contract moved (e.g. the retired `custom.extra.sampler`).",
     rationale="A moved knob has one home. Reading two namespaces means two truths; the loader fails "
               "fast on the old one, naming the new path.",
     fix="Move the key to the same sub-path under the new prefix "
         "(stage2-lint --fix does this path-only relocation).",
+    settings=('moved',),
     check=check,
-    passing=(Example("rollout_matching:\n  decode_batch_size: 4\n"),
-             Example("extends: base.yaml\n", files={"configs/stage2_ab/base.yaml": "rollout_matching: {x: 1}\n"})),
-    failing=(Example("custom:\n  extra:\n    rollout_matching:\n      decode_batch_size: 4\n", marks=("4:7",),
-                     fixed="rollout_matching:\n  decode_batch_size: 4\n"),
-             Example("defaults: &d\n  extra:\n    rollout_matching: {decode_batch_size: 4}\ncustom:\n  <<: *d\n",
-                     marks=("5:3",), fixed="rollout_matching: {decode_batch_size: 4}\n"),
+    passing=(Example("sampler:\n  draw_batch_size: 4\n"),
+             Example("extends: base.yaml\n", files={"configs/recipes/base.yaml": "sampler: {x: 1}\n"})),
+    failing=(Example("custom:\n  extra:\n    sampler:\n      draw_batch_size: 4\n", marks=("4:7",),
+                     fixed="sampler:\n  draw_batch_size: 4\n"),
+             Example("defaults: &d\n  extra:\n    sampler: {draw_batch_size: 4}\ncustom:\n  <<: *d\n",
+                     marks=("5:3",), fixed="sampler: {draw_batch_size: 4}\n"),
              Example("extends: base.yaml\n",
-                     files={"configs/stage2_ab/base.yaml": "custom: {extra: {rollout_matching: {x: 4}}}\n"},
+                     files={"configs/recipes/base.yaml": "custom: {extra: {sampler: {x: 4}}}\n"},
                      marks=("1:1",),
-                     fixed_files={"configs/stage2_ab/base.yaml": "rollout_matching: {x: 4}\n"})),
+                     fixed_files={"configs/recipes/base.yaml": "sampler: {x: 4}\n"})),
 )

@@ -1,5 +1,5 @@
 """S2L031: a knob left in an untyped bag (a schema property marked ``x-residual``, such as
-Stage-2 AB's ``custom.extra``)."""
+a ``custom.extra`` bag)."""
 from stage2_lint.escape import dotted
 from stage2_lint.rule import Example, Rule
 from stage2_lint.records import WARNING
@@ -27,11 +27,12 @@ def check(ctx):
 RULE = Rule(
     code="S2L031",
     name="untyped-residual",
-    summary="A knob left in an untyped bag of the schema (e.g. Stage-2 AB's `custom.extra`).",
+    summary="A knob left in an untyped bag of the schema (e.g. a `custom.extra` bag).",
     rationale="An untyped bag bypasses the schema: no type check, no unknown-key check, no "
               "default. Knobs that matter deserve a typed field.",
     fix="Move the knob to a typed section, or suppress with a reason: "
         "# stage2-lint: disable=S2L031 -- why",
+    settings=('schema',),
     check=check,
     severity=WARNING,
     passing=(Example("custom:\n  extra: {}\n"),),

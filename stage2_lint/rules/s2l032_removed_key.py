@@ -32,8 +32,9 @@ RULE = Rule(
     rationale="A removed knob is silently ignored by the trainer; a run that sets it does not do what "
               "its author thinks. The contract's `removed` list says what replaced it.",
     fix="Delete the key, and set its replacement where one is named.",
+    settings=('removed',),
     check=check,
-    passing=(Example("rollout_matching:\n  decode_batch_size: 4\n"),),
-    failing=(Example("stage2_ab:\n  channel_b:\n    rollout_decode_batch_size: 4\n", marks=("3:5",),
-                     fixed="rollout_matching:\n  decode_batch_size: 4\n"),),
+    passing=(Example("sampler:\n  draw_batch_size: 4\n"),),
+    failing=(Example("recipe:\n  legacy:\n    sampler_batch_size: 4\n", marks=("3:5",),
+                     fixed="sampler:\n  draw_batch_size: 4\n"),),
 )

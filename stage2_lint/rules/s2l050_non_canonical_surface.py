@@ -24,7 +24,7 @@ def check(ctx):
                                  key_path="extends")
 
 
-CHILD = "configs/stage2_ab/prod/child.yaml"
+CHILD = "configs/recipes/prod/child.yaml"
 
 
 def _one_hop(ctx) -> bool:
@@ -39,21 +39,22 @@ def _one_hop(ctx) -> bool:
 RULE = Rule(
     code="S2L050",
     name="non-canonical-surface",
-    summary="A retired or intermediate parent on the canonical `prod/`/`smoke/` surface, or "
-            "any file extending a retired parent.",
-    rationale="Tooling enumerates profiles from prod/*.yaml and smoke/*.yaml; a parent there "
-              "is launched as if it were a profile, and retired parents keep old values alive.",
-    fix="Fold the parent's values into ../base.yaml or the leaves, move variants off the surface, "
-        "and extend the canonical base.",
+    summary="A retired or intermediate parent on the contract's canonical surface, or any file "
+            "extending a retired parent.",
+    rationale="Tooling enumerates profiles from the canonical globs (e.g. prod/*.yaml, smoke/*.yaml); a "
+              "parent there is launched as if it were a profile, and retired parents keep old values alive.",
+    fix="Fold the parent's values into the required parent or the leaves, move variants off the surface, "
+        "and extend the required parent.",
+    settings=('canonical', 'retired_parents'),
     check=check,
     # A conforming leaf that another file chains onto is not the culprit (S2L012 reports the child).
     passing=(Example(LEAF, path=LEAF_PATH, files=TREE),
              Example(LEAF, path=LEAF_PATH, files={**TREE, CHILD: "extends: leaf.yaml\n"})),
-    failing=(Example(BASE, path="configs/stage2_ab/prod/base.yaml", marks=("1:1",), fixed=BASE,
-                     fixed_path="configs/stage2_ab/base.yaml"),
+    failing=(Example(BASE, path="configs/recipes/prod/base.yaml", marks=("1:1",), fixed=BASE,
+                     fixed_path="configs/recipes/base.yaml"),
              Example("extends: ../../base.yaml\n", path=LEAF_PATH, files={**TREE, CHILD: "extends: leaf.yaml\n"},
                      marks=("1:1",), fixed=LEAF),
-             Example("extends: ../base_smoke_runtime.yaml\n", path="configs/stage2_ab/ablation/x.yaml",
-                     files={**TREE, "configs/stage2_ab/base_smoke_runtime.yaml": "a: 1\n"}, marks=("1:10",),
+             Example("extends: ../base_old.yaml\n", path="configs/recipes/ablation/x.yaml",
+                     files={**TREE, "configs/recipes/base_old.yaml": "a: 1\n"}, marks=("1:10",),
                      fixed="extends: ../base.yaml\n")),
 )

@@ -20,9 +20,10 @@ RULE = Rule(
               "The schema is the same one the runtime loader builds its typed config from.",
     fix="Use the suggested spelling, or add the knob to the typed config and export the schema "
         "(stage2-lint schema export).",
+    settings=('schema', 'section_classes', 'catch_all'),
     check=check,
     passing=(Example("training:\n  eval_steps: 80\n"),),
     failing=(Example("training:\n  eval_step: 80\n", marks=("2:3",), fixed="training:\n  eval_steps: 80\n"),
-             Example("rollout_matching:\n  decode_batchsize: 4\n", marks=("2:3",),
-                     fixed="rollout_matching:\n  decode_batch_size: 4\n")),
+             Example("sampler:\n  draw_batchsize: 4\n", marks=("2:3",),
+                     fixed="sampler:\n  draw_batch_size: 4\n")),
 )

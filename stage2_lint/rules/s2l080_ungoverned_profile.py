@@ -23,6 +23,7 @@ RULE = Rule(
               "repository requires a contract, such a file is an error, and the runtime guard "
               "refuses it whenever the repository declares contracts.",
     fix="Move the profile into a contract's scope, or widen the scope (stage2-lint --show-settings).",
+    settings=('scope', 'require_contract'),
     check=check,
     passing=(Example("training:\n  eval_steps: 80\n", path="configs/profile.yaml"),),
     failing=(Example("training:\n  eval_steps: 80\n", path="configs/profile.yml", marks=("1:1",),

@@ -1,5 +1,5 @@
 """S2P001: Python code that reads a key prefix a contract moved (``moved = old -> new``), such
-as Stage-2 AB's retired ``custom.extra.rollout_matching``."""
+as a retired ``custom.extra.sampler`` now at top-level ``sampler``."""
 import ast
 import re
 from functools import lru_cache
@@ -68,20 +68,21 @@ def _is_lookup_string(node, parents, old: tuple) -> bool:
 RULE = Rule(
     code="S2P001",
     name="moved-key-read",
-    summary="Python code reads a key prefix the contract moved (e.g. `custom.extra.rollout_matching`).",
+    summary="Python code reads a key prefix the contract moved (e.g. `custom.extra.sampler`).",
     rationale="A second reader of the retired namespace is a second truth: a profile fixed to "
               "the new namespace would silently lose the knob in that code path.",
-    fix="Take rollout knobs from the normalized rollout config (rollout_matching_cfg).",
+    fix="Read the keys from their new prefix, in the normalized config the loader hands over.",
+    settings=('moved',),
     check=check,
     kind="python",
-    passing=(Example("cfg = config['rollout_matching']\nbatch = cfg.get('decode_batch_size', 1)\n",
+    passing=(Example("cfg = config['sampler']\nbatch = cfg.get('draw_batch_size', 1)\n",
                      path="src/example.py"),),
-    failing=(Example("x = cfg['custom']['extra']['rollout_matching']\n", path="src/example.py", marks=("1:5",),
-                     fixed="x = cfg['rollout_matching']\n"),
-             Example("x = extra.get('rollout_matching')\n", path="src/example.py", marks=("1:5",),
-                     fixed="x = config.get('rollout_matching')\n"),
-             Example("x = getattr(getattr(custom, 'extra'), 'rollout_matching')\n", path="src/example.py",
-                     marks=("1:5",), fixed="x = getattr(trainer, 'rollout_matching_cfg')\n"),
-             Example("x = select(cfg, 'custom.extra.rollout_matching.decode_batch_size')\n", path="src/example.py",
-                     marks=("1:17",), fixed="x = select(cfg, 'rollout_matching.decode_batch_size')\n")),
+    failing=(Example("x = cfg['custom']['extra']['sampler']\n", path="src/example.py", marks=("1:5",),
+                     fixed="x = cfg['sampler']\n"),
+             Example("x = extra.get('sampler')\n", path="src/example.py", marks=("1:5",),
+                     fixed="x = config.get('sampler')\n"),
+             Example("x = getattr(getattr(custom, 'extra'), 'sampler')\n", path="src/example.py",
+                     marks=("1:5",), fixed="x = getattr(trainer, 'sampler_cfg')\n"),
+             Example("x = select(cfg, 'custom.extra.sampler.draw_batch_size')\n", path="src/example.py",
+                     marks=("1:17",), fixed="x = select(cfg, 'sampler.draw_batch_size')\n")),
 )

@@ -1,12 +1,13 @@
-"""Small trees the rule examples share: a canonical base and a leaf that obeys every rule."""
-LEAF_PATH = "configs/stage2_ab/prod/leaf.yaml"
-BASE_PATH = "configs/stage2_ab/base.yaml"
+"""Small trees the rule examples share, under a generic example contract (a recipes family):
+a canonical base and a leaf that obeys every rule."""
+LEAF_PATH = "configs/recipes/prod/leaf.yaml"
+BASE_PATH = "configs/recipes/base.yaml"
 
 BASE = """\
 training:
   per_device_eval_batch_size: 4
-rollout_matching:
-  decode_batch_size: 4
+sampler:
+  draw_batch_size: 4
 """
 
 LEAF = """\
@@ -25,31 +26,32 @@ training:
   eval_steps: 80
   save_strategy: steps
   save_steps: 200
-stage2_ab:
+recipe:
   schedule:
-    b_ratio: 0.5
-  n_softctx_iter: 2
+    mix_ratio: 0.5
+  refine_steps: 2
 """
 
 TREE = {BASE_PATH: BASE}
 
 # The contract every example runs under: a project with this setup.cfg and schema file, as a
 # repository adopting stage2-lint would have them (the package itself knows no contract).
-EXAMPLE_MOVED = ("custom.extra.rollout_matching", "rollout_matching")  # old -> new, as in the settings below
 EXAMPLE_SETTINGS = """\
 [stage2_lint]
 require_contract = true
 [stage2_lint.contract.example]
 scope = configs/**/*.yaml
-canonical = configs/stage2_ab/prod/*.yaml configs/stage2_ab/smoke/*.yaml
+canonical = configs/recipes/prod/*.yaml configs/recipes/smoke/*.yaml
 required_parent = ../base.yaml
 required_keys = model.model training.run_name training.output_dir training.logging_dir training.learning_rate
     training.vit_lr training.aligner_lr training.effective_batch_size training.eval_strategy training.eval_steps
-    training.save_strategy training.save_steps stage2_ab.schedule.b_ratio stage2_ab.n_softctx_iter
-retired_parents = configs/stage2_ab/base_smoke_runtime.yaml configs/stage2_ab/prod/base.yaml
+    training.save_strategy training.save_steps recipe.schedule.mix_ratio recipe.refine_steps
+retired_parents = configs/recipes/base_old.yaml configs/recipes/prod/base.yaml
 schema = schemas/example.schema.json
-removed = stage2_ab.channel_b.rollout_decode_batch_size -> rollout_matching.decode_batch_size
-""" + f"moved = {EXAMPLE_MOVED[0]} -> {EXAMPLE_MOVED[1]}\n"
+removed = recipe.legacy.sampler_batch_size -> sampler.draw_batch_size
+moved = custom.extra.sampler -> sampler
+not_sized_from = sampler.draw_batch_size -> training.per_device_eval_batch_size
+"""
 
 
 def _section(**properties) -> dict:
@@ -70,10 +72,9 @@ EXAMPLE_SCHEMA = {
                              per_device_eval_batch_size=_COUNT, eval_strategy=_STRATEGY, eval_steps=_COUNT,
                              save_strategy={"type": "string", "enum": ["no", "steps", "epoch", "best"]},
                              save_steps=_COUNT, max_steps={"type": "integer"}),
-        "stage2_ab": _section(schedule=_section(b_ratio={"type": "number", "minimum": 0, "maximum": 1}),
-                              n_softctx_iter=_COUNT, channel_b=_section()),
-        "rollout_matching": _section(decode_batch_size={"type": "integer", "minimum": 1},
-                                     x={"type": "integer"}),
+        "recipe": _section(schedule=_section(mix_ratio={"type": "number", "minimum": 0, "maximum": 1}),
+                           refine_steps=_COUNT, legacy=_section()),
+        "sampler": _section(draw_batch_size={"type": "integer", "minimum": 1}, x={"type": "integer"}),
         "custom": _section(extra={"type": ["object", "null"], "x-residual": True}),
     },
     "additionalProperties": False,
