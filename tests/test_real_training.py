@@ -3,7 +3,7 @@ ms-swift's own parser, and `python -m src.sft` training a tiny text model built 
 weights, a BPE tokenizer trained on a few lines), with the network cut, against a local
 stand-in for the rollout server (vLLM cannot run on CPU) that speaks its HTTP endpoints.
 
-Needs the ``[train]`` extra (ms-swift and a CPU torch); without it these tests skip, saying so.
+Needs requirements/training.txt (ms-swift and a CPU torch); without it these tests skip, saying so.
 """
 import json
 import math
@@ -22,7 +22,7 @@ from src.trainers.framework import installed_release
 
 from conftest import REPO, write_tree
 
-swift = pytest.importorskip("swift", reason="needs the [train] extra (ms-swift and torch)")
+swift = pytest.importorskip("swift", reason="needs requirements/training.txt (ms-swift and torch)")
 
 LEAVES = sorted(str(path.relative_to(REPO)) for pattern in ("prod", "smoke", "ci")
                 for path in (REPO / "configs/stage2_ab" / pattern).glob("*.yaml"))

@@ -1,4 +1,4 @@
-"""The boundary to the training framework: ms-swift with torch (the ``[train]`` extra).
+"""The boundary to the training framework: ms-swift with torch (``requirements/training.txt``).
 
 ``run_training`` finds ms-swift's SFT pipeline where the installed release keeps it,
 translates the resolved profile into ``swift sft`` arguments through the explicit table in
@@ -32,7 +32,7 @@ def installed_release() -> Tuple[str, int]:
         version = metadata.version("ms-swift")
     except metadata.PackageNotFoundError:
         raise FrameworkMissing("training needs ms-swift and torch (ms-swift is not installed): "
-                               "pip install -e '.[train]'") from None
+                               "pip install -r requirements/training.txt") from None
     return version, int(version.split(".")[0])
 
 
@@ -43,7 +43,7 @@ def load_swift_sft():
         import torch  # noqa: F401  (ms-swift needs it; say so before it fails deep inside)
     except ImportError:
         raise FrameworkMissing("training needs ms-swift and torch (torch is not installed): "
-                               "pip install -e '.[train]'") from None
+                               "pip install -r requirements/training.txt") from None
     failures = []
     for module, release in SWIFT_SFT_HOMES:
         if release != major:
