@@ -89,6 +89,8 @@ def _check(parser: argparse.ArgumentParser) -> None:
                         help="files or directories (default: the configured canonical surface)")
     parser.add_argument("--format", "--output-format", dest="format", choices=tuple(FORMATS), default="text",
                         help="markdown: a summary with the extends graph, for $GITHUB_STEP_SUMMARY or a PR comment")
+    parser.add_argument("--stdin-filename", metavar="PATH",
+                        help="with the path -: lint standard input as the file at PATH (its contract, its parents)")
     parser.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when there are violations (usage errors still exit 2)")
     parser.add_argument("--strict", action="store_true", help="warnings fail the run too (exit 1)")

@@ -38,9 +38,17 @@ def check(args) -> int:
         pending, refused = _fix(args.paths, settings, write=not args.diff)
         if args.diff:
             return 1 if pending or refused else 0
-    report = lint_paths(args.paths, settings, chosen, with_dependents=args.with_dependents, jobs=args.jobs,
-                        with_surface=args.with_surface)
-    sys.stdout.write(FORMATS[args.format](report))
+    if "-" in args.paths:
+        report = _lint_stdin(args, settings, chosen)
+    else:
+        report = lint_paths(args.paths, settings, chosen, with_dependents=args.with_dependents, jobs=args.jobs,
+                            with_surface=args.with_surface)
+    if args.format == "text":
+        from stage2_lint.output import text, use_colour
+
+        sys.stdout.write(text(report, colour=use_colour(sys.stdout)))
+    else:
+        sys.stdout.write(FORMATS[args.format](report))
     for empty in report.empty:  # never a vacuous pass
         print(printable(f"stage2-lint: {empty}"), file=sys.stderr)
     if args.statistics:
@@ -53,6 +61,17 @@ def check(args) -> int:
             print(printable(_ungoverned_notice(report)), file=sys.stderr)
     code = max(report.exit_code, 1 if refused else 0, 1 if args.strict and report.violations else 0)
     return 0 if args.exit_zero else code
+
+
+def _lint_stdin(args, settings: Settings, chosen):
+    """``-``: standard input, as the file ``--stdin-filename`` names (ruff's convention)."""
+    from stage2_lint.engine import lint_text
+
+    if args.paths != ["-"]:
+        raise UsageError("- (standard input) must be the only path")
+    path = args.stdin_filename or "<stdin>"
+    data = sys.stdin.buffer.read(settings.limits.max_bytes + 1)  # the parser refuses what is over the limit
+    return lint_text(path, data, settings, chosen)
 
 
 def _statistics(report) -> str:
@@ -278,6 +297,8 @@ def _settings(args) -> Settings:
             raise UsageError(f"--config {args.config}: no [stage2_lint] or [stage2_lint.contract.NAME] section")
         return found
     named = getattr(args, "paths", None) or ["."]
+    if named == ["-"]:  # standard input: the settings of the file it stands for
+        named = [getattr(args, "stdin_filename", None) or "."]
     return find_settings(named[0]) if os.path.isdir(named[0]) else settings_for(named[0])
 
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from stage2_lint import globs, paths, suppressions
+from stage2_lint.document import load_bytes
 from stage2_lint.hierarchy import Resolver, canonical_files
 from stage2_lint.records import Report, UnreadableDirectory, Violation
 from stage2_lint.rule import FileContext, Rule
@@ -168,6 +169,16 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
     ungoverned = tuple(path for path in files if settings.contract_for(path) is None)
     return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
                   ungoverned, settings)
+
+
+def lint_text(path: str, data: bytes, settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES) -> Report:
+    """Lint ``data`` (an editor's unsaved buffer, read from stdin) as the file at ``path``:
+    its contract, its role and its parents are those of that path, which need not exist."""
+    resolver = Resolver(settings)
+    resolver.preload(path, load_bytes(data, path, settings.limits))
+    violations = lint_file(path, resolver, rules)
+    ungoverned = (path,) if settings.contract_for(path) is None else ()
+    return Report(tuple(sorted(violations, key=Violation.sort_key)), (path,), ungoverned=ungoverned, settings=settings)
 
 
 # Below this many files a second process costs more than it saves.

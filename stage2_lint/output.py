@@ -15,12 +15,36 @@ from typing import Callable, Dict
 from stage2_lint import __version__
 from stage2_lint.records import Report
 from stage2_lint.rules import BY_CODE, REGISTRY
-from stage2_lint.escape import clip, markdown_literal
+from stage2_lint.escape import clip, markdown_literal, printable
 from stage2_lint.records import Violation
 
 
-def text(report: Report) -> str:
-    return "".join(violation.format() + "\n" for violation in report.violations)
+def text(report: Report, colour: bool = False) -> str:
+    """``path:line:col: CODE message`` a line; a warning says so (``CODE [warning] message``).
+    ``colour``: the code in red (error) or yellow (warning), the location bold, as ruff does."""
+    return "".join(_text_line(violation, colour) for violation in report.violations)
+
+
+_BOLD, _RED, _YELLOW, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[0m"
+
+
+def _text_line(violation: Violation, colour: bool) -> str:
+    where = f"{printable(violation.path)}:{violation.line}:{violation.col}:"
+    code = violation.code if violation.is_error else f"{violation.code} [warning]"
+    if colour:
+        where, code = f"{_BOLD}{where}{_RESET}", f"{_RED if violation.is_error else _YELLOW}{code}{_RESET}"
+    return f"{where} {code} {violation.printable_message}\n"
+
+
+def use_colour(stream, environ=os.environ) -> bool:
+    """Colour on a terminal; ``NO_COLOR`` (set and not empty) turns it off, ``FORCE_COLOR``
+    turns it on elsewhere (no-color.org, force-color.org); NO_COLOR wins when both are set."""
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and environ.get("TERM") != "dumb"
 
 
 def as_json(report: Report) -> str:

@@ -44,7 +44,7 @@ EXACT = {
                "configs/stage2_ab/x.yaml:4:14: S2L030 custom.extra.rollout_matching.vllm.mode is in the retired "
                "namespace; move it to rollout_matching.vllm.mode"),
     "S2L031": ({"configs/stage2_ab/x.yaml": "custom:\n  extra:\n    monitor: true\n"},
-               "configs/stage2_ab/x.yaml:3:5: S2L031 custom.extra.monitor is an untyped knob; give it a typed home "
+               "configs/stage2_ab/x.yaml:3:5: S2L031 [warning] custom.extra.monitor is an untyped knob; give it a typed home "
                "in the schema or drop it"),
     "S2L032": ({"configs/stage2_ab/x.yaml": "stage2_ab:\n  channel_b:\n    rollout_decode_batch_size: 4\n"},
                "configs/stage2_ab/x.yaml:3:5: S2L032 stage2_ab.channel_b.rollout_decode_batch_size was removed; use "
@@ -58,7 +58,7 @@ EXACT = {
     "S2L060": ({"configs/stage2_ab/x.yaml": "training:\n  eval_step: 80\n"},
                "configs/stage2_ab/x.yaml:2:3: S2L060 unknown key training.eval_step; did you mean training.eval_steps?"),
     "S2L070": ({"configs/x.yaml": "a: 1  # stage2-lint: disable=S2L002 -- stale\n"},
-               "configs/x.yaml:1:7: S2L070 unused suppression: nothing on this line violates S2L002; delete the comment"),
+               "configs/x.yaml:1:7: S2L070 [warning] unused suppression: nothing on this line violates S2L002; delete the comment"),
 }
 
 
@@ -128,7 +128,7 @@ def test_inline_and_file_suppressions(tree, cli):
     status, out, _ = cli("configs")
     assert status == 1
     assert out.splitlines() == [
-        "configs/z.yaml:1:7: S2L070 unused suppression: nothing on this line violates S2L002; delete the comment",
+        "configs/z.yaml:1:7: S2L070 [warning] unused suppression: nothing on this line violates S2L002; delete the comment",
         "configs/z.yaml:2:1: S2L002 duplicate key 'a' (first set at line 1); YAML keeps only the last value"]
 
 
@@ -297,3 +297,103 @@ def test_the_job_summary_counts_in_words_and_links_absolutely_on_github(tmp_path
                             capture_output=True, text=True, timeout=60, env=env)
     assert "2 files checked: **1 error**, 1 warning." in result.stdout, result.stdout[:300]
     assert "(https://github.com/team/repo/blob/abc123/configs/x.yaml#L2)" in result.stdout
+
+
+def _tty_run(args, cwd, env):
+    """Run the CLI with a pseudo-terminal as its stdout, as a user's shell does."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    main, child = pty.openpty()
+    try:
+        process = subprocess.run([sys.executable, "-m", "stage2_lint", *args], cwd=cwd, stdout=child,
+                                 stderr=subprocess.PIPE, env={**env, "PYTHONPATH": str(REPO)}, timeout=60)
+        os.close(child)
+        child = None
+        output = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal's other end is closed: everything was read
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        if child is not None:
+            os.close(child)
+        os.close(main)
+    return process.returncode, output.decode()
+
+
+TWO_SEVERITIES = {"configs/x.yaml": "a: 1\na: 2\nb: 1  # stage2-lint: disable=S2L002\n"}
+
+
+@pytest.mark.parametrize("env,coloured", [({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False),
+                                          ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, False)])
+def test_a_terminal_gets_colour_unless_no_color(tmp_path, env, coloured):
+    import os
+
+    from conftest import write_tree
+
+    write_tree(tmp_path, TWO_SEVERITIES)
+    base = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    code, output = _tty_run(["configs"], tmp_path, {**base, "TERM": "xterm", **env})
+    assert code == 1
+    red = "\x1b[1mconfigs/x.yaml:2:1:\x1b[0m \x1b[31mS2L002\x1b[0m duplicate key 'a'"
+    yellow = "\x1b[1mconfigs/x.yaml:3:7:\x1b[0m \x1b[33mS2L070 [warning]\x1b[0m unused suppression"
+    if coloured:
+        assert red in output and yellow in output, repr(output)
+    else:
+        assert "\x1b" not in output and "configs/x.yaml:3:7: S2L070 [warning] unused suppression" in output
+
+
+def test_force_color_colours_a_pipe_and_a_pipe_is_plain_otherwise(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO, write_tree
+
+    write_tree(tmp_path, TWO_SEVERITIES)
+    env = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR")}
+    run = [sys.executable, "-m", "stage2_lint", "configs"]
+    plain = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, env={**env, "PYTHONPATH": str(REPO)})
+    forced = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True,
+                            env={**env, "PYTHONPATH": str(REPO), "FORCE_COLOR": "1"})
+    assert "\x1b" not in plain.stdout and plain.stdout.count("\n") == 2
+    assert "\x1b[31mS2L002\x1b[0m" in forced.stdout and "\x1b[33mS2L070 [warning]\x1b[0m" in forced.stdout
+
+
+def test_stdin_is_linted_as_the_file_stdin_filename_names(tmp_path):
+    """An editor's unsaved buffer: the contract, role and parents of the path it names, which
+    need not exist yet; without a name, the generic rules only, said so."""
+    import subprocess
+    import sys
+
+    from conftest import REPO, write_tree
+
+    write_tree(tmp_path, CANONICAL)
+    leaf = LEAF.replace("  vit_lr: 2.0e-5\n", "")
+
+    def run(*args, data=leaf):
+        return subprocess.run([sys.executable, "-m", "stage2_lint", *args], cwd=tmp_path, input=data,
+                              capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+
+    named = run("-", "--stdin-filename", "configs/stage2_ab/prod/new.yaml")
+    assert named.returncode == 1
+    assert named.stdout.startswith("configs/stage2_ab/prod/new.yaml:4:1: S2L020 training.vit_lr is not set in this "
+                                   "leaf (nor anywhere in its chain)"), named.stdout
+    assert not (tmp_path / "configs/stage2_ab/prod/new.yaml").exists()
+    assert run("-", "--stdin-filename", "configs/stage2_ab/prod/new.yaml", data=LEAF).returncode == 0
+    anonymous = run("-", data="a: 1\na: 2\n")
+    assert anonymous.returncode == 1 and anonymous.stdout.startswith("<stdin>:2:1: S2L002 duplicate key 'a'")
+    assert "governed by no contract" in anonymous.stderr
+    mixed = run("-", "configs")
+    assert mixed.returncode == 2 and "- (standard input) must be the only path" in mixed.stderr
+    forged = run("-", "--stdin-filename", "configs/\x1b[2Jx.yaml", data="a: 1\na: 2\n")
+    assert "\x1b" not in forged.stdout + forged.stderr and "configs/\\x1b[2Jx.yaml:2:1: S2L002" in forged.stdout

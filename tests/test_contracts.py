@@ -388,7 +388,7 @@ def test_a_relaxed_contract_is_written_in_settings_alone_and_relaxes_only_its_fa
         "configs/relaxed/prod/far.yaml:1:10: S2L012 canonical leaf does not reach '../base.yaml' within 3 hop(s): "
         "configs/relaxed/prod/far.yaml -> configs/relaxed/variants/h1.yaml -> configs/relaxed/variants/h2.yaml -> "
         "configs/relaxed/variants/h3.yaml -> configs/relaxed/base.yaml",
-        "configs/relaxed/prod/mid.yaml:1:1: S2L050 intermediate parent on the canonical surface (extended by "
+        "configs/relaxed/prod/mid.yaml:1:1: S2L050 [warning] intermediate parent on the canonical surface (extended by "
         "configs/relaxed/smoke/on_mid.yaml); only one-hop leaves live here",
         "configs/relaxed/smoke/bare.yaml:1:1: S2L020 training.output_dir or training.artifact_subdir is set "
         "neither in this leaf nor anywhere in its chain"]
