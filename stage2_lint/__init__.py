@@ -2,5 +2,5 @@
 objects at commit time, in CI and at training start. Every contract is the repository's data."""
 from stage2_lint.records import Violation
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["Violation", "__version__"]

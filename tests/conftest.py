@@ -161,3 +161,15 @@ def flatten_to_one_hop(root: Path, leaves) -> None:
         assert result.returncode == 0, result.stderr
     for retired in RETIRED_PARENTS:
         (root / "configs/stage2_ab" / retired).unlink()
+
+
+def interpreter(version: str):
+    """An interpreter of ``version`` (``3.9``) that really runs (a pyenv shim may not: 127), or None."""
+    import shutil
+
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = sorted(pyenv.glob(f"{version}.*/bin/python{version}")) if pyenv.is_dir() else []
+    for candidate in [*map(str, reversed(candidates)), shutil.which(f"python{version}")]:
+        if candidate and subprocess.run([candidate, "--version"], capture_output=True).returncode == 0:
+            return candidate
+    return None

@@ -2,26 +2,14 @@
 still ship them: a fresh venv of each interpreter this machine has, ``pip install`` of this
 checkout, then the README's lint command and a pyproject.toml-configured project (the TOML
 reader is ``tomli`` before 3.11)."""
-import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO, write_tree
+from conftest import REPO, interpreter as _interpreter, write_tree
 
 OLDER = ("3.9", "3.10")
-
-
-def _interpreter(version: str):
-    """An interpreter of ``version`` that really runs (a pyenv shim may not: 127)."""
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates = sorted(pyenv.glob(f"{version}.*/bin/python{version}")) if pyenv.is_dir() else []
-    for candidate in [*map(str, reversed(candidates)), shutil.which(f"python{version}")]:
-        if candidate and subprocess.run([candidate, "--version"], capture_output=True).returncode == 0:
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="module", params=OLDER)
