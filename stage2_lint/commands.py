@@ -267,9 +267,9 @@ def schema(args) -> int:
                   f"--contract {contract.name}", file=sys.stderr)
             _print_diff(shown_path, current, text)
             continue
-        try:
-            safe_write.replace(safe_write.snapshot(contract.schema), text.encode("utf-8"),
-                               os.path.dirname(contract.schema))
+        try:  # inside the project: no symlinked directory leads the write elsewhere
+            safe_write.ensure_directory(os.path.dirname(contract.schema), settings.project_dir)
+            safe_write.replace(safe_write.snapshot(contract.schema), text.encode("utf-8"), settings.project_dir)
         except safe_write.WriteRefused as why:
             print(printable(f"stage2-lint schema: {shown_path} was not written: {why}"), file=sys.stderr)
             return 1

@@ -77,6 +77,21 @@ def replace(snap: Snapshot, new_data: bytes, config_root: Optional[str] = None) 
             _unlink_quietly(temp)
 
 
+def ensure_directory(directory: str, root: str) -> None:
+    """Create ``directory`` and its missing parents (a first ``schema export`` into a new
+    ``schemas/``), refusing when what exists of it leads outside ``root`` through a symlink."""
+    existing = os.path.abspath(directory)
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    real_root = os.path.realpath(root)
+    if not (os.path.realpath(existing) + os.sep).startswith(real_root.rstrip(os.sep) + os.sep):
+        raise WriteRefused(f"{existing} leads outside {real_root}")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        raise WriteRefused(f"cannot create {directory}: {error.strerror}") from None
+
+
 def _swap(temp: str, path: str) -> None:
     try:
         os.replace(temp, path)

@@ -267,3 +267,24 @@ def test_a_catch_all_naming_no_field_is_an_error_naming_the_setting(tmp_path):
         settings.write("catch_all = train.extras\n")
     result = run_cli_process(["schema", "export"], cwd=tmp_path)
     assert result.returncode == 2 and "catch_all 'train.extras': the section has no field 'extras'" in result.stderr
+
+
+def test_a_first_export_creates_the_schema_directory(tmp_path):
+    _app(tmp_path, "gpulib bigtrain")
+    (tmp_path / "schemas").rmdir()
+    result = run_cli_process(["schema", "export"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "schemas/app.json").read_text())["properties"]["train"]
+
+
+def test_export_never_writes_through_a_directory_symlinked_out_of_the_project(tmp_path):
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    _app(project, "gpulib bigtrain")
+    (project / "schemas").rmdir()
+    (project / "schemas").symlink_to(outside)
+    result = run_cli_process(["schema", "export"], cwd=project)
+    assert result.returncode == 1
+    assert f"schemas/app.json was not written: {project}/schemas leads outside {project}" in result.stderr
+    assert list(outside.iterdir()) == []
