@@ -39,15 +39,20 @@ class Adopter:
         tool = root / "tool"
         subprocess.run(["git", "clone", "-q", str(REPO), str(tool)], check=True, timeout=120)
         subprocess.run(["git", "-C", str(tool), "tag", "-f", TAG], check=True, capture_output=True)
-        (root / "gitconfig").write_text(
-            f'[url "file://{tool}"]\n\tinsteadOf = {TOOL_URL}\n[user]\n\tname = Team\n\temail = team@example.com\n'
-            f'[init]\n\tdefaultBranch = main\n[protocol "file"]\n\tallow = always\n')
+        (root / "gitconfig").write_text("[user]\n\tname = Team\n\temail = team@example.com\n"
+                                        "[init]\n\tdefaultBranch = main\n")
+        # The URL redirect travels as GIT_CONFIG_KEY_n/VALUE_n: pre-commit drops other GIT_*
+        # variables (GIT_CONFIG_GLOBAL too) before it runs git, but keeps these.
+        redirect = {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": f"url.file://{tool}.insteadOf",
+                    "GIT_CONFIG_VALUE_0": TOOL_URL, "GIT_CONFIG_KEY_1": "protocol.file.allow",
+                    "GIT_CONFIG_VALUE_1": "always"}
         subprocess.run([python, "-m", "venv", str(root / "venv")], check=True, timeout=120)
         keep = ("HOME", "LANG", "TMPDIR", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE")
         self.env = {**{key: os.environ[key] for key in keep if key in os.environ},
                     "PATH": f"{root / 'venv/bin'}:/usr/local/bin:/usr/bin:/bin", "VIRTUAL_ENV": str(root / "venv"),
                     "GIT_CONFIG_GLOBAL": str(root / "gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
-                    "PRE_COMMIT_HOME": str(root / "pre-commit-home"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+                    "PRE_COMMIT_HOME": str(root / "pre-commit-home"), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                    **redirect}
 
     def sh(self, command: str, timeout=900, extra_env=None):
         return subprocess.run(["bash", "-e", "-c", command], cwd=self.repo, capture_output=True, text=True,
@@ -99,10 +104,11 @@ def test_a_good_commit_passes_and_a_bad_one_fails_naming_the_file(adopted):
     adopted.write({"configs/recipes/smoke/b.yaml": "extends: ../base.yaml\nmodel:\n  name: tiny-smoke\n",
                    "train.py": "def batch(cfg):\n    return cfg['custom']['extra']['sampler']\n"})
     bad = adopted.commit("a leaf without optim.lr and code reading the retired namespace")
+    said = bad.stdout + bad.stderr  # git prints what the hooks said on stderr
     assert bad.returncode == 1
     assert ("configs/recipes/smoke/b.yaml:1:1: S2L020 optim.lr is not set in this leaf (it inherits 0.001 from "
-            "configs/recipes/base.yaml:4); canonical leaves pin it explicitly") in bad.stdout, bad.stdout
-    assert "train.py:2:12: S2P001 reads the retired custom.extra.sampler namespace" in bad.stdout, bad.stdout
+            "configs/recipes/base.yaml:4); canonical leaves pin it explicitly") in said, said
+    assert "train.py:2:12: S2P001 reads the retired custom.extra.sampler namespace" in said, said
     assert adopted.sh("git log --format=%s").stdout.splitlines() == ["profiles that conform"]
     adopted.sh("git reset -q --hard && git clean -qfd")
 
