@@ -49,6 +49,8 @@ MERMAID_STYLE = {
 }
 GROUP_STYLE = "fill:#f9fafb,stroke:#d1d5db,color:#111827"  # directory groups and the legend, not Mermaid's yellow
 WIDE = 12  # past this many files, the picture runs left to right: leaves in a column, not one long row
+COLUMN = 16  # in a big picture, a block of leaves stands in columns of this many files
+BUNDLE = 8  # this many leaves of one directory extending one parent get one arrow, not one each
 
 
 class Node(NamedTuple):
@@ -200,6 +202,45 @@ def _direction(graph: Graph) -> str:
     return "LR" if len(graph.nodes) > WIDE else "BT"
 
 
+class Bundle(NamedTuple):
+    """Leaves of one directory that all extend one parent and nothing else: drawn as a block in
+    columns with one arrow to the parent, not one arrow each (180 arrows into one file make a
+    picture 10,000 pixels tall whatever the layout)."""
+
+    id: str
+    parent: str  # node id
+    members: Tuple[str, ...]  # node ids, in the graph's order
+
+
+def _bundles(graph: Graph) -> List[Bundle]:
+    """The bundles of a big picture (``BUNDLE`` or more such leaves), none in a small one."""
+    if _direction(graph) != "LR":
+        return []
+    parents = {edge.parent for edge in graph.edges}
+    edges_of: Dict[str, List[Edge]] = {}
+    for edge in graph.edges:
+        edges_of.setdefault(edge.child, []).append(edge)
+    directory = {node.id: os.path.dirname(node.label) for node in graph.nodes}
+    groups: Dict[Tuple[str, str], List[str]] = {}
+    for child, edges in edges_of.items():
+        if child not in parents and len(edges) == 1 and not edges[0].broken:
+            groups.setdefault((directory.get(child, ""), edges[0].parent), []).append(child)
+    return [Bundle(f"bundle{number}", parent, tuple(members))
+            for number, ((_, parent), members) in enumerate(item for item in groups.items() if len(item[1]) >= BUNDLE)]
+
+
+def _column_links(bundle: Bundle) -> List[Tuple[str, str]]:
+    """Invisible links that stack a bundle's members in columns of ``COLUMN``: each member
+    points at the one a column before it (a cluster is ranked on its own, so only links
+    inside it move its nodes)."""
+    members = bundle.members
+    return [(members[index], members[index - COLUMN]) for index in range(COLUMN, len(members))]
+
+
+def _bundled(bundles: List[Bundle]) -> Dict[str, Bundle]:
+    return {member: bundle for bundle in bundles for member in bundle.members}
+
+
 def _groups(graph: Graph) -> List[Tuple[str, List[Node]]]:
     """The nodes by directory (below the config root), in the order they first appear."""
     groups: Dict[str, List[Node]] = {}
@@ -209,18 +250,29 @@ def _groups(graph: Graph) -> List[Tuple[str, List[Node]]]:
 
 
 def to_dot(graph: Graph) -> str:
-    lines = ["digraph extends {", f"  rankdir={_direction(graph)};", '  node [fontname="Helvetica", fontsize=11];',
+    lines = ["digraph extends {", f"  rankdir={_direction(graph)};", "  compound=true;",
+             '  node [fontname="Helvetica", fontsize=11];',
              '  edge [color="#374151", arrowsize=0.7, fontname="Helvetica", fontsize=10];']
+    bundles = _bundles(graph)
+    bundled, labels = _bundled(bundles), {node.id: node.label for node in graph.nodes}
     for number, (directory, members) in enumerate(_groups(graph)):
         lines.append(f'  subgraph cluster_dir{number} {{\n    label="{_dot_text(printable(directory))}"; '
                      f'fontname="Helvetica"; color="#d1d5db";')
-        for node in members:
-            label = "\\n".join(_dot_text(line) for line in _caption(node))
-            outline = f", {ERROR_OUTLINE}" if node.errors else ""
-            lines.append(f'    {node.id} [label="{label}", {DOT_STYLE[node.kind]}{outline}];')
+        lines += [_dot_node(node) for node in members if node.id not in bundled]
+        for bundle in dict.fromkeys(bundled[node.id] for node in members if node.id in bundled):
+            parent = _dot_text(printable(os.path.basename(labels[bundle.parent])))
+            lines.append(f'    subgraph cluster_{bundle.id} {{\n      label="{len(bundle.members)} files extending '
+                         f'{parent}"; style=dashed; color="#9ca3af";')
+            lines += ["  " + _dot_node(node) for node in members if bundled.get(node.id) is bundle]
+            lines.append("    }")
         lines.append("  }")
     multi = _multi_parent(graph)
+    for bundle in bundles:
+        lines += [f"  {left} -> {right} [style=invis];" for left, right in _column_links(bundle)]
+        lines.append(f"  {bundle.members[0]} -> {bundle.parent} [ltail=cluster_{bundle.id}];")
     for edge in graph.edges:
+        if edge.child in bundled:
+            continue
         attributes = [f'label="{edge.order}"'] if edge.child in multi else []
         if edge.broken:
             attributes.append('style=dashed, color="#b91c1c"')
@@ -231,6 +283,12 @@ def to_dot(graph: Graph) -> str:
     lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _dot_node(node: Node) -> str:
+    label = "\\n".join(_dot_text(line) for line in _caption(node))
+    outline = f", {ERROR_OUTLINE}" if node.errors else ""
+    return f'    {node.id} [label="{label}", {DOT_STYLE[node.kind]}{outline}];'
 
 
 def _legend_kinds(graph: Graph) -> List[str]:
@@ -251,6 +309,11 @@ _MERMAID_ENTITIES = {'"': "#quot;", "#": "#35;", "<": "#lt;", ">": "#gt;", "`": 
                      "\\": "#92;", "{": "#123;", "}": "#125;", "|": "#124;"}
 
 
+def _mermaid_node(node: Node) -> str:
+    label = "<br/>".join(mermaid_text(line) for line in _caption(node))
+    return f'    {node.id}["{label}"]:::{node.kind}'
+
+
 def mermaid_text(text: str) -> str:
     """Text safe inside a quoted Mermaid label: the characters its grammar gives meaning to
     become entity codes (``#quot;``, ``#35;``...)."""
@@ -259,15 +322,24 @@ def mermaid_text(text: str) -> str:
 
 def to_mermaid(graph: Graph) -> str:
     lines = [f"flowchart {_direction(graph)}"]
-    groups = _groups(graph)
+    groups, bundles = _groups(graph), _bundles(graph)
+    bundled, labels = _bundled(bundles), {node.id: node.label for node in graph.nodes}
     for number, (directory, members) in enumerate(groups):
         lines.append(f'  subgraph dir{number}["{mermaid_text(directory)}"]')
-        for node in members:
-            label = "<br/>".join(mermaid_text(line) for line in _caption(node))
-            lines.append(f'    {node.id}["{label}"]:::{node.kind}')
+        lines += [_mermaid_node(node) for node in members if node.id not in bundled]
+        for bundle in dict.fromkeys(bundled[node.id] for node in members if node.id in bundled):
+            parent = mermaid_text(os.path.basename(labels[bundle.parent]))
+            lines.append(f'    subgraph {bundle.id}["{len(bundle.members)} files extending {parent}"]')
+            lines += ["  " + _mermaid_node(node) for node in members if bundled.get(node.id) is bundle]
+            lines.append("    end")
         lines.append("  end")
     multi = _multi_parent(graph)
+    for bundle in bundles:
+        lines += [f"  {left} ~~~ {right}" for left, right in _column_links(bundle)]  # ~~~: an invisible link
+        lines.append(f"  {bundle.id} --> {bundle.parent}")
     for edge in graph.edges:
+        if edge.child in bundled:
+            continue
         arrow = "-.->" if edge.broken else "-->"
         label = f'|"{edge.order}"|' if edge.child in multi else ""
         lines.append(f"  {edge.child} {arrow}{label} {edge.parent}")
@@ -277,7 +349,7 @@ def to_mermaid(graph: Graph) -> str:
     lines.append("  end")
     for kind in (*KINDS, "errors"):
         lines.append(f"  classDef {kind} {MERMAID_STYLE[kind]}")
-    for name in [f"dir{number}" for number in range(len(groups))] + ["legend"]:
+    for name in [f"dir{number}" for number in range(len(groups))] + [bundle.id for bundle in bundles] + ["legend"]:
         lines.append(f"  style {name} {GROUP_STYLE}")
     with_errors = [node.id for node in graph.nodes if node.errors]
     if with_errors:
