@@ -84,11 +84,15 @@ def _fix_one(doc: Document, move: Move) -> FixResult:
 
 def _refusal(doc: Document, legacy, move: Move) -> Optional[str]:
     lines = doc.text.splitlines(keepends=True)
+    flow = _flow_section(doc, lines, move.old)
+    if flow:
+        return (f"{flow} is written in flow style ({{...}}); the fix moves block-style keys only: write it as "
+                f"a block or move it by hand")
     for depth in range(1, len(move.old) + 1):
         _, (line, col) = doc.find(move.old[:depth])
         if not lines[line - 1][col - 1:].startswith(move.old[depth - 1]):
-            return (f"{dotted(move.old[:depth])} is not written as a block-style key (merge key, flow style "
-                    f"or alias); move it by hand")
+            return (f"{dotted(move.old[:depth])} is not written as a key of its own (it comes through a merge "
+                    f"key or an alias); move it by hand")
     target = move.new[0]
     current = doc.root.get(target)
     if current is None:
@@ -100,6 +104,17 @@ def _refusal(doc: Document, legacy, move: Move) -> Optional[str]:
         return (f"{dotted((target, shared[0]))} is set in both namespaces"
                 f"{' to different values' if current[shared[0]] != legacy[shared[0]] else ''}; "
                 f"keep one value by hand (nothing was changed in this file)")
+    return None
+
+
+def _flow_section(doc: Document, lines: List[str], keys) -> Optional[str]:
+    """The dotted name of the first mapping around ``keys`` written in flow style, if any."""
+    node = doc.root
+    for depth, key in enumerate(keys[:-1], start=1):
+        line, col = node.value_marks[key]
+        if lines[line - 1][col - 1:col] == "{":
+            return dotted(keys[:depth])
+        node = node[key]
     return None
 
 

@@ -1,6 +1,7 @@
 """--fix and flatten: the legacy tree migrates with every value and comment kept."""
 import os
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -83,6 +84,18 @@ def test_conflicting_namespaces_change_nothing(tmp_path):
             "to different values; keep one value by hand (nothing was changed in this file)") in result.stderr
     assert "(conflict: rollout_matching.decode_batch_size is 8; keep one value)" in result.stdout
     assert result.returncode == 1
+
+
+@pytest.mark.parametrize("text,where,section", [
+    ("custom: {extra: {rollout_matching: {decode_batch_size: 4}}}\n", "1:18", "custom"),
+    ("custom:\n  extra: {rollout_matching: {decode_batch_size: 4}}\n", "2:11", "custom.extra"),
+])
+def test_a_flow_style_section_is_refused_saying_so(tmp_path, text, where, section):
+    write_tree(tmp_path, {"configs/stage2_ab/x.yaml": text})
+    result = run_cli_process(["fix", "configs/stage2_ab/x.yaml"], cwd=tmp_path)
+    assert result.returncode == 1 and (tmp_path / "configs/stage2_ab/x.yaml").read_text() == text
+    assert (f"configs/stage2_ab/x.yaml:{where}: S2L030 not fixed: {section} is written in flow style ({{...}}); the "
+            f"fix moves block-style keys only: write it as a block or move it by hand") in result.stderr
 
 
 def test_fix_merges_into_an_existing_top_level_block(tmp_path):
