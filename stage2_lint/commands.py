@@ -333,47 +333,55 @@ def _setting_line(name: str, value, origin: Optional[str]) -> str:
 def _fix(named, settings, write: bool) -> Tuple[int, int]:
     """Apply (or, with ``write=False``, show as a diff) every S2L030 relocation, file by
     file: a file that cannot be written safely is refused and the run goes on. Returns how
-    many files changed (or would change) and how many were refused."""
+    many files changed (or would change) and how many were refused or could not be fixed."""
     from stage2_lint.engine import discover
     from stage2_lint.safe_write import WriteRefused
 
     changed: List[str] = []
     refused: List[Tuple[str, str]] = []
+    unfixed = 0
     for path in discover(named, settings):
         try:
-            if _fix_one(path, settings, write):
-                changed.append(path)
+            outcome = _fix_one(path, settings, write)
         except WriteRefused as why:
             refused.append((path, str(why)))
+            continue
+        changed += [path] if outcome == CHANGED else []
+        unfixed += outcome == NOT_FIXED
     if write and changed:
         print(f"stage2-lint: fixed {len(changed)} file(s): {', '.join(map(printable, changed))}", file=sys.stderr)
     if refused:
         print(f"stage2-lint: refused {len(refused)} file(s), left as they were:", file=sys.stderr)
         for path, why in refused:
             print(f"  {printable(path)}: {why}", file=sys.stderr)
-    return len(changed), len(refused)
+    return len(changed), len(refused) + unfixed
 
 
-def _fix_one(path: str, settings, write: bool) -> bool:
-    """Relocate one file's legacy namespace; True when it changed (or would)."""
+CHANGED, NOT_FIXED = "changed", "not fixed"
+
+
+def _fix_one(path: str, settings, write: bool) -> Optional[str]:
+    """Relocate one file's moved keys: CHANGED when it changed (or would), NOT_FIXED when a
+    move was refused (said on stderr, the file left alone), None when there was nothing to do."""
     from stage2_lint import safe_write
     from stage2_lint.document import load_bytes
     from stage2_lint.fix import fix_moved, moves_for
 
     snap = safe_write.snapshot(path, settings.limits.max_bytes)
     if snap.data is None:
-        return False
+        return None
     result = fix_moved(load_bytes(snap.data, path, settings.limits), moves_for(settings, path))
     if result.problem:
         print(printable(f"{path}:{result.line}:{result.col}: {MOVED.code} not fixed: {result.problem}"),
               file=sys.stderr)
+        return NOT_FIXED
     if not result.changed:
-        return False
+        return None
     if write:
         safe_write.replace(snap, snap.encode(result.new), settings.config_root(path))
     else:
         _print_diff(path, result.old, result.new)
-    return True
+    return CHANGED
 
 
 def _print_diff(path: str, old: str, new: str) -> None:
