@@ -116,7 +116,7 @@ def _fields(cls: type):
     """(name, annotation, default or _NONE, metadata, mandatory) for each field of an attrs
     class or a dataclass; ``mandatory``: it has neither a default nor a factory."""
     try:
-        hints = typing.get_type_hints(cls, include_extras=True)
+        hints = _type_hints(cls)
     except Exception as error:  # a postponed annotation naming what the module cannot see
         raise ExportError(f"{_where(cls)}: cannot read its annotations ({type(error).__name__}: {error})") from None
     if hasattr(cls, "__attrs_attrs__"):
@@ -131,6 +131,41 @@ def _fields(cls: type):
         default = field.default if field.default is not dataclasses.MISSING else _NONE
         mandatory = default is _NONE and field.default_factory is dataclasses.MISSING
         yield field.name, hints.get(field.name, Any), default, dict(field.metadata), mandatory
+
+
+def _type_hints(cls: type) -> dict:
+    """``typing.get_type_hints``, and on Pythons before 3.10 the postponed ``X | None`` that
+    code written for newer ones uses: each ``a | b`` in an annotation string is read as
+    ``Union[a, b]`` (the team's code stays as it is)."""
+    try:
+        return typing.get_type_hints(cls, include_extras=True)
+    except TypeError:
+        if _UNION_TYPE is not None:  # 3.10 and later: the error is the annotation's own
+            raise
+    import sys
+
+    hints: dict = {}
+    for klass in reversed(cls.__mro__):
+        module = sys.modules.get(klass.__module__)
+        scope = {**vars(typing), **(vars(module) if module else {}), "__Union": typing.Union}
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            hints[name] = _eval_with_unions(annotation, scope) if isinstance(annotation, str) else annotation
+    return hints
+
+
+def _eval_with_unions(text: str, scope: dict):
+    import ast
+
+    class Unions(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if not isinstance(node.op, ast.BitOr):
+                return node
+            pair = ast.Tuple(elts=[node.left, node.right], ctx=ast.Load())
+            return ast.Subscript(value=ast.Name(id="__Union", ctx=ast.Load()), slice=pair, ctx=ast.Load())
+
+    tree = ast.fix_missing_locations(Unions().visit(ast.parse(text, mode="eval")))
+    return eval(compile(tree, "<annotation>", "eval"), scope)  # the repository's own annotation text
 
 
 def _where(cls: type, field: str = "") -> str:

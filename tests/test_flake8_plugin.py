@@ -50,14 +50,14 @@ def test_the_moved_prefixes_come_from_the_settings_near_the_file(tmp_path):
     """Another repository's contract moved another prefix: S2P001 follows its settings."""
     (tmp_path / "setup.cfg").write_text("[stage2_lint.contract.other]\nscope = configs/**\n"
                                         "moved = train.opts.optim -> optimizer\n")
-    (tmp_path / "code.py").write_text("a = cfg['opts']['optim']\nb = cfg['custom']['extra']['rollout_matching']\n"
-                                      "c = lookup(cfg, 'train.opts.optim.lr')\n")
-    result = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "S2", "code.py"], cwd=tmp_path,
+    (tmp_path / "reads.py").write_text("a = cfg['opts']['optim']\nb = cfg['custom']['extra']['rollout_matching']\n"
+                                       "c = lookup(cfg, 'train.opts.optim.lr')\n")
+    result = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "S2", "reads.py"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.splitlines() == [
-        "code.py:1:5: S2P001 reads the retired train.opts.optim namespace; read optimizer (the normalized config) "
+        "reads.py:1:5: S2P001 reads the retired train.opts.optim namespace; read optimizer (the normalized config) "
         "instead",
-        "code.py:3:17: S2P001 looks up 'train.opts.optim.lr', under the retired train.opts.optim namespace; use "
+        "reads.py:3:17: S2P001 looks up 'train.opts.optim.lr', under the retired train.opts.optim namespace; use "
         "'optimizer.lr'"]
 
 
