@@ -41,8 +41,11 @@ def check(args) -> int:
     if "-" in args.paths:
         report = _lint_stdin(args, settings, chosen)
     else:
+        from stage2_lint.cache import ResultCache
+
+        cache = None if args.no_cache else ResultCache.open(settings, [rule.code for rule in chosen])
         report = lint_paths(args.paths, settings, chosen, with_dependents=args.with_dependents, jobs=args.jobs,
-                            with_surface=args.with_surface)
+                            with_surface=args.with_surface, cache=cache)
     if args.format == "text":
         from stage2_lint.output import text, use_colour
 
@@ -397,10 +400,12 @@ def _print_diff(path: str, old: str, new: str) -> None:
 def _summary(report) -> str:
     warnings = len(report.violations) - report.errors
     files = _count(len(report.files), "file")
+    # how many verdicts came from the result cache (nothing they read has changed since)
+    cached = f" ({report.cached} from the cache)" if report.cached else ""
     if not report.violations:
-        line = f"stage2-lint: {files} checked, no violations"
+        line = f"stage2-lint: {files} checked{cached}, no violations"
     else:
-        line = f"stage2-lint: {report.errors} error(s), {warnings} warning(s) in {files}"
+        line = f"stage2-lint: {report.errors} error(s), {warnings} warning(s) in {files}{cached}"
     return line
 
 

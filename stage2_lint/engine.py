@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from stage2_lint import globs, paths, suppressions
+from stage2_lint.cache import Inputs, children_of
 from stage2_lint.document import load_bytes
 from stage2_lint.hierarchy import Resolver, canonical_files
 from stage2_lint.records import Report, UnreadableDirectory, Violation
@@ -149,11 +150,12 @@ def _walk_directory(top: str, named: str, exclude: Tuple[str, ...], skipped: Lis
 
 def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
                with_dependents: bool = False, jobs: int = 0, resolver: Optional[Resolver] = None,
-               with_surface: bool = False) -> Report:
+               with_surface: bool = False, cache=None) -> Report:
     """Lint ``paths``; ``jobs`` 0 picks one process per core for big trees, 1 stays serial.
     ``with_dependents`` adds the canonical leaves whose chain includes a given file;
     ``with_surface`` adds the whole canonical surface (what a deleted parent breaks).
-    A caller that goes on to resolve the same files passes its ``resolver`` to share the parses."""
+    A caller that goes on to resolve the same files passes its ``resolver`` to share the parses;
+    ``cache`` (a ``cache.ResultCache``) answers for the files whose inputs have not changed."""
     skipped: List[str] = []
     empty: List[str] = []
     files = discover(paths, settings, skipped, empty)
@@ -162,13 +164,20 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
         files = _unique_files(files + resolver.dependents(files))
     if with_surface and paths:
         files = _unique_files(files + canonical_files(settings))
-    if len(files) >= PARALLEL_FROM and jobs != 1:
-        violations = _lint_in_processes(files, settings, rules, jobs)
+    violations: List[Violation] = []
+    if cache is not None:
+        files_left = _cached(files, resolver, cache, violations)
     else:
-        violations = _lint_files(files, resolver, rules)
+        files_left = files
+    if len(files_left) >= PARALLEL_FROM and jobs != 1:
+        violations += _lint_in_processes(files_left, settings, rules, jobs, cache)
+    else:
+        violations += _lint_files(files_left, resolver, rules, cache)
+    if cache is not None:
+        cache.save()
     ungoverned = tuple(path for path in files if settings.contract_for(path) is None)
     return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
-                  ungoverned, settings)
+                  ungoverned, settings, len(files) - len(files_left))
 
 
 def lint_text(path: str, data: bytes, settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES) -> Report:
@@ -185,19 +194,53 @@ def lint_text(path: str, data: bytes, settings: Settings, rules: Tuple[Rule, ...
 PARALLEL_FROM = 1000
 
 
-def _lint_files(files: Sequence[str], resolver: Resolver, rules: Tuple[Rule, ...]) -> List[Violation]:
+def _lint_files(files: Sequence[str], resolver: Resolver, rules: Tuple[Rule, ...], cache=None) -> List[Violation]:
     violations: List[Violation] = []
     with _collector_paused():
         for path in files:
-            violations.extend(lint_file(path, resolver, rules))
+            if cache is None:
+                violations.extend(lint_file(path, resolver, rules))
+                continue
+            resolver.recording = Inputs()
+            try:
+                found = lint_file(path, resolver, rules)
+                cache.remember(path, found, resolver.recording)
+            finally:
+                resolver.recording = None
+            violations.extend(found)
+    if cache is not None:
+        cache.remember_links(resolver.parsed_links())
     return violations
+
+
+def _cached(files: Sequence[str], resolver: Resolver, cache, violations: List[Violation]) -> List[str]:
+    """Add the stored violations of every file whose inputs are unchanged to ``violations``;
+    return the files left to lint."""
+    surfaces: dict = {}
+
+    def children(path: str):  # what Resolver.canonical_children would answer, from stored extends
+        contract = resolver.layout.of(path).contract
+        if contract is None or not contract.canonical:
+            return []
+        if contract.name not in surfaces:
+            surfaces[contract.name] = canonical_files(resolver.settings, contract.canonical)
+        return children_of(path, surfaces[contract.name], cache)
+
+    left = []
+    for path in files:
+        found = cache.lookup(path, children)
+        if found is None:
+            left.append(path)
+        else:
+            violations.extend(found)
+    return left
 
 
 class WorkerDied(RuntimeError):
     """A worker process ended without answering (killed, e.g. by the OOM killer): exit 2."""
 
 
-def _lint_in_processes(files, settings: Settings, rules, jobs: int) -> List[Violation]:
+def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None) -> List[Violation]:
     """Big trees: one forked worker per core, each with its own resolver over an interleaved
     share of the files (a shared parent is parsed once per worker); only violations travel
     back, pickled through a pipe.
@@ -210,10 +253,10 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int) -> List[Viol
     it starts in a millisecond, and nothing a pool adds (queues, threads, a manager) can
     hang or print a worker's traceback on the way out."""
     if not hasattr(os, "fork"):
-        return _lint_files(files, Resolver(settings), rules)
+        return _lint_files(files, Resolver(settings), rules, cache)
     workers = min(jobs if jobs > 1 else (os.cpu_count() or 1), len(files))
     if workers < 2:
-        return _lint_files(files, Resolver(settings), rules)
+        return _lint_files(files, Resolver(settings), rules, cache)
     codes = tuple(rule.code for rule in rules)
     _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
     children: List[Tuple[int, int]] = []
@@ -221,8 +264,14 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int) -> List[Viol
         try:
             for index in range(workers):
                 with _signals_blocked():
-                    children.append(_fork_worker((list(files[index::workers]), settings, codes)))
-            return [violation for child in children for violation in _collect(*child)]
+                    children.append(_fork_worker((list(files[index::workers]), settings, codes, cache)))
+            violations = []
+            for child in children:
+                found, made, made_extends = _collect(*child)
+                violations += found
+                if cache is not None:
+                    cache.absorb(made, made_extends)
+            return violations
         finally:
             for pid, read_end in children:
                 _end_worker(pid, read_end)
@@ -353,10 +402,12 @@ def _end_worker(pid: int, read_end: int) -> None:
     os.close(read_end)
 
 
-def _lint_share(share) -> List[Violation]:
-    files, settings, codes = share
+def _lint_share(share):
+    """A worker's answer: its violations, and the cache entries it made (the parent saves them)."""
+    files, settings, codes, cache = share
     rules = tuple(rule for rule in YAML_RULES if rule.code in codes)
-    return _lint_files(files, Resolver(settings), rules)
+    violations = _lint_files(files, Resolver(settings), rules, cache)
+    return violations, (cache.made if cache else {}), (cache.made_extends if cache else {})
 
 
 def _contract_severity(violations: List[Violation], contract) -> List[Violation]:

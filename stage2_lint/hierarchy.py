@@ -79,6 +79,7 @@ class Resolver:
         self._surface_children: Dict[str, Dict[str, List[str]]] = {}
         self._keys: Dict[str, str] = {}
         self._reachability: Dict[Tuple[str, str], Optional[str]] = {}
+        self.recording = None  # a cache.Inputs while one file is linted for the result cache
 
     def _key(self, path: str) -> str:
         """The cache key of a path: its canonical form, computed once per spelling per run."""
@@ -95,6 +96,8 @@ class Resolver:
 
     def document(self, path: str) -> Document:
         key = self._key(path)
+        if self.recording is not None:
+            self.recording.files[key] = None
         doc = self._documents.get(key)
         if doc is None:
             doc = self._documents[key] = self._refused(path) or load_document(path, self.settings.limits)
@@ -160,6 +163,8 @@ class Resolver:
     def _unreachable(self, target: str, root: str) -> Optional[str]:
         """Why a parent cannot be used (outside the root, missing), cached: leaves share parents."""
         key = (target, root)
+        if self.recording is not None:  # a missing parent that appears later changes the verdict
+            self.recording.files[self._key(target)] = None
         if key not in self._reachability:
             self._reachability[key] = _unreachable(target, root)
         return self._reachability[key]
@@ -213,11 +218,22 @@ class Resolver:
             return []
         children = self._surface_children.get(contract.name)
         if children is None:
-            children = self._surface_children[contract.name] = {}
-            for leaf in canonical_files(self.settings, contract.canonical):
-                for ref in self.parents(leaf)[0]:
-                    children.setdefault(self._key(ref.path), []).append(leaf)
-        return children.get(self._key(path), [])
+            recording, self.recording = self.recording, None  # the answer is the input, not every leaf read
+            try:
+                children = self._surface_children[contract.name] = {}
+                for leaf in canonical_files(self.settings, contract.canonical):
+                    for ref in self.parents(leaf)[0]:
+                        children.setdefault(self._key(ref.path), []).append(leaf)
+            finally:
+                self.recording = recording
+        answer = children.get(self._key(path), [])
+        if self.recording is not None:
+            self.recording.children[self._key(path)] = list(answer)
+        return answer
+
+    def parsed_links(self):
+        """(canonical path, canonical targets of its ``extends``) of every file parsed so far."""
+        return [(key, [self._key(link.path) for link in links]) for key, (links, _) in self._links.items()]
 
     def chain_files(self, path: str) -> List[str]:
         """Every file ``path`` names directly or through its parents (cycles stop the walk)."""

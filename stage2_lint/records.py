@@ -83,6 +83,7 @@ class Report(NamedTuple):
     empty: Tuple[str, ...] = ()  # a named directory or a canonical surface that held no profile
     ungoverned: Tuple[str, ...] = ()  # files no contract governs: the generic rules only
     settings: Any = None  # the Settings that governed the run (the markdown summary draws its graph)
+    cached: int = 0  # files whose verdict came from the result cache
 
     @property
     def errors(self) -> int:

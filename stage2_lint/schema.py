@@ -130,10 +130,51 @@ class Schema(NamedTuple):
     anchors: Dict[str, object]
 
 
-@lru_cache(maxsize=64)
 def load(path: str, repository: Optional[str] = None) -> Schema:
-    """The schema at ``path`` (read once a run), checked before any profile meets it.
-    ``repository`` bounds where ``$ref`` may lead (default: the schema file's directory)."""
+    """The schema at ``path`` (read once a run, and again in a long-lived process once the
+    file has changed), checked before any profile meets it. ``repository`` bounds where
+    ``$ref`` may lead (default: the schema file's directory)."""
+    previous = _LOADED.get((path, repository))
+    if previous is not None and previous[0] == _signature(files_of(previous[1])):
+        return previous[1]
+    for cached in (_referenced, _resolve_ref, residual_paths):  # one of its files changed: read them all again
+        cached.cache_clear()
+    schema = _load(path, repository)
+    _LOADED[path, repository] = (_signature(files_of(schema)), schema)
+    return schema
+
+
+_LOADED: Dict[Tuple[str, Optional[str]], Tuple[tuple, "Schema"]] = {}
+
+
+def _signature(files: List[str]) -> tuple:
+    """What the files are on disk now (time, size, inode), to tell a changed one cheaply."""
+    found = []
+    for name in files:
+        try:
+            info = os.stat(name)
+            found.append((info.st_mtime_ns, info.st_size, info.st_ino))
+        except OSError:
+            found.append(None)
+    return tuple(found)
+
+
+def files_of(schema: Schema) -> List[str]:
+    """The schema's own file and every file its ``$ref``s lead to, transitively (real paths)."""
+    found, todo = [schema.path], [schema.path]
+    while todo:
+        current = todo.pop()
+        for ref in _REFS.get(current, ()):
+            address = ref.partition("#")[0]
+            if address and not re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", address):
+                target = os.path.realpath(os.path.join(os.path.dirname(current), address))
+                if target not in found:
+                    found.append(target)
+                    todo.append(target)
+    return found
+
+
+def _load(path: str, repository: Optional[str]) -> Schema:
     if repository is not None and _escapes(path, os.path.realpath(repository)):
         raise SchemaError(f"schema file {path}: a symlink to {os.path.realpath(path)}, outside the repository; "
                           f"stage2-lint does not read it")
@@ -159,6 +200,7 @@ def _referenced(path: str, repository: Optional[str] = None) -> Schema:
 
 
 _DOCUMENTS: Dict[str, Tuple[object, dict]] = {}  # a schema file's root and anchors, by real path
+_REFS: Dict[str, Tuple[str, ...]] = {}  # the $ref values a schema file holds, by real path
 
 
 def _register(root, path: str) -> Tuple[Schema, List[str]]:
@@ -168,6 +210,7 @@ def _register(root, path: str) -> Tuple[Schema, List[str]]:
     refs: List[str] = []
     check_schema(root, path, anchors=anchors, refs=refs)
     _DOCUMENTS[path] = (root, anchors)
+    _REFS[path] = tuple(refs)
     return Schema(root, path, anchors), refs
 
 

@@ -181,6 +181,11 @@ DECLARED: Tuple[Setting, ...] = (
             "its own)"),
     Setting("removed", "engine", _arrows, (),
             "`old.key -> what to use instead` a line: keys that are gone, for every profile linted"),
+    Setting("cache", "engine", _flag, True,
+            "keep each file's result until a file it read, the settings, a schema or the tool changes "
+            "(`--no-cache` for one run)"),
+    Setting("cache_dir", "engine", _text, ".stage2_lint_cache",
+            "where the result cache lives, relative to the settings file (it gets its own `.gitignore`)"),
     Setting("key_aliases", "engine", _arrows, (),
             "`alias -> key` a line: a top-level key the repository's loader also accepts under another name "
             "(`inherit -> extends`)"),
@@ -285,6 +290,8 @@ class Settings(NamedTuple):
     require_contract: bool = False
     runtime: bool = False  # set by the runtime guard: every profile it is handed must be governed
     moved: Tuple[Tuple[str, str], ...] = ()  # repository-wide, for every profile
+    cache: bool = True
+    cache_dir: str = ".stage2_lint_cache"
     removed: Tuple[Tuple[str, str], ...] = ()
     limits: Limits = Limits()
     contracts: Tuple[Contract, ...] = ()

@@ -14,7 +14,7 @@ LAYERS = {
     2: {"hierarchy"},
     3: {"rule", "fix"},
     5: {"rules"},
-    6: {"engine", "graph", "audit", "flatten"},
+    6: {"cache", "engine", "graph", "audit", "flatten"},
     7: {"guard", "output", "flake8_plugin"},
     8: {"commands"},
     9: {"cli", "__main__"},

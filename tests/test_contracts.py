@@ -114,7 +114,7 @@ VALUES = {"select": "S2L0", "ignore": "S2L031", "per_file_ignores": "\n    confi
           "required_keys_in": "chain", "max_hops": "2", "multiple_parents": "true", "severity": "S2L050: warning",
           "moved": "old.block -> block", "removed": "run.legacy -> run.steps", "key_aliases": "inherit -> extends",
           "section_classes": "model -> family_types:ModelArgs", "catch_all": "model.extra",
-          "not_sized_from": "model.draw_size -> run.steps"}
+          "not_sized_from": "model.draw_size -> run.steps", "cache": "false", "cache_dir": "build/lint-cache"}
 
 
 def test_every_declared_setting_has_a_sample_value():
