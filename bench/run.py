@@ -29,12 +29,12 @@ LEAF = "configs/stage2_ab/prod/ab_mixed.yaml"
 def build_venv() -> None:
     """A fresh environment with stage2-lint installed like a hook's (pip byte-compiles it)."""
     if VENV != WORK / "venv":  # an existing environment, measured as it is
-        subprocess.run([str(BIN / "pip"), "install", "-q", "yamllint"], check=True)
+        subprocess.run([str(BIN / "pip"), "install", "-q", "yamllint", "check-jsonschema"], check=True)
         return
     if VENV.exists():
         shutil.rmtree(VENV)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(BIN / "pip"), "install", "-q", str(REPO), "yamllint"], check=True)
+    subprocess.run([str(BIN / "pip"), "install", "-q", str(REPO), "yamllint", "check-jsonschema"], check=True)
 
 
 def build_corpus(copies: int) -> Path:
@@ -78,6 +78,43 @@ def count_files(root: Path) -> int:
     return sum(1 for path in root.rglob("*") if path.suffix in (".yaml", ".yml"))
 
 
+def after_each(change, command, cwd, repeat: int) -> float:
+    """Median wall time of ``command`` right after ``change(round)`` (one warm-up first)."""
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    times = []
+    for round_index in range(repeat):
+        change(round_index)
+        started = time.perf_counter()
+        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def appending(path: Path):
+    """A change per round: the file's original text plus a comment naming the round."""
+    original = path.read_text()
+    return lambda round_index: path.write_text(original + f"# bench round {round_index}\n"), original
+
+
+def _warm_rows(root: Path, command, floor_s: float, repeat: int):
+    """(warm, one leaf changed, shared base changed, floor, cold) seconds for one tree."""
+    warm_s = after_each(lambda _: None, command, root, repeat)
+    leaves = sorted((root / "configs").rglob("prod/*.yaml"))
+    change, original = appending(leaves[0])
+    try:
+        leaf_s = after_each(change, command, root, repeat)
+    finally:
+        leaves[0].write_text(original)
+    base = root / "configs" / "copy000" / "base.yaml"
+    change, original = appending(base)
+    try:
+        base_s = after_each(change, command, root, repeat)
+    finally:
+        base.write_text(original)
+    cold = [part for part in command if part != "-q"] + ["--no-cache"]
+    return warm_s, leaf_s, base_s, floor_s, wall(cold, root, repeat)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
@@ -90,7 +127,8 @@ def main() -> int:
         BIN = VENV / "bin"
     build_venv()
     python = str(BIN / "python")
-    lint = [str(BIN / "stage2-lint"), "-q"]
+    lint = [str(BIN / "stage2-lint"), "-q", "--no-cache"]  # cold: every file checked afresh
+    cached_lint = [str(BIN / "stage2-lint"), "-q"]
     # The repository's own settings: its contracts' scopes do not reach the copied trees, so this
     # measures parsing, extends resolution and the generic rules (the previous runs' workload).
     repo_lint = lint + ["--config", str(REPO / "setup.cfg")]
@@ -99,10 +137,13 @@ def main() -> int:
     full_lint = lint + ["--config", "contract.cfg"]
     yamllint = [str(BIN / "yamllint"), "-d", "relaxed"]
     floor = [python, str(REPO / "bench" / "floor.py")]
+    checker = [str(BIN / "check-jsonschema"), "--schemafile", str(REPO / "schemas" / "stage2_ab.schema.json")]
 
     print("| tree | files | floor (compose only) | stage2-lint, repo settings | lint / floor "
-          "| stage2-lint, every rule on every file | full / floor | yamllint -d relaxed | yamllint / full |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| stage2-lint, every rule on every file | full / floor | yamllint -d relaxed | yamllint / full "
+          "| check-jsonschema | check-jsonschema / full |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    warm = {}
     for copies in (int(size) for size in args.sizes.split(",")):
         root = build_corpus(copies)
         repeat = args.repeat if copies < 50 else max(1, args.repeat // 2)
@@ -110,15 +151,29 @@ def main() -> int:
                               ("full", full_lint + ["configs"])], root, repeat)
         floor_s, repo_s, full_s = paired["floor"], paired["repo"], paired["full"]
         yamllint_s = wall(yamllint + ["configs"], root, max(1, repeat // 2) if copies >= 10 else repeat)
-        print(f"| real-configs x{copies} | {count_files(root)} | {floor_s:.3f} s | {repo_s:.3f} s | "
+        files = sorted(str(path.relative_to(root)) for path in (root / "configs").rglob("*.yaml"))
+        checker_s = wall(checker + files, root, 1)
+        print(f"| real-configs x{copies} | {len(files)} | {floor_s:.3f} s | {repo_s:.3f} s | "
               f"{repo_s / floor_s:.2f}x | {full_s:.3f} s | {full_s / floor_s:.2f}x | {yamllint_s:.3f} s | "
-              f"{yamllint_s / full_s:.1f}x |")
+              f"{yamllint_s / full_s:.1f}x | {checker_s:.3f} s | {checker_s / full_s:.1f}x |")
+        warm[copies] = _warm_rows(root, cached_lint + ["--config", "contract.cfg", "configs"], floor_s, repeat)
+    print()
+    print("The result cache (every rule on every file, `--config contract.cfg`): a warm re-run of the")
+    print("unchanged tree, and a re-run right after changing one leaf or the shared base:")
+    print()
+    print("| tree | warm | warm / floor | one leaf changed | / floor | shared base changed | / floor | cold |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for copies, (warm_s, leaf_s, base_s, floor_s, full_s) in warm.items():
+        print(f"| real-configs x{copies} | {warm_s:.3f} s | {warm_s / floor_s:.2f}x | {leaf_s:.3f} s | "
+              f"{leaf_s / floor_s:.2f}x | {base_s:.3f} s | {base_s / floor_s:.2f}x | {full_s:.3f} s |")
 
     repeat = args.repeat * 4
     rows = [
         ('`python -c "import yaml"`', [python, "-c", "import yaml"]),
         ("stage2-lint LEAF", lint + [LEAF]),
-        ("stage2-lint --with-dependents LEAF (the pre-commit hook's command)", lint + ["--with-dependents", LEAF]),
+        ("stage2-lint --with-dependents --with-surface LEAF (the pre-commit hook's command), cold",
+         lint + ["--with-dependents", "--with-surface", LEAF]),
+        ("the hook's command, warm (the cache)", cached_lint + ["--with-dependents", "--with-surface", LEAF]),
         ("stage2-lint resolve LEAF", [str(BIN / "stage2-lint"), "resolve", LEAF]),
         ("stage2-lint resolve --blame LEAF", [str(BIN / "stage2-lint"), "resolve", "--blame", LEAF]),
         ("yamllint -d relaxed LEAF", yamllint + [LEAF]),

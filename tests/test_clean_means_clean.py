@@ -58,8 +58,8 @@ def test_a_symlinked_config_directory_is_never_a_silent_pass(tmp_path):
     shutil.copy(REPO / "setup.cfg", tmp_path / "setup.cfg")
     shutil.copytree(REPO / "schemas", tmp_path / "schemas")
     os.symlink(tmp_path / "elsewhere", tmp_path / "configs")
-    linked = run_cli_process(["configs/stage2_ab/prod/x.yaml"], cwd=tmp_path)
-    real = run_cli_process(["elsewhere/stage2_ab/prod/x.yaml"], cwd=tmp_path)
+    linked = run_cli_process(["--no-cache", "configs/stage2_ab/prod/x.yaml"], cwd=tmp_path)
+    real = run_cli_process(["--no-cache", "elsewhere/stage2_ab/prod/x.yaml"], cwd=tmp_path)
     assert (linked.returncode, linked.stdout, linked.stderr) == (real.returncode, real.stdout, real.stderr)
     assert "1 file is governed by no contract" in linked.stderr  # said, never a silent pass
     with pytest.raises(ConfigContractError, match="S2L080"):
