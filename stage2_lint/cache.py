@@ -18,12 +18,16 @@ A cache can never hide a violation:
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
+
+try:  # the builtin module: hashlib would load OpenSSL first, 4 ms of every hook's start-up
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b
 
 from stage2_lint import __version__, paths
 from stage2_lint.records import Violation
@@ -118,8 +122,7 @@ class ResultCache:
         directory = os.path.join(settings.project_dir, settings.cache_dir)
         inputs = [_tool_fingerprint(), os.getcwd(), ",".join(rule_codes), _file_digest(settings.source, secret)]
         inputs += [f"{path}:{_file_digest(path, secret)}" for path in schema_files]
-        salt = hashlib.blake2b("\0".join(inputs).encode("utf-8", "surrogateescape"), key=secret,
-                               digest_size=16).hexdigest()
+        salt = blake2b("\0".join(inputs).encode("utf-8", "surrogateescape"), key=secret, digest_size=16).hexdigest()
         return cls(directory, secret, salt, settings.project_dir)
 
     def _load(self) -> None:
@@ -141,7 +144,7 @@ class ResultCache:
         quietly nothing when the directory cannot be written."""
         from stage2_lint import safe_write
 
-        if not self.used and not self.misses:
+        if not self.made and not self.made_extends:  # a warm run: the file on disk already says it all
             return
         kept = dict.fromkeys(list(self.used) + [key for key in self.entries if key not in self.used])
         entries = {key: self.entries[key] for key in list(kept)[:MAX_ENTRIES] if key in self.entries}
@@ -169,14 +172,14 @@ class ResultCache:
         return found
 
     def _key(self, path: str) -> str:
-        return hashlib.blake2b(f"{self.salt}\0{path}".encode("utf-8", "surrogateescape"), key=self.secret,
-                               digest_size=16).hexdigest()
+        return blake2b(f"{self.salt}\0{path}".encode("utf-8", "surrogateescape"), key=self.secret,
+                       digest_size=16).hexdigest()
 
     # -- entries
 
     def lookup(self, path: str, surface_parents) -> Optional[List[Violation]]:
         """The violations stored for ``path`` (as spelled), if nothing they read has changed.
-        ``surface_parents(path)`` answers canonical children again (see ``children_of``)."""
+        ``surface_parents(path)`` answers canonical children again (the resolver's own question)."""
         key = self._key(path)
         entry = self.entries.get(key)
         if entry is None or not self._still_valid(entry, surface_parents):
@@ -222,6 +225,8 @@ class ResultCache:
         """What a worker process added (it linted a share of the files with a copy of this)."""
         self.entries.update(made)
         self.extends.update(made_extends)
+        self.made.update(made)
+        self.made_extends.update(made_extends)
         self.used.update(dict.fromkeys(made))
         self.misses += len(made)
 
@@ -249,7 +254,7 @@ def _file_digest(path: str, secret: bytes) -> str:
         info = os.lstat(path)
     except OSError:
         return MISSING
-    hasher = hashlib.blake2b(key=secret, digest_size=16)
+    hasher = blake2b(key=secret, digest_size=16)
     if stat.S_ISLNK(info.st_mode):
         hasher.update(f"link:{os.path.realpath(path)}\0".encode("utf-8", "surrogateescape"))
         try:
@@ -280,20 +285,3 @@ def _mark_directory(directory: str) -> None:
         if not os.path.lexists(target):
             with open(target, "w", encoding="utf-8") as handle:
                 handle.write(text)
-
-
-def children_of(path: str, surface: Sequence[str], cache: ResultCache) -> Optional[List[str]]:
-    """Which surface files name ``path`` as a parent, from the stored ``extends`` of each (in
-    surface order, as the resolver answers); None when one of them has no stored record."""
-    target, found = paths.canonical(path), []
-    for leaf in surface:
-        targets = cache.extends_of(leaf)
-        if targets is None:
-            return None
-        if target in targets:
-            found.append(leaf)
-    return found
-
-
-def cache_summary(cache: Optional[ResultCache]) -> Tuple[int, int]:
-    return (cache.hits, cache.misses) if cache is not None else (0, 0)

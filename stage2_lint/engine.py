@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from stage2_lint import globs, paths, suppressions
-from stage2_lint.cache import Inputs, children_of
+from stage2_lint.cache import Inputs
 from stage2_lint.document import load_bytes
 from stage2_lint.hierarchy import Resolver, canonical_files
 from stage2_lint.records import Report, UnreadableDirectory, Violation
@@ -166,6 +166,7 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
         files = _unique_files(files + canonical_files(settings))
     violations: List[Violation] = []
     if cache is not None:
+        resolver.stored_links = cache.extends_of
         files_left = _cached(files, resolver, cache, violations)
     else:
         files_left = files
@@ -215,20 +216,12 @@ def _lint_files(files: Sequence[str], resolver: Resolver, rules: Tuple[Rule, ...
 
 def _cached(files: Sequence[str], resolver: Resolver, cache, violations: List[Violation]) -> List[str]:
     """Add the stored violations of every file whose inputs are unchanged to ``violations``;
-    return the files left to lint."""
-    surfaces: dict = {}
-
-    def children(path: str):  # what Resolver.canonical_children would answer, from stored extends
-        contract = resolver.layout.of(path).contract
-        if contract is None or not contract.canonical:
-            return []
-        if contract.name not in surfaces:
-            surfaces[contract.name] = canonical_files(resolver.settings, contract.canonical)
-        return children_of(path, surfaces[contract.name], cache)
-
+    return the files left to lint. A stored canonical-children answer is checked by asking the
+    resolver again, which reads the surface's extends from the cache's records and parses only
+    the surface files that changed."""
     left = []
     for path in files:
-        found = cache.lookup(path, children)
+        found = cache.lookup(path, resolver.canonical_children)
         if found is None:
             left.append(path)
         else:

@@ -80,6 +80,8 @@ class Resolver:
         self._keys: Dict[str, str] = {}
         self._reachability: Dict[Tuple[str, str], Optional[str]] = {}
         self.recording = None  # a cache.Inputs while one file is linted for the result cache
+        # path -> the canonical targets its extends named, from the result cache (None: parse it)
+        self.stored_links = None
 
     def _key(self, path: str) -> str:
         """The cache key of a path: its canonical form, computed once per spelling per run."""
@@ -222,14 +224,24 @@ class Resolver:
             try:
                 children = self._surface_children[contract.name] = {}
                 for leaf in canonical_files(self.settings, contract.canonical):
-                    for ref in self.parents(leaf)[0]:
-                        children.setdefault(self._key(ref.path), []).append(leaf)
+                    for target in self._link_targets(leaf):
+                        children.setdefault(target, []).append(leaf)
             finally:
                 self.recording = recording
         answer = children.get(self._key(path), [])
         if self.recording is not None:
             self.recording.children[self._key(path)] = list(answer)
         return answer
+
+    def _link_targets(self, path: str) -> List[str]:
+        """The canonical files ``path``'s extends names: from the result cache when it holds a
+        record for these bytes (no parse), else parsed. A target that cannot be used (missing,
+        outside the root) is no parent of an existing file inside it, so both answer alike for
+        every file a rule asks about."""
+        stored = self.stored_links(path) if self.stored_links is not None else None
+        if stored is not None:
+            return stored
+        return [self._key(ref.path) for ref in self.parents(path)[0]]
 
     def parsed_links(self):
         """(canonical path, canonical targets of its ``extends``) of every file parsed so far."""
