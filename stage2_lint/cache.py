@@ -153,9 +153,8 @@ class ResultCache:
         try:
             safe_write.ensure_directory(self.directory, self.project_dir)
             _mark_directory(self.directory)
-            temp = os.path.join(self.directory, f".{FILE_NAME}.{os.getpid()}.tmp")
-            with open(temp, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            temp = os.path.join(self.directory, f".{FILE_NAME}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+            _write_new(temp, text)
             os.replace(temp, os.path.join(self.directory, FILE_NAME))
         except (OSError, safe_write.WriteRefused):
             pass
@@ -283,5 +282,11 @@ def _mark_directory(directory: str) -> None:
                                         "# stage2-lint's result cache (https://bford.info/cachedir/)\n")):
         target = os.path.join(directory, name)
         if not os.path.lexists(target):
-            with open(target, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            _write_new(target, text)
+
+
+def _write_new(path: str, text: str) -> None:
+    """Create ``path`` (never an existing file, never through a symlink planted there)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)

@@ -208,3 +208,15 @@ def test_a_change_in_a_schema_file_reached_by_ref_rechecks_everything(project):
     (project / "schemas/model.json").write_text(json.dumps(changed))
     found, cached = _run()
     assert cached == 0 and "configs/fam/prod/leaf0.yaml:S2L040" in found
+
+
+def test_planted_symlinks_inside_the_cache_directory_lead_no_write_outside(project, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    directory = project / ".stage2_lint_cache"
+    directory.mkdir()
+    for name in ("results.json", ".gitignore", "CACHEDIR.TAG"):
+        (directory / name).symlink_to(victim)
+    assert run_cli_process(["configs"], cwd=project).returncode == 0
+    assert victim.read_text() == "keep me\n"
+    assert not (directory / "results.json").is_symlink()  # replaced, not written through
