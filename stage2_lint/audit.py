@@ -88,8 +88,8 @@ def differences(a: Resolved, b: Resolved) -> List[Dict[str, object]]:
         old, new = left.get(keys, MISSING), right.get(keys, MISSING)
         if old is not MISSING and new is not MISSING and exact_equal(old, new):
             continue
-        kind = "added" if old is MISSING else "removed" if new is MISSING else "changed"
-        entry = {"key": dotted(keys), "kind": kind}
+        change = "added" if old is MISSING else "removed" if new is MISSING else "changed"
+        entry = {"key": dotted(keys), "kind": change}
         if old is not MISSING:
             entry["a"] = {"value": old, **_origin_record(a.origin(keys))}
         if new is not MISSING:

@@ -17,7 +17,7 @@ from yaml.constructor import SafeConstructor
 
 from stage2_lint import keypath, reading
 from stage2_lint.escape import shown
-from stage2_lint.records import Limits, Problem
+from stage2_lint.records import Kind, Limits, Problem
 
 try:  # libyaml parses several times faster; the pure parser is the fallback.
     from yaml import CSafeLoader as _Loader
@@ -26,9 +26,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 Mark = keypath.Mark
 
-# Problem kinds this module reports; each is the name of the rule that reports it.
-SYNTAX, DUPLICATE, NOT_MAPPING, UNSAFE, VALUE = "yaml-syntax", "duplicate-key", "root-not-mapping", "unsafe-yaml", \
-    "value-type"
 # Python refuses to convert longer decimal literals (and converting them costs quadratic time).
 MAX_INT_DIGITS = 4300
 
@@ -98,7 +95,7 @@ class Document:
 class _Refused(Exception):
     """Raised inside the walk to abandon a file; carries its problem."""
 
-    def __init__(self, kind: str, mark: Mark, message: str):
+    def __init__(self, kind: Kind, mark: Mark, message: str):
         super().__init__(message)
         self.kind, self.mark, self.message = kind, mark, message
 
@@ -116,7 +113,7 @@ def load_bytes(data: bytes, path: str, limits: Limits = Limits()) -> Document:
     """Load a file's bytes already in memory (what a writer read and will compare against)."""
     try:
         if len(data) > limits.max_bytes:
-            raise _Refused(UNSAFE, (1, 1), f"file is over the {limits.max_bytes}-byte limit for a config")
+            raise _Refused(Kind.UNSAFE_YAML, (1, 1), f"file is over the {limits.max_bytes}-byte limit for a config")
         text = _decode(data)
     except _Refused as refused:
         return _refused(Document(path=path), refused)
@@ -149,7 +146,7 @@ def _read_aliases(root: YMap, aliases, problems: List[Problem]) -> YMap:
         if key != name and key in root:
             line, col = root.key_marks[name]
             message = f"{shown(name)} is read as {shown(key)}, which this file also sets; keep one of them"
-            problems.append(Problem(DUPLICATE, line, col, message, key))
+            problems.append(Problem(Kind.DUPLICATE_KEY, line, col, message, key))
             continue
         result[key] = value
         result.key_marks[key], result.value_marks[key] = root.key_marks[name], root.value_marks[name]
@@ -166,7 +163,7 @@ def _read_regular_file(path: str, limits: Limits) -> bytes:
     try:
         return reading.read_bounded(path, limits.max_bytes, "config")
     except reading.ReadRefused as refused:
-        raise _Refused(UNSAFE, (1, 1), str(refused)) from None
+        raise _Refused(Kind.UNSAFE_YAML, (1, 1), str(refused)) from None
 
 
 def _decode(data: bytes) -> str:
@@ -176,7 +173,8 @@ def _decode(data: bytes) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line, col = _mark_at(data[: error.start].decode("utf-8", "replace"), error.start)
-        raise _Refused(UNSAFE, (line, col), f"invalid UTF-8 (byte 0x{data[error.start]:02x}); configs must be UTF-8")
+        raise _Refused(Kind.UNSAFE_YAML, (line, col),
+                       f"invalid UTF-8 (byte 0x{data[error.start]:02x}); configs must be UTF-8")
     return text
 
 
@@ -184,7 +182,7 @@ def _check_characters(text: str) -> None:
     bad = _FORBIDDEN.search(text)
     if bad:
         name = "NUL byte" if bad.group() == "\x00" else f"control character U+{ord(bad.group()):04X}"
-        raise _Refused(UNSAFE, _mark_at(text, bad.start()), f"{name} in file; configs must be plain text")
+        raise _Refused(Kind.UNSAFE_YAML, _mark_at(text, bad.start()), f"{name} in file; configs must be plain text")
 
 
 def _mark_at(text: str, index: int) -> Mark:
@@ -235,11 +233,11 @@ class _Builder:
         except yaml.MarkedYAMLError as error:
             raise _refusal(error)
         except yaml.YAMLError as error:  # ReaderError and friends
-            raise _Refused(UNSAFE, (1, 1), f"unreadable YAML: {error}".splitlines()[0])
+            raise _Refused(Kind.UNSAFE_YAML, (1, 1), f"unreadable YAML: {error}".splitlines()[0])
         finally:
             loader.dispose()
         if self.root is None:
-            raise _Refused(NOT_MAPPING, (1, 1), "file has no content; a profile must be a mapping")
+            raise _Refused(Kind.ROOT_NOT_MAPPING, (1, 1), "file has no content; a profile must be a mapping")
         return self.root
 
     def _consume(self, next_event) -> None:
@@ -278,7 +276,8 @@ class _Builder:
             elif cls is _DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    raise _Refused(NOT_MAPPING, _mark(event), "more than one YAML document; a profile is one mapping")
+                    raise _Refused(Kind.ROOT_NOT_MAPPING, _mark(event),
+                                   "more than one YAML document; a profile is one mapping")
             elif cls is _StreamEndEvent or event is None:
                 return
 
@@ -288,11 +287,11 @@ class _Builder:
         if tag is not None and tag != "!" and tag != (_MAP_TAG if is_map else _SEQ_TAG):
             raise _tag_refusal(tag, mark)
         if not self.stack and not is_map:
-            raise _Refused(NOT_MAPPING, mark, "top level is a list; a profile must be a mapping")
+            raise _Refused(Kind.ROOT_NOT_MAPPING, mark, "top level is a list; a profile must be a mapping")
         if self.stack and self.stack[-1].is_map and self.stack[-1].key is _NO_KEY:
-            raise _Refused(UNSAFE, mark, "a mapping or list used as a key; config keys are plain scalars")
+            raise _Refused(Kind.UNSAFE_YAML, mark, "a mapping or list used as a key; config keys are plain scalars")
         if len(self.stack) >= self.limits.max_depth:
-            raise _Refused(UNSAFE, mark, f"nesting deeper than {self.limits.max_depth} levels")
+            raise _Refused(Kind.UNSAFE_YAML, mark, f"nesting deeper than {self.limits.max_depth} levels")
         self._spend(1, mark)
         node = YMap(mark) if is_map else YSeq(mark)
         self.stack.append(_Frame(node, is_map, event.anchor))
@@ -313,22 +312,22 @@ class _Builder:
     def _alias(self, event):
         mark = _mark(event)
         if event.anchor not in self.anchors:
-            raise _Refused(SYNTAX, mark, f"alias *{event.anchor} refers to no anchor")
+            raise _Refused(Kind.YAML_SYNTAX, mark, f"alias *{event.anchor} refers to no anchor")
         value, size = self.anchors[event.anchor]
         if size is None:
-            raise _Refused(UNSAFE, mark, "recursive alias (an anchor that contains itself)")
+            raise _Refused(Kind.UNSAFE_YAML, mark, "recursive alias (an anchor that contains itself)")
         self._spend(size, mark)
         return _copy_at(value, mark), mark
 
     def _spend(self, nodes: int, mark: Mark) -> None:
         self.budget -= nodes
         if self.budget < 0:
-            raise _Refused(UNSAFE, mark, f"aliases expand past {self.limits.max_nodes} nodes (alias bomb?)")
+            raise _Refused(Kind.UNSAFE_YAML, mark, f"aliases expand past {self.limits.max_nodes} nodes (alias bomb?)")
 
     def _add(self, value, mark: Mark, size: int, anchor: Optional[str]) -> None:
         """Place a finished value (``size`` nodes not yet counted) into the open collection."""
         if not self.stack:
-            raise _Refused(NOT_MAPPING, mark, "top level is a scalar; a profile must be a mapping")
+            raise _Refused(Kind.ROOT_NOT_MAPPING, mark, "top level is a scalar; a profile must be a mapping")
         frame = self.stack[-1]
         self.budget -= size
         if anchor is not None:
@@ -338,7 +337,7 @@ class _Builder:
             frame.node.item_marks.append(mark)
         elif frame.key is _NO_KEY:
             if isinstance(value, (dict, list)):
-                raise _Refused(UNSAFE, mark, "a mapping or list used as a key; config keys are plain scalars")
+                raise _Refused(Kind.UNSAFE_YAML, mark, "a mapping or list used as a key; config keys are plain scalars")
             frame.key, frame.key_mark = value, mark
         else:
             self._set(frame, value, mark)
@@ -351,7 +350,7 @@ class _Builder:
             return
         if key in mapping:
             first = mapping.key_marks[key][0]
-            self.problems.append(Problem(DUPLICATE, key_mark[0], key_mark[1],
+            self.problems.append(Problem(Kind.DUPLICATE_KEY, key_mark[0], key_mark[1],
                                          f"duplicate key {shown(key)} (first set at line {first}); "
                                          f"YAML keeps only the last value"))
         mapping[key] = value
@@ -362,7 +361,7 @@ class _Builder:
         """``<<``: merged keys never override explicit ones; the first merged source wins."""
         for item in source if isinstance(source, list) else [source]:
             if not isinstance(item, dict):
-                raise _Refused(SYNTAX, merge_mark, "'<<' merges mappings only")
+                raise _Refused(Kind.YAML_SYNTAX, merge_mark, "'<<' merges mappings only")
             for key, value in item.items():
                 if key not in mapping:
                     mapping[key] = _copy_at(value, merge_mark)
@@ -414,8 +413,8 @@ _BOOLS = SafeConstructor.bool_values
 
 def _construct(tag: str, value: str, mark: Mark):
     if tag == _INT_TAG and len(value) > MAX_INT_DIGITS:
-        raise _Refused(VALUE, mark, f"integer literal of {len(value)} characters; no config value needs "
-                                    f"more than {MAX_INT_DIGITS} digits")
+        raise _Refused(Kind.VALUE_TYPE, mark, f"integer literal of {len(value)} characters; no config value needs "
+                       f"more than {MAX_INT_DIGITS} digits")
     if tag == _NULL_TAG:
         return None
     if tag == _BOOL_TAG and value.lower() in _BOOLS:
@@ -430,7 +429,7 @@ def _construct(tag: str, value: str, mark: Mark):
     try:
         return _SCALARS[tag](yaml.ScalarNode(tag, value))
     except (ValueError, TypeError, KeyError, IndexError, yaml.YAMLError):
-        raise _Refused(SYNTAX, mark, f"cannot read {shown(value)} as {_short_tag(tag)}")
+        raise _Refused(Kind.YAML_SYNTAX, mark, f"cannot read {shown(value)} as {_short_tag(tag)}")
 
 
 # An alias copy is charged one node per this many characters of text it repeats, so what a
@@ -471,7 +470,7 @@ def _copy_at(value, mark: Mark):
 
 
 def _tag_refusal(tag: str, mark: Mark) -> _Refused:
-    return _Refused(UNSAFE, mark, f"tag {_short_tag(tag)} is not allowed; configs use plain YAML values only")
+    return _Refused(Kind.UNSAFE_YAML, mark, f"tag {_short_tag(tag)} is not allowed; configs use plain YAML values only")
 
 
 def _short_tag(tag: str) -> str:
@@ -481,8 +480,8 @@ def _short_tag(tag: str) -> str:
 def _refusal(error: yaml.MarkedYAMLError) -> _Refused:
     mark = _yaml_mark(error.problem_mark or error.context_mark)
     if "nesting depth" in str(error.problem):  # libyaml's own depth guard
-        return _Refused(UNSAFE, mark, "nesting too deep (libyaml refuses past 1000 levels)")
-    return _Refused(SYNTAX, mark, _describe(error))
+        return _Refused(Kind.UNSAFE_YAML, mark, "nesting too deep (libyaml refuses past 1000 levels)")
+    return _Refused(Kind.YAML_SYNTAX, mark, _describe(error))
 
 
 def _describe(error: yaml.MarkedYAMLError) -> str:

@@ -82,12 +82,12 @@ def _stale_globs(settings: Settings, contract) -> List[str]:
     """A scope or canonical glob that matches no file is stale (a renamed directory?): the
     contract silently governs less than it says. Checked on whole-surface runs."""
     stale = []
-    for kind, patterns in (("scope", contract.scope), ("canonical", contract.canonical)):
-        if kind == "canonical" and len(patterns) < 2:
+    for setting, patterns in (("scope", contract.scope), ("canonical", contract.canonical)):
+        if setting == "canonical" and len(patterns) < 2:
             continue  # a whole surface that matches nothing is said above
         for pattern in patterns:
             if next(iter(globs.expand(settings.project_dir, pattern)), None) is None:
-                stale.append(f"contract {contract.name}: its {kind} glob {pattern!r} matches no file under "
+                stale.append(f"contract {contract.name}: its {setting} glob {pattern!r} matches no file under "
                              f"{settings.project_dir} (renamed or moved?); update or drop it")
     return stale
 
@@ -375,11 +375,11 @@ def _collect(pid: int, read_end: int) -> List[Violation]:
             break
         chunks.append(chunk)
     try:
-        kind, payload = pickle.loads(b"".join(chunks))
+        outcome, payload = pickle.loads(b"".join(chunks))
     except Exception:
         raise WorkerDied("a worker process died before it finished (out of memory, or killed?); "
                          "run again with -j 1 to lint in one process") from None
-    if kind != "ok":
+    if outcome != "ok":
         raise RuntimeError(f"in a worker process: {payload}")
     return payload
 
@@ -427,11 +427,11 @@ def _collector_paused():
 
 def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = YAML_RULES) -> List[Violation]:
     ctx = FileContext(path, resolver)
-    found = [v for rule in rules if not rule.after_suppressions for v in rule.check(ctx)]
+    found = [v for rule in rules if not rule.after_suppressions for v in rule.run(ctx)]
     written = suppressions.parse(ctx.document.text)
     kept, used = suppressions.apply(found, written)
     ctx.unused_suppressions = suppressions.unused(written, used, tuple(rule.code for rule in rules))
-    kept += [v for rule in rules if rule.after_suppressions for v in rule.check(ctx)]
+    kept += [v for rule in rules if rule.after_suppressions for v in rule.run(ctx)]
     kept = _contract_severity(kept, ctx.contract)
     ignored = resolver.settings.ignored_codes(path)
     return [v for v in kept if not v.code.startswith(ignored)] if ignored else kept

@@ -46,7 +46,7 @@ def check_source(path: str, tree: ast.AST, contract: Optional[SourceContract] = 
         contract = source_contract_near(os.path.dirname(paths.canonical(path)))
     ctx = PythonContext(path, tree, contract)
     for rule in PYTHON_RULES:
-        yield from rule.check(ctx)
+        yield from rule.run(ctx)
 
 
 class Plugin:

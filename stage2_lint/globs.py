@@ -133,18 +133,18 @@ class _Automaton:
         return after
 
     def _item(self, item, after: int) -> int:
-        kind = item[0]
-        if kind == _LIT:
+        token = item[0]
+        if token == _LIT:
             return self._add(("char", item[1], after))
-        if kind in (_ANY, _SET):
+        if token in (_ANY, _SET):
             return self._add(("char", item, after))
-        if kind == _GUARD:
+        if token == _GUARD:
             return self._add(("guard", after))
-        if kind == _STAR:
+        if token == _STAR:
             return self._loop([(_ANY,)], after)
-        if kind == _DIRS:  # zero or more whole directories, none starting with a dot
+        if token == _DIRS:  # zero or more whole directories, none starting with a dot
             return self._loop([(_GUARD,), (_STAR,), (_LIT, "/")], after)
-        if kind == _TAIL:  # anything below, no component starting with a dot
+        if token == _TAIL:  # anything below, no component starting with a dot
             rest = self._loop([(_LIT, "/"), (_GUARD,), (_STAR,)], after)
             return self._add(("split", [self._sequence([(_GUARD,), (_STAR,)], rest), after]))
         return self._add(("split", [self._sequence(option, after) for option in item[1]]))
@@ -231,21 +231,21 @@ _ONE_NAME = r"(?!\.)[^/]*"  # a component that does not start with a dot
 
 
 def _regex_text(item) -> str:
-    kind = item[0]
-    if kind == _LIT:
+    token = item[0]
+    if token == _LIT:
         return re.escape(item[1])
-    if kind == _ANY:
+    if token == _ANY:
         return "[^/]"
-    if kind == _SET:
+    if token == _SET:
         members = "".join("\\" + char if char in "\\^[]-" else char for char in sorted(item[1]))
         return f"[^/{members}]" if item[2] else f"[{members}]"
-    if kind == _STAR:
+    if token == _STAR:
         return "[^/]*"
-    if kind == _GUARD:
+    if token == _GUARD:
         return r"(?!\.)"
-    if kind == _DIRS:
+    if token == _DIRS:
         return rf"(?:{_ONE_NAME}/)*"
-    if kind == _TAIL:
+    if token == _TAIL:
         return rf"(?:{_ONE_NAME}(?:/{_ONE_NAME})*)?"
     return "(?:" + "|".join("".join(_regex_text(part) for part in option) for option in item[1]) + ")"
 

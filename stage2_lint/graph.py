@@ -14,7 +14,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from stage2_lint import paths
 from stage2_lint.escape import printable
-from stage2_lint.hierarchy import Resolver
+from stage2_lint.hierarchy import Resolver, Unusable
 from stage2_lint.keypath import leaves
 from stage2_lint.layout import RETIRED, Layout
 from stage2_lint.settings import Settings
@@ -95,6 +95,7 @@ def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int
     order: List[str] = []
     index: Dict[str, int] = {}
     raw_edges: List[Tuple[str, str, int, Optional[str]]] = []
+    unusable: Dict[str, Unusable] = {}  # canonical path of a parent that cannot be used -> why
     todo = deque(start)
     while todo:
         path = todo.popleft()
@@ -109,11 +110,12 @@ def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int
             raw_edges.append((path, link.path, position, link.failure))
             if link.failure is None:
                 todo.append(link.path)
-            elif paths.canonical(link.path) not in index:
+                continue
+            unusable[paths.canonical(link.path)] = link.unusable
+            if paths.canonical(link.path) not in index:
                 index[paths.canonical(link.path)] = len(order)
                 order.append(link.path)
-    facts = _Facts(cycles=_in_cycles(raw_edges),
-                   broken={paths.canonical(parent): why for _, parent, _, why in raw_edges if why},
+    facts = _Facts(cycles=_in_cycles(raw_edges), unusable=unusable,
                    required=_required_parents(raw_edges, resolver.layout))
     nodes = tuple(_node(number, path, resolver, settings, tallies, facts) for number, path in enumerate(order))
     ids = {paths.canonical(node.path): node.id for node in nodes}
@@ -144,7 +146,7 @@ def _in_cycles(edges) -> set:
 
 class _Facts(NamedTuple):
     cycles: set  # absolute paths on a cycle
-    broken: Dict[str, str]  # absolute path of an unusable parent -> why
+    unusable: Dict[str, Unusable]  # absolute path of a parent that cannot be used -> why
     required: set  # absolute paths that canonical leaves name as their required parent
 
 
@@ -163,8 +165,9 @@ def _node(number, path, resolver, settings, tallies, facts: _Facts) -> Node:
 
 def _kind(path, layout: Layout, facts: _Facts) -> str:
     place = layout.of(path)
-    if place.canonical in facts.broken:
-        return "outside" if "outside" in facts.broken[place.canonical] else "missing"
+    unusable = facts.unusable.get(place.canonical)
+    if unusable is not None:
+        return "outside" if unusable is Unusable.OUTSIDE_ROOT else "missing"
     if place.canonical in facts.cycles:
         return "cycle"
     if place.role == RETIRED:

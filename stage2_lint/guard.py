@@ -5,6 +5,7 @@ from typing import Optional, Tuple
 
 from stage2_lint.engine import lint_paths
 from stage2_lint.escape import printable
+from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import Settings, settings_for
 from stage2_lint.records import Violation
 
@@ -28,15 +29,16 @@ def runtime_settings(settings: Settings) -> Settings:
     return settings._replace(runtime=True) if settings.contracts and not settings.runtime else settings
 
 
-def enforce(path: str, settings: Optional[Settings] = None, resolver=None) -> Tuple[Violation, ...]:
+def enforce(path: str, settings: Optional[Settings] = None,
+            resolver: Optional[Resolver] = None) -> Tuple[Violation, ...]:
     """Lint ``path`` with every rule; raise ConfigContractError on any error, else return warnings.
-    ``resolver`` (a stage2_lint.hierarchy.Resolver) lets a loader reuse the files parsed here."""
+    ``resolver`` lets a loader reuse the files parsed here."""
     settings = runtime_settings(settings or (resolver.settings if resolver is not None else settings_for(path)))
-    if resolver is not None and resolver.settings != settings:
-        resolver = None  # a resolver made for other settings cannot answer for these
+    if resolver is None or resolver.settings != settings:
+        resolver = Resolver(settings)  # a resolver made for other settings cannot answer for these
     report = lint_paths([path], settings, resolver=resolver)
     errors = tuple(v for v in report.violations if v.is_error)
     if errors:
-        contract = settings.contract_for(path)
+        contract = resolver.layout.of(path).contract
         raise ConfigContractError(path, errors, contract.name if contract else None)
     return report.violations

@@ -7,6 +7,7 @@ diamond of shared parents costs one visit per file.
 from __future__ import annotations
 
 import os
+from enum import Enum
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from stage2_lint.document import Document, Mark, load_document
@@ -15,19 +16,26 @@ from stage2_lint.escape import shown
 from stage2_lint.keypath import deep_merge, plain
 from stage2_lint.layout import Layout
 from stage2_lint.settings import Settings
-from stage2_lint.records import Problem
+from stage2_lint.records import Kind, Problem
 
 EXTENDS = "extends"
-# Problem kinds this module reports; each is the name of the rule that reports it.
-MALFORMED, UNRESOLVABLE = "extends-malformed", "extends-unresolvable"
 MAX_CHAIN = 64  # files in one extends chain; real chains are two or three long
+
+
+class Unusable(Enum):
+    """Why a named parent cannot be used (the graph draws each apart)."""
+
+    OUTSIDE_ROOT = "outside the config root"
+    MISSING = "missing"
+    NOT_A_FILE = "not a regular file"
 
 
 class ParentRef(NamedTuple):
     raw: str  # as written in the child
     path: str  # joined to the child's directory, normalized (display form)
     mark: Mark  # where the child writes it
-    failure: Optional[str] = None  # why it cannot be used (missing, outside the root), or None
+    failure: Optional[str] = None  # why it cannot be used, in words (None: usable)
+    unusable: Optional[Unusable] = None  # the same reason, as a kind
 
 
 class _Section:
@@ -111,7 +119,7 @@ class Resolver:
         if not escape:
             return None
         doc = Document(path)
-        doc.problems.append(Problem(UNRESOLVABLE, 1, 1, escape))
+        doc.problems.append(Problem(Kind.EXTENDS_UNRESOLVABLE, 1, 1, escape))
         return doc
 
     def _escape(self, path: str) -> Optional[str]:
@@ -146,23 +154,24 @@ class Resolver:
         value, (line, col) = doc.root[EXTENDS], doc.root.value_marks[EXTENDS]
         entries = _extends_entries(value, doc.root.value_marks[EXTENDS])
         if entries is None:
-            return [], [Problem(MALFORMED, line, col, f"'extends' must be a path or a list of paths, not "
-                                                      f"{_kind(value)}", EXTENDS)]
+            return [], [Problem(Kind.EXTENDS_MALFORMED, line, col, f"'extends' must be a path or a list of paths, not "
+                                f"{_described(value)}", EXTENDS)]
         links, problems = [], []
         root = self.layout.of(path).config_root
         for raw, mark in entries:
             if not isinstance(raw, str) or not raw.strip() or "\x00" in raw:
-                problems.append(Problem(MALFORMED, mark[0], mark[1],
-                                        f"'extends' entries must be non-empty paths, not {_kind(raw)}", EXTENDS))
+                problems.append(Problem(Kind.EXTENDS_MALFORMED, mark[0], mark[1],
+                                        f"'extends' entries must be non-empty paths, not {_described(raw)}", EXTENDS))
                 continue
             joined = os.path.normpath(os.path.join(os.path.dirname(path), raw))
-            failure = self._unreachable(joined, root)
-            links.append(ParentRef(raw, paths.spelled(joined), mark, failure))
+            unusable, failure = self._unreachable(joined, root)
+            links.append(ParentRef(raw, paths.spelled(joined), mark, failure, unusable))
             if failure:
-                problems.append(Problem(UNRESOLVABLE, mark[0], mark[1], f"parent {shown(raw)} {failure}", EXTENDS))
+                problems.append(Problem(Kind.EXTENDS_UNRESOLVABLE, mark[0], mark[1], f"parent {shown(raw)} {failure}",
+                                        EXTENDS))
         return links, problems
 
-    def _unreachable(self, target: str, root: str) -> Optional[str]:
+    def _unreachable(self, target: str, root: str) -> Tuple[Optional[Unusable], Optional[str]]:
         """Why a parent cannot be used (outside the root, missing), cached: leaves share parents."""
         key = (target, root)
         if self.recording is not None:  # a missing parent that appears later changes the verdict
@@ -182,7 +191,7 @@ class Resolver:
         for ref in refs:
             failure = self._failure(ref.path, [self._key(path)], [path])
             if failure:
-                problems.append(Problem(UNRESOLVABLE, ref.mark[0], ref.mark[1], failure, EXTENDS))
+                problems.append(Problem(Kind.EXTENDS_UNRESOLVABLE, ref.mark[0], ref.mark[1], failure, EXTENDS))
         return problems
 
     def _failure(self, path: str, stack_keys: List[str], stack_names: List[str]) -> Optional[str]:
@@ -311,19 +320,19 @@ def _extends_entries(value, mark: Mark) -> Optional[List[Tuple[object, Mark]]]:
     return None
 
 
-def _unreachable(target: str, root: str) -> Optional[str]:
+def _unreachable(target: str, root: str) -> Tuple[Optional[Unusable], Optional[str]]:
     real = os.path.realpath(target)
     if not paths.inside(real, root):
         through = " through a symlink" if os.path.islink(target) or real != os.path.abspath(target) else ""
-        return f"resolves outside the config root {display_path(root)}{through}"
+        return Unusable.OUTSIDE_ROOT, f"resolves outside the config root {display_path(root)}{through}"
     if not os.path.exists(target):
-        return "does not exist"
+        return Unusable.MISSING, "does not exist"
     if not os.path.isfile(target):
-        return "is not a regular file"
-    return None
+        return Unusable.NOT_A_FILE, "is not a regular file"
+    return None, None
 
 
-def _kind(value) -> str:
+def _described(value) -> str:
     if value is None:
         return "null"
     if isinstance(value, dict):

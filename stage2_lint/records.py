@@ -3,6 +3,7 @@
 nothing of stage2-lint but ``escape``."""
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, NamedTuple, Optional, Tuple
 
 from stage2_lint.escape import MESSAGE_LIMIT, clip, printable
@@ -55,15 +56,41 @@ class UnreadableDirectory(ValueError):
     the run must not report "no violations" (exit 2)."""
 
 
-class Problem(NamedTuple):
-    """What the parser or the hierarchy found wrong, without a rule code: each rule module
-    says which kinds it reports (``Rule.kinds``), so code, severity and fix come from the rule."""
+class Kind(Enum):
+    """What a detector below the rules found (the parser, the extends graph, the schema).
+    Each kind is reported by exactly one rule, whose ``Rule.reports`` names it and whose name
+    is its value; the registry refuses to import when a kind has no rule or two."""
 
-    kind: str  # e.g. "yaml-syntax", "extends-unresolvable"
+    YAML_SYNTAX = "yaml-syntax"
+    DUPLICATE_KEY = "duplicate-key"
+    ROOT_NOT_MAPPING = "root-not-mapping"
+    UNSAFE_YAML = "unsafe-yaml"
+    EXTENDS_MALFORMED = "extends-malformed"
+    EXTENDS_UNRESOLVABLE = "extends-unresolvable"
+    REMOVED_KEY = "removed-key"
+    VALUE_TYPE = "value-type"
+    UNKNOWN_KEY = "unknown-key"
+
+
+class Problem(NamedTuple):
+    """What a detector found wrong, without a rule code: the rule that reports its kind gives
+    the code, severity and fix."""
+
+    kind: Kind
     line: int
     col: int
     message: str
     key_path: Optional[str] = None
+    fix: Optional[str] = None  # this problem's own fix (the reporting rule's fix otherwise)
+
+
+class Finding(NamedTuple):
+    """What a contract says of a key path in a tree of keys, before it is located in a file."""
+
+    kind: Kind  # REMOVED_KEY, UNKNOWN_KEY or VALUE_TYPE
+    keys: Tuple[str, ...]
+    message: str
+    fix: Optional[str] = None  # this finding's own fix, where the rule's general one says less
 
 
 class Limits(NamedTuple):

@@ -1,15 +1,19 @@
 """What a rule is, and what it sees of the file it checks."""
 from __future__ import annotations
 
+from enum import Enum
 from functools import cached_property
 from types import MappingProxyType
 from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
+from stage2_lint.contract_check import contract_findings
 from stage2_lint.document import Document
+from stage2_lint.escape import dotted
 from stage2_lint.hierarchy import Resolved, Resolver
 from stage2_lint.layout import RETIRED, Place
 from stage2_lint.settings import Contract, Settings
-from stage2_lint.records import ERROR, Problem, Violation
+from stage2_lint.keypath import nearest_mark, value_mark
+from stage2_lint.records import ERROR, Finding, Kind, Problem, Violation
 
 
 class Example(NamedTuple):
@@ -33,21 +37,39 @@ class Example(NamedTuple):
                        self.files if self.fixed_files is None else self.fixed_files)
 
 
+class Target(Enum):
+    """What a rule checks."""
+
+    PROFILE = "profile"  # YAML profiles: the CLI, the hook, the runtime guard
+    SOURCE = "source"  # Python source: the flake8 plugin
+
+
 class Rule(NamedTuple):
-    """One contract rule: its identity and docs, its check, and examples that are tests."""
+    """One contract rule: its identity and docs, its detection, and examples that are tests.
+
+    A rule detects in ``check``, or reports the problems of kind ``reports`` that a detector
+    below it found (the parser, the extends graph, the schema), or both."""
 
     code: str
     name: str
     summary: str
     rationale: str
     fix: str
-    check: Callable[["FileContext"], Iterable[Violation]]
+    check: Optional[Callable[["FileContext"], Iterable[Violation]]] = None
     passing: Tuple[Example, ...] = ()
     failing: Tuple[Example, ...] = ()
     severity: str = ERROR
     after_suppressions: bool = False  # runs once suppressions are applied (S2L070)
-    kind: str = "yaml"  # "yaml": profiles (CLI, guard); "python": source (flake8 plugin)
+    target: Target = Target.PROFILE
     settings: Tuple[str, ...] = ()  # the settings that say what it looks for (``stage2-lint explain`` shows them)
+    reports: Optional[Kind] = None  # the kind of problem this rule turns into its violations
+
+    def run(self, ctx) -> Iterable[Violation]:
+        """This rule's violations in one file: the reported problems first, then its own."""
+        if self.reports is not None:
+            yield from ctx.reported(self)
+        if self.check is not None:
+            yield from self.check(ctx)
 
     def violation(self, ctx: "FileContext", mark, message: str, key_path: Optional[str] = None,
                   fix: Optional[str] = None) -> Violation:
@@ -56,9 +78,9 @@ class Rule(NamedTuple):
                          severity=self.severity, fix=fix or self.fix)
 
     def reported(self, path: str, problem: Problem) -> Violation:
-        """A parser or hierarchy problem of this rule's kind (its name), as its violation."""
+        """A detector's problem of the kind this rule reports, as this rule's violation."""
         return Violation(path, problem.line, problem.col, self.code, problem.message, key_path=problem.key_path,
-                         severity=self.severity, fix=self.fix)
+                         severity=self.severity, fix=problem.fix or self.fix)
 
 
 class FileContext:
@@ -114,25 +136,37 @@ class FileContext:
         return self.contract is not None and self.contract.schema is not None
 
     @cached_property
-    def schema_findings(self) -> list:
-        from stage2_lint import schema  # on first use: only files with a schema need it
-
-        return list(schema.walk(self.document.root, schema.load(self.contract.schema, self.settings.project_dir)))
-
-    @cached_property
     def resolved(self) -> Optional[Resolved]:
         return self.resolver.resolve(self.path)
 
     @cached_property
     def problems(self) -> List[Problem]:
-        """What the parser and the hierarchy found wrong with this file (no codes yet)."""
+        """What the detectors found wrong with this file, without codes yet: the parser, the
+        extends graph, and what its contract says of its own keys."""
         if not self.document.usable:
             return list(self.document.problems)
-        return self.document.problems + self.resolver.lineage_problems(self.path)
+        return (self.document.problems + self.resolver.lineage_problems(self.path)
+                + [self._located(finding) for finding in contract_findings(self.document.root, self.contract,
+                                                                           self.settings)])
+
+    def _located(self, finding: Finding) -> Problem:
+        """A finding at its place in this file: a value of the wrong type where the value is
+        written, a key where the key is (or its nearest ancestor, for a key not set here)."""
+        root = self.document.root
+        mark = value_mark if finding.kind is Kind.VALUE_TYPE else nearest_mark
+        line, col = mark(root, finding.keys)
+        return Problem(finding.kind, line, col, finding.message, dotted(finding.keys), finding.fix)
+
+    @cached_property
+    def _problems_by_kind(self) -> Mapping[Kind, List[Problem]]:
+        grouped: dict = {}
+        for problem in self.problems:
+            grouped.setdefault(problem.kind, []).append(problem)
+        return grouped
 
     def reported(self, rule: Rule) -> List[Violation]:
-        """This file's problems of ``rule``'s kind, as ``rule``'s violations."""
-        return [rule.reported(self.path, problem) for problem in self.problems if problem.kind == rule.name]
+        """This file's problems of the kind ``rule`` reports, as ``rule``'s violations."""
+        return [rule.reported(self.path, problem) for problem in self._problems_by_kind.get(rule.reports, ())]
 
     def canonical_children(self) -> List[str]:
         """Other canonical-surface files that name this file as a parent."""

@@ -32,20 +32,14 @@ from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from stage2_lint import ecma_regex, paths, reading
 from stage2_lint.escape import dotted, shown
-from stage2_lint.records import SchemaError
+from stage2_lint.records import Finding, Kind, SchemaError
 
 _FLOATISH = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 ROOT_ONLY = ("extends",)  # the file format's own key, never part of a schema's properties
-UNKNOWN, TYPE = "unknown-key", "value-type"  # finding kinds
+UNKNOWN, TYPE = Kind.UNKNOWN_KEY, Kind.VALUE_TYPE  # the kinds of what a schema finds
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MAX_SCHEMA_BYTES = 8 << 20
 MAX_REF_DEPTH = 64  # $ref hops in one evaluation path: a cycle through $ref ends here
-
-
-class Finding(NamedTuple):
-    kind: str  # UNKNOWN or TYPE (each the name of the rule that reports it)
-    keys: Tuple[str, ...]
-    message: str
 
 
 # -- the schema's own shape (what the 2020-12 metaschema says of each keyword)
@@ -243,7 +237,7 @@ def check_schema(schema, path: str, where: str = "#", anchors: Optional[dict] = 
             continue
         if not isinstance(node, dict):
             raise SchemaError(f"schema file {path}: {at} must be a schema (an object or a boolean), "
-                              f"not {_json_kind(node)}")
+                              f"not {_json_type_name(node)}")
         if anchors is not None and isinstance(node.get("$anchor"), str):
             anchors[node["$anchor"]] = node
         if refs is not None and isinstance(node.get("$ref"), str):
@@ -255,31 +249,31 @@ def check_schema(schema, path: str, where: str = "#", anchors: Optional[dict] = 
 def _check_keyword(keyword: str, value, at: str, path: str):
     """The subschemas to check next; raises on a malformed keyword."""
     def bad(expected: str):
-        return SchemaError(f"schema file {path}: {at} must be {expected}, not {_json_kind(value)}")
+        return SchemaError(f"schema file {path}: {at} must be {expected}, not {_json_type_name(value)}")
 
     if keyword in UNSUPPORTED:
         raise SchemaError(f"schema file {path}: {at}: {keyword} ({UNSUPPORTED[keyword]}) is not enforced by "
                           f"stage2-lint; rewrite the schema without it")
-    kind = KEYWORDS.get(keyword)
-    if kind is None:
+    expects = KEYWORDS.get(keyword)
+    if expects is None:
         if keyword.startswith("x-"):
             return []
         raise SchemaError(f"schema file {path}: {at}: unknown keyword {shown(keyword)}; stage2-lint enforces "
                           f"JSON Schema 2020-12 and refuses what it would skip (extension keywords start with x-)")
-    if kind == _SCHEMA:
+    if expects == _SCHEMA:
         return [(value, at)]
-    if kind == _SCHEMAS:
+    if expects == _SCHEMAS:
         if not isinstance(value, list) or not value:
             raise bad("a non-empty array of schemas")
         return [(item, f"{at}/{index}") for index, item in enumerate(value)]
-    if kind == _SCHEMA_MAP:
+    if expects == _SCHEMA_MAP:
         if not isinstance(value, dict):
             raise bad("an object whose values are schemas")
         if keyword == "patternProperties":
             for pattern in value:
                 _check_pattern(pattern, at, path)
         return [(item, f"{at}/{_pointer_part(name)}") for name, item in value.items()]
-    _check_value(kind, value, at, path, bad)
+    _check_value(expects, value, at, path, bad)
     return []
 
 
@@ -289,39 +283,39 @@ def _check_pattern(pattern, at: str, path: str) -> None:
         raise SchemaError(f"schema file {path}: {at}: {shown(pattern)} {why}")
 
 
-def _check_value(kind: str, value, at: str, path: str, bad) -> None:
-    if kind == "count" and not (_is_integer(value) and value >= 0):
+def _check_value(expects: str, value, at: str, path: str, bad) -> None:
+    if expects == "count" and not (_is_integer(value) and value >= 0):
         raise bad("a non-negative integer")
-    if kind == "number" and not _is_number(value):
+    if expects == "number" and not _is_number(value):
         raise bad("a number")
-    if kind == "positive" and not (_is_number(value) and value > 0):
+    if expects == "positive" and not (_is_number(value) and value > 0):
         raise bad("a number greater than 0")
-    if kind == "boolean" and not isinstance(value, bool):
+    if expects == "boolean" and not isinstance(value, bool):
         raise bad("true or false")
-    if kind in ("string", "ref", "anchor", "dialect") and not isinstance(value, str):
+    if expects in ("string", "ref", "anchor", "dialect") and not isinstance(value, str):
         raise bad("a string")
-    if kind == "array" and not isinstance(value, list):
+    if expects == "array" and not isinstance(value, list):
         raise bad("an array")
-    if kind == "type":
+    if expects == "type":
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in TYPES for n in names) \
                 or len(set(names)) != len(names):
             raise bad(f"one of {', '.join(TYPES)} or a list of them without repeats")
-    if kind == "strings" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)
-                                  and len(set(value)) == len(value)):
+    if expects == "strings" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)
+                                     and len(set(value)) == len(value)):
         raise bad("an array of distinct strings")
-    if kind == "string-lists" and not (isinstance(value, dict) and all(
+    if expects == "string-lists" and not (isinstance(value, dict) and all(
             isinstance(v, list) and all(isinstance(s, str) for s in v) for v in value.values())):
         raise bad("an object whose values are arrays of strings")
-    if kind == "regex":
+    if expects == "regex":
         _check_pattern(value, at, path)
-    if kind == "format" and value not in FORMATS:
+    if expects == "format" and value not in FORMATS:
         raise SchemaError(f"schema file {path}: {at}: format {shown(value)} is not enforced by stage2-lint "
                           f"(enforced: {', '.join(sorted(FORMATS))})")
-    if kind == "dialect" and value.rstrip("#") != DIALECT:
+    if expects == "dialect" and value.rstrip("#") != DIALECT:
         raise SchemaError(f"schema file {path}: {at}: stage2-lint reads JSON Schema 2020-12 ({DIALECT}), not "
                           f"{shown(value)}")
-    if kind == "anchor" and not re.fullmatch(r"[A-Za-z_][-A-Za-z0-9._]*", value):
+    if expects == "anchor" and not re.fullmatch(r"[A-Za-z_][-A-Za-z0-9._]*", value):
         raise SchemaError(f"schema file {path}: {at}: {shown(value)} is not a valid anchor name")
 
 
@@ -617,8 +611,8 @@ def _scalar_problem(value, schema: dict, keys: tuple) -> Optional[str]:
     types = _types(schema)
     if "enum" in schema and not any(json_equal(value, option) for option in schema["enum"]):
         return _enum_problem(value, schema["enum"])  # names the choices, which says more than the type
-    if types and not any(_is(value, kind) for kind in types):
-        return _type_problem(value, [kind for kind in types if kind != "null"] or ["null"], keys)
+    if types and not any(_is(value, name) for name in types):
+        return _type_problem(value, [name for name in types if name != "null"] or ["null"], keys)
     if "const" in schema and not json_equal(value, schema["const"]):
         return f"expected {_json_text(schema['const'])}, got {describe(value)}"
     if _is_number(value) or (isinstance(value, float) and not isinstance(value, bool)):
@@ -628,13 +622,13 @@ def _scalar_problem(value, schema: dict, keys: tuple) -> Optional[str]:
     return None
 
 
-def _is(value, kind: str) -> bool:
-    if kind == "integer":
+def _is(value, type_name: str) -> bool:
+    if type_name == "integer":
         return _is_integer(value)
-    if kind == "number":
+    if type_name == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     return isinstance(value, {"string": str, "boolean": bool, "object": dict, "array": list,
-                              "null": type(None)}[kind])
+                              "null": type(None)}[type_name])
 
 
 def _is_integer(value) -> bool:
@@ -745,7 +739,7 @@ def _hashable(value):
     return (type(value).__name__, value)
 
 
-def _json_kind(value) -> str:
+def _json_type_name(value) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if value is None:
@@ -775,18 +769,18 @@ def residual_paths(path: str, repository: Optional[str] = None) -> Tuple[Tuple[s
     return tuple(sorted(found))
 
 
-def _type_problem(value, kinds, keys: tuple) -> str:
-    kind = kinds[0]
-    if kind in ("number", "integer") and isinstance(value, str) and _FLOATISH.match(value.strip()):
+def _type_problem(value, type_names, keys: tuple) -> str:
+    type_name = type_names[0]
+    if type_name in ("number", "integer") and isinstance(value, str) and _FLOATISH.match(value.strip()):
         return (f"expected a number, got the string {shown(value)}: YAML 1.1 reads a float only with a dot "
                 f"in the mantissa; write {_with_dot(value)}")
-    if kind == "string" and isinstance(value, bool):
+    if type_name == "string" and isinstance(value, bool):
         return (f"expected a string, got {describe(value)} "
                 f"(YAML 1.1 reads unquoted yes/no/on/off as booleans; quote it)")
     expected = {"integer": "an integer", "number": "a number", "boolean": "true or false", "string": "a string",
                 "array": "a list", "null": "nothing (null)",
                 "object": f"a mapping of {keys[-1]} settings" if keys else "a mapping"}
-    return f"expected {expected.get(kind, kind)}, got {describe(value)}"
+    return f"expected {expected.get(type_name, type_name)}, got {describe(value)}"
 
 
 def _enum_problem(value, options: list) -> str:

@@ -10,7 +10,7 @@ from conftest import REPO
 LAYERS = {
     0: {"records", "escape", "paths", "reading", "ecma_regex", "source_import", "keypath", "globs", "safe_write", "textedit", "schema_export", "rules.shared_examples",
         ""},  # "": the package itself (its version)
-    1: {"document", "settings", "layout", "schema", "suppressions"},
+    1: {"document", "settings", "layout", "schema", "contract_check", "suppressions"},
     2: {"hierarchy"},
     3: {"rule", "fix"},
     5: {"rules"},

@@ -50,9 +50,9 @@ def yaml_documents(draw):
 
 def _only_violations(doc):
     from stage2_lint.records import Problem
-    from stage2_lint.rules import BY_NAME
+    from stage2_lint.rules import BY_KIND
 
-    assert all(isinstance(problem, Problem) and problem.kind in BY_NAME for problem in doc.problems)
+    assert all(isinstance(problem, Problem) and problem.kind in BY_KIND for problem in doc.problems)
     assert all(problem.line >= 1 and problem.col >= 1 for problem in doc.problems)
     if doc.root is None:
         assert doc.problems

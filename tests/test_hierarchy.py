@@ -1,5 +1,6 @@
 """extends resolution: merge semantics, provenance, and the shape of chain failures."""
 from stage2_lint.hierarchy import Resolver
+from stage2_lint.records import Kind
 from stage2_lint.rules import as_violations
 
 from conftest import requires_shared, repo_settings
@@ -79,7 +80,7 @@ def test_configured_root_is_enforced(tree):
     root = tree({"configs/a/x.yaml": "extends: ../b/y.yaml\n", "configs/b/y.yaml": "a: 1\n"})
     resolver = Resolver(repo_settings(str(root))._replace(root="configs/a"))
     [problem] = resolver.lineage_problems("configs/a/x.yaml")
-    assert problem.kind == "extends-unresolvable" and "outside the config root configs/a" in problem.message
+    assert problem.kind is Kind.EXTENDS_UNRESOLVABLE and "outside the config root configs/a" in problem.message
 
 
 @requires_shared

@@ -7,6 +7,7 @@ import pytest
 from stage2_lint.engine import lint_paths
 from stage2_lint.flake8_plugin import check_source, source_contract_near
 from stage2_lint.rules import REGISTRY
+from stage2_lint.rule import Target
 from stage2_lint.rules.shared_examples import example_project
 from stage2_lint.settings import find_settings
 
@@ -21,7 +22,7 @@ CASES = [(rule, example, kind) for rule in REGISTRY
 def _marks(rule, example, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the examples run under the example contract (rules/shared_examples.py)
     write_tree(tmp_path, {**example_project(), **example.files, example.path: example.text})
-    if rule.kind == "python":
+    if rule.target is Target.SOURCE:
         found = check_source(example.path, ast.parse(example.text), source_contract_near(str(tmp_path)))
     else:
         found = lint_paths([example.path], find_settings(str(tmp_path))).violations
@@ -49,5 +50,5 @@ def test_every_rule_documents_both_kinds_of_example():
 def test_codes_are_unique_and_well_formed():
     codes = [rule.code for rule in REGISTRY]
     assert len(codes) == len(set(codes))
-    assert all(rule.code.startswith({"yaml": "S2L", "python": "S2P"}[rule.kind]) and len(rule.code) == 6
+    assert all(rule.code.startswith({Target.PROFILE: "S2L", Target.SOURCE: "S2P"}[rule.target]) and len(rule.code) == 6
                for rule in REGISTRY)

@@ -6,13 +6,13 @@ import hashlib
 import json
 from typing import NamedTuple, Optional, Tuple
 
-from stage2_lint import schema
+from stage2_lint.contract_check import contract_findings
 from stage2_lint.escape import dotted
 from stage2_lint.guard import ConfigContractError, enforce, runtime_settings
 from stage2_lint.hierarchy import Resolved, Resolver
 from stage2_lint.keypath import deep_merge
 from stage2_lint.settings import Settings, settings_for
-from stage2_lint.records import Problem, Violation
+from stage2_lint.records import Finding, Problem, Violation
 from stage2_lint.rules import as_violations
 
 from src.config.schema import TrainingConfig, to_training_config
@@ -84,41 +84,28 @@ class ConfigLoader:
             config = deep_merge(self._resolve(base_config_path, resolver).config, config)
         # The whole resolved profile must be known and typed, including keys set in files
         # outside the contract's scope; each finding points at the file:line that set it.
-        problems = tuple(_located(resolved, finding) for finding in _schema_findings(config, settings, path))
+        contract = resolver.layout.of(path).contract
+        problems = tuple(_located(resolved, finding) for finding in contract_findings(config, contract, settings))
         if problems:
             raise ConfigContractError(path, problems)
         unknown = unknown_keys(config)
         if unknown:  # a schema field with no row in the translation table: refuse before training
             raise TranslationError(f"{path}: no ms-swift translation for {', '.join(unknown)} "
                                    f"(add a row to src/trainers/swift_args.py)")
-        contract = settings.contract_for(path)
         return LoadedProfile(path, config, train_arguments(config), to_training_config(config),
                              contract.name if contract else None)
 
 
-def _schema_findings(config: dict, settings: Settings, path: str) -> list:
-    """The contract's schema findings on a whole resolved profile (its schema file is the one
-    the linter reads); a removed key is reported as removed, not as unknown."""
-    from stage2_lint.rules.s2l032_removed_key import RULE as REMOVED, removal_message
-
-    contract = settings.contract_for(path)
-    if contract is None or contract.schema is None:
-        return []
-    removed = {tuple(old.split(".")): removal_message(old, instead) for old, instead in settings.removals_for(contract)}
-    return [finding._replace(kind=REMOVED.name, message=removed[tuple(finding.keys)])
-            if finding.kind == schema.UNKNOWN and tuple(finding.keys) in removed else finding
-            for finding in schema.walk(config, schema.load(contract.schema, settings.project_dir))]
-
-
-def _located(resolved: Resolved, finding) -> Violation:
+def _located(resolved: Resolved, finding: Finding) -> Violation:
+    """A finding on the whole resolved profile, at the file:line that set its key (or the
+    nearest key above it that some file set)."""
     keys = tuple(finding.keys)
     while keys and resolved.origin(keys) is None:
         keys = keys[:-1]
     origin = resolved.origin(keys)
     path, line, col = (origin.path, origin.line, origin.col) if origin else (resolved.path, 1, 1)
-    name = dotted(finding.keys)
-    message = f"{name}: {finding.message}" if finding.kind == schema.TYPE else finding.message
-    return as_violations(path, [Problem(finding.kind, line, col, message, name)])[0]
+    problem = Problem(finding.kind, line, col, finding.message, dotted(finding.keys), finding.fix)
+    return as_violations(path, [problem])[0]
 
 
 def train_arguments(config: dict) -> dict:

@@ -3,8 +3,8 @@ One module a rule, named after its code; this list is the registry's order."""
 from importlib import import_module
 from typing import Dict, Iterable, List, Tuple
 
-from stage2_lint.records import Problem, Violation
-from stage2_lint.rule import Rule
+from stage2_lint.records import Kind, Problem, Violation
+from stage2_lint.rule import Rule, Target
 
 _MODULES = (
     "s2l001_yaml_syntax",
@@ -31,11 +31,27 @@ _MODULES = (
 REGISTRY: Tuple[Rule, ...] = tuple(import_module(f"{__name__}.{name}").RULE for name in _MODULES)
 BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in REGISTRY}
 BY_NAME: Dict[str, Rule] = {rule.name: rule for rule in REGISTRY}
-YAML_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.kind == "yaml")
-PYTHON_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.kind == "python")
+BY_KIND: Dict[Kind, Rule] = {rule.reports: rule for rule in REGISTRY if rule.reports is not None}
+YAML_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.target is Target.PROFILE)
+PYTHON_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.target is Target.SOURCE)
+
+
+def check_kind_owners(registry: Tuple[Rule, ...]) -> None:
+    """Every kind of problem a detector can emit is reported by exactly one rule, named after
+    it: a kind no rule owns would be found and never shown. Run at import."""
+    owners = [rule.reports for rule in registry if rule.reports is not None]
+    unowned = [kind.value for kind in Kind if kind not in owners]
+    shared = sorted({kind.value for kind in owners if owners.count(kind) > 1})
+    misnamed = [rule.code for rule in registry if rule.reports is not None and rule.name != rule.reports.value]
+    if unowned or shared or misnamed:
+        raise ImportError(f"problem kinds without exactly one rule: unowned {unowned}, shared {shared}; "
+                          f"rules not named after the kind they report: {misnamed}")
+
+
+check_kind_owners(REGISTRY)
 
 
 def as_violations(path: str, problems: Iterable[Problem]) -> List[Violation]:
     """Problems found outside a lint run (the loader's whole-profile check, a chain that
-    cannot be resolved) as the violations of the rules named by their kinds."""
-    return [BY_NAME[problem.kind].reported(path, problem) for problem in problems]
+    cannot be resolved) as the violations of the rules that report their kinds."""
+    return [BY_KIND[problem.kind].reported(path, problem) for problem in problems]

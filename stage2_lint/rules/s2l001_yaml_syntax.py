@@ -1,3 +1,4 @@
+from stage2_lint.records import Kind
 from stage2_lint.rule import Example, Rule
 
 RULE = Rule(
@@ -7,7 +8,7 @@ RULE = Rule(
     rationale="An unparsable profile cannot be checked or trained; the parser's own line:col "
               "points at the first place it gave up.",
     fix="Correct the YAML at the reported line (unclosed bracket, tab indentation, stray quote).",
-    check=lambda ctx: ctx.reported(RULE),
+    reports=Kind.YAML_SYNTAX,  # found by the parser
     passing=(Example("training:\n  eval_steps: 80\n"),),
     failing=(Example("training:\n  report_to: [tensorboard\n", marks=("3:1",),
                      fixed="training:\n  report_to: [tensorboard]\n"),

@@ -1,3 +1,4 @@
+from stage2_lint.records import Kind
 from stage2_lint.rule import Example, Rule
 
 RULE = Rule(
@@ -7,7 +8,7 @@ RULE = Rule(
     rationale="PyYAML silently keeps the last of two equal keys, so the first value looks "
               "authoritative to a reader while the trainer never sees it.",
     fix="Delete one of the two entries.",
-    check=lambda ctx: ctx.reported(RULE),
+    reports=Kind.DUPLICATE_KEY,  # found by the parser
     passing=(Example("training:\n  eval_steps: 80\n  save_steps: 80\n"),),
     failing=(Example("training:\n  eval_steps: 80\n  eval_steps: 40\n", marks=("3:3",),
                      fixed="training:\n  eval_steps: 40\n"),

@@ -1,3 +1,4 @@
+from stage2_lint.records import Kind
 from stage2_lint.rule import Example, Rule
 
 RULE = Rule(
@@ -7,7 +8,7 @@ RULE = Rule(
     rationale="A profile is one mapping of sections; anything else would be merged as nothing "
               "or replace the whole parent config.",
     fix="Make the file a single mapping (one document, keys at the top level).",
-    check=lambda ctx: ctx.reported(RULE),
+    reports=Kind.ROOT_NOT_MAPPING,  # found by the parser
     passing=(Example("training: {}\n"),),
     failing=(Example("# only a comment\n", marks=("1:1",), fixed="# only a comment\ntraining: {}\n"),
              Example("- a\n- b\n", marks=("1:1",), fixed="items: [a, b]\n"),

@@ -1,3 +1,4 @@
+from stage2_lint.records import Kind
 from stage2_lint.rule import Example, Rule
 
 RULE = Rule(
@@ -9,7 +10,7 @@ RULE = Rule(
               "broken input must cost a violation, never a hang, a crash or code execution.",
     fix="Write plain YAML: no tags, no self-referencing or exploding aliases, UTF-8 text, "
         "a regular file of reasonable size and depth.",
-    check=lambda ctx: ctx.reported(RULE),
+    reports=Kind.UNSAFE_YAML,  # found by the parser
     passing=(Example("defaults: &d {seed: 1}\ntraining:\n  <<: *d\n"),),
     failing=(Example("training: !!python/object/apply:os.system [echo hi]\n", marks=("1:11",),
                      fixed="training: {run_name: hi}\n"),

@@ -1,3 +1,4 @@
+from stage2_lint.records import Kind
 from stage2_lint.rule import Example, Rule
 
 RULE = Rule(
@@ -8,7 +9,7 @@ RULE = Rule(
               "would be silently ignored or crash a naive loader.",
     fix="Write extends as one path, or a list of paths, relative to this file.",
     settings=('key_aliases',),
-    check=lambda ctx: ctx.reported(RULE),
+    reports=Kind.EXTENDS_MALFORMED,  # found by the extends graph
     passing=(Example("extends: base.yaml\n", files={"configs/recipes/base.yaml": "a: 1\n"}),),
     failing=(Example("extends: {path: base.yaml}\n", marks=("1:10",), fixed="extends: base.yaml\n",
                      files={"configs/recipes/base.yaml": "a: 1\n"}),

@@ -1,3 +1,4 @@
+from stage2_lint.records import Kind
 from stage2_lint.rule import Example, Rule
 
 _BASE = {"configs/recipes/base.yaml": "a: 1\n"}
@@ -11,7 +12,7 @@ RULE = Rule(
     fix="Point `extends` at an existing file inside the config root and break any cycle.",
     # found by the hierarchy: the profile itself leading outside the root (a symlink), its parents
     settings=('root',),
-    check=lambda ctx: ctx.reported(RULE),
+    reports=Kind.EXTENDS_UNRESOLVABLE,  # found by the extends graph
     passing=(Example("extends: base.yaml\n", files=_BASE),),
     failing=(Example("extends: missing.yaml\n", marks=("1:10",), files=_BASE, fixed="extends: base.yaml\n"),
              Example("extends: ../../../outside.yaml\n", marks=("1:10",), files=_BASE, fixed="extends: base.yaml\n"),

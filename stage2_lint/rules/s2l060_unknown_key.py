@@ -1,16 +1,5 @@
-from stage2_lint.escape import dotted
+from stage2_lint.records import Kind
 from stage2_lint.rule import Example, Rule
-
-
-def check(ctx):
-    if not ctx.in_schema_scope or not ctx.document.usable:
-        return
-    removed = {tuple(old.split(".")) for old, _ in ctx.removals}  # S2L032 says more about those
-    for finding in ctx.schema_findings:
-        if finding.kind == RULE.name and tuple(finding.keys) not in removed:
-            yield RULE.violation(ctx, ctx.document.nearest_mark(finding.keys), finding.message,
-                                 key_path=dotted(finding.keys))
-
 
 RULE = Rule(
     code="S2L060",
@@ -21,7 +10,7 @@ RULE = Rule(
     fix="Use the suggested spelling, or add the knob to the typed config and export the schema "
         "(stage2-lint schema export).",
     settings=('schema', 'section_classes', 'catch_all'),
-    check=check,
+    reports=Kind.UNKNOWN_KEY,  # found by contract_check: the schema, a removed key aside (S2L032)
     passing=(Example("training:\n  eval_steps: 80\n"),),
     failing=(Example("training:\n  eval_step: 80\n", marks=("2:3",), fixed="training:\n  eval_steps: 80\n"),
              Example("sampler:\n  draw_batchsize: 4\n", marks=("2:3",),

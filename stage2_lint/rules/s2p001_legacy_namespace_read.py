@@ -4,7 +4,7 @@ import ast
 import re
 from functools import lru_cache
 
-from stage2_lint.rule import Example, Rule
+from stage2_lint.rule import Example, Rule, Target
 
 
 def _accessed_name(node):
@@ -74,7 +74,7 @@ RULE = Rule(
     fix="Read the keys from their new prefix, in the normalized config the loader hands over.",
     settings=('moved',),
     check=check,
-    kind="python",
+    target=Target.SOURCE,
     passing=(Example("cfg = config['sampler']\nbatch = cfg.get('draw_batch_size', 1)\n",
                      path="src/example.py"),),
     failing=(Example("x = cfg['custom']['extra']['sampler']\n", path="src/example.py", marks=("1:5",),

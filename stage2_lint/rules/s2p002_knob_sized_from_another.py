@@ -4,7 +4,7 @@ batch must not follow ``training.per_device_eval_batch_size``: changing eval bat
 silently change what the sampler does."""
 import ast
 
-from stage2_lint.rule import Example, Rule
+from stage2_lint.rule import Example, Rule, Target
 
 
 def _reads(node, key: str) -> bool:
@@ -56,7 +56,7 @@ RULE = Rule(
     fix="Read the knob the contract names from the normalized config.",
     settings=('not_sized_from',),
     check=check,
-    kind="python",
+    target=Target.SOURCE,
     passing=(Example("draw_batch_size = sampler_cfg['draw_batch_size']\n"
                      "eval_loader = make(batch_size=args.per_device_eval_batch_size)\n", path="src/example.py"),),
     failing=(Example("draw_batch_size = args.per_device_eval_batch_size\n", path="src/example.py", marks=("1:19",),
