@@ -10,7 +10,7 @@ import sys
 from typing import List, Optional, Tuple
 
 from stage2_lint import paths
-from stage2_lint.engine import UsageError, lint_paths, select_rules
+from stage2_lint.engine import UsageError, lint_paths, lint_run, select_rules
 from stage2_lint.escape import printable
 from stage2_lint.hierarchy import Resolver
 from stage2_lint.rules import BY_CODE, REGISTRY, as_violations
@@ -31,27 +31,29 @@ def check(args) -> int:
         sys.stdout.write(_describe_settings(settings))
         return 0
     chosen = select_rules(settings, args.select, args.ignore)
-    from stage2_lint.output import FORMATS  # json/sarif machinery only when reporting
+    from stage2_lint.output import FORMATS, SHOWS_GRAPH  # json/sarif machinery only when reporting
 
     refused = 0
     if args.fix or args.diff:
         pending, refused = _fix(args.paths, settings, write=not args.diff)
         if args.diff:
             return 1 if pending or refused else 0
+    with_graph = args.format in SHOWS_GRAPH
     if "-" in args.paths:
-        report = _lint_stdin(args, settings, chosen)
+        run = _lint_stdin(args, settings, chosen, with_graph)
     else:
         from stage2_lint.cache import ResultCache
 
         cache = None if args.no_cache else ResultCache.open(settings, [rule.code for rule in chosen])
-        report = lint_paths(args.paths, settings, chosen, with_dependents=args.with_dependents, jobs=args.jobs,
-                            with_surface=args.with_surface, cache=cache)
+        run = lint_run(args.paths, settings, chosen, with_dependents=args.with_dependents, jobs=args.jobs,
+                       with_surface=args.with_surface, cache=cache, with_graph=with_graph)
+    report = run.report
     if args.format == "text":
         from stage2_lint.output import text, use_colour
 
-        sys.stdout.write(text(report, colour=use_colour(sys.stdout)))
+        sys.stdout.write(text(run, colour=use_colour(sys.stdout)))
     else:
-        sys.stdout.write(FORMATS[args.format](report))
+        sys.stdout.write(FORMATS[args.format](run))
     for empty in report.empty:  # never a vacuous pass
         print(printable(f"stage2-lint: {empty}"), file=sys.stderr)
     if args.statistics:
@@ -61,12 +63,12 @@ def check(args) -> int:
             print(printable(f"stage2-lint: skipped {note}"), file=sys.stderr)
         print(printable(_summary(report)), file=sys.stderr)
         if report.ungoverned:
-            print(printable(_ungoverned_notice(report)), file=sys.stderr)
+            print(printable(_ungoverned_notice(report, settings)), file=sys.stderr)
     code = max(report.exit_code, 1 if refused else 0, 1 if args.strict and report.violations else 0)
     return 0 if args.exit_zero else code
 
 
-def _lint_stdin(args, settings: Settings, chosen):
+def _lint_stdin(args, settings: Settings, chosen, with_graph: bool):
     """``-``: standard input, as the file ``--stdin-filename`` names (ruff's convention)."""
     from stage2_lint.engine import lint_text
 
@@ -74,7 +76,7 @@ def _lint_stdin(args, settings: Settings, chosen):
         raise UsageError("- (standard input) must be the only path")
     path = args.stdin_filename or "<stdin>"
     data = sys.stdin.buffer.read(settings.limits.max_bytes + 1)  # the parser refuses what is over the limit
-    return lint_text(path, data, settings, chosen)
+    return lint_text(path, data, settings, chosen, with_graph)
 
 
 def _statistics(report) -> str:
@@ -409,9 +411,8 @@ def _summary(report) -> str:
     return line
 
 
-def _ungoverned_notice(report) -> str:
+def _ungoverned_notice(report, settings: Optional[Settings]) -> str:
     """Never a silent "no contract": say how many files got the generic rules only, and why."""
-    settings = report.settings
     why = ("no settings file with a [stage2_lint] section was found" if settings is None or settings.source is None
            else "no contract's scope covers them" if settings.contracts else f"{settings.source} declares no contract")
     governed = "are governed" if len(report.ungoverned) != 1 else "is governed"

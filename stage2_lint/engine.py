@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import os
 from contextlib import contextmanager
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from stage2_lint import globs, paths, suppressions
 from stage2_lint.cache import Inputs
@@ -20,6 +20,15 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 class UsageError(ValueError):
     """Bad paths or options: exit code 2."""
+
+
+class Run(NamedTuple):
+    """One lint run: its report and the facts it computed that a report format may show, so
+    that every format is a function of this object and none reads a file again."""
+
+    report: Report
+    settings: Optional[Settings] = None  # what governed the run
+    graph: Any = None  # the extends graph of the files checked (a graph.Graph), when asked for
 
 
 def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Tuple[Rule, ...]:
@@ -156,6 +165,14 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
     ``with_surface`` adds the whole canonical surface (what a deleted parent breaks).
     A caller that goes on to resolve the same files passes its ``resolver`` to share the parses;
     ``cache`` (a ``cache.ResultCache``) answers for the files whose inputs have not changed."""
+    return lint_run(paths, settings, rules, with_dependents, jobs, resolver, with_surface, cache).report
+
+
+def lint_run(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
+             with_dependents: bool = False, jobs: int = 0, resolver: Optional[Resolver] = None,
+             with_surface: bool = False, cache=None, with_graph: bool = False) -> Run:
+    """``lint_paths``, and the facts a report format may show: ``with_graph`` draws the
+    extends graph of the files from the documents this run parsed."""
     skipped: List[str] = []
     empty: List[str] = []
     files = discover(paths, settings, skipped, empty)
@@ -176,19 +193,28 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
         violations += _lint_files(files_left, resolver, rules, cache)
     if cache is not None:
         cache.save()
-    ungoverned = tuple(path for path in files if settings.contract_for(path) is None)
-    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
-                  ungoverned, settings, len(files) - len(files_left))
+    ungoverned = tuple(path for path in files if resolver.layout.of(path).contract is None)
+    report = Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
+                    ungoverned, len(files) - len(files_left))
+    return Run(report, settings, _graph(report, settings, resolver) if with_graph else None)
 
 
-def lint_text(path: str, data: bytes, settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES) -> Report:
+def _graph(report: Report, settings: Settings, resolver: Resolver):
+    from stage2_lint import graph
+
+    return graph.build(report.files, settings, graph.counts(report.violations), resolver=resolver)
+
+
+def lint_text(path: str, data: bytes, settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
+              with_graph: bool = False) -> Run:
     """Lint ``data`` (an editor's unsaved buffer, read from stdin) as the file at ``path``:
     its contract, its role and its parents are those of that path, which need not exist."""
     resolver = Resolver(settings)
     resolver.preload(path, load_bytes(data, path, settings.limits))
     violations = lint_file(path, resolver, rules)
-    ungoverned = (path,) if settings.contract_for(path) is None else ()
-    return Report(tuple(sorted(violations, key=Violation.sort_key)), (path,), ungoverned=ungoverned, settings=settings)
+    ungoverned = (path,) if resolver.layout.of(path).contract is None else ()
+    report = Report(tuple(sorted(violations, key=Violation.sort_key)), (path,), ungoverned=ungoverned)
+    return Run(report, settings, _graph(report, settings, resolver) if with_graph else None)
 
 
 # Below this many files a second process costs more than it saves.

@@ -1,4 +1,5 @@
-"""Report formats: text (one ``path:line:col: CODE message`` a line), json, github, sarif.
+"""Report formats: text (one ``path:line:col: CODE message`` a line), json, github, sarif,
+markdown. Each is a function of one ``engine.Run`` and reads no file.
 
 Every text field of a violation is escaped and bounded (``Violation.printable``) before any
 format sees it, so no key name, value or file name can forge a line or drive a terminal.
@@ -13,15 +14,16 @@ import os
 from typing import Callable, Dict
 
 from stage2_lint import __version__
-from stage2_lint.records import Report
-from stage2_lint.rules import BY_CODE, REGISTRY
+from stage2_lint.engine import Run
 from stage2_lint.escape import clip, markdown_literal, printable
-from stage2_lint.records import Violation
+from stage2_lint.records import Report, Violation
+from stage2_lint.rules import BY_CODE, REGISTRY
 
 
-def text(report: Report, colour: bool = False) -> str:
+def text(run: Run, colour: bool = False) -> str:
     """``path:line:col: CODE message`` a line; a warning says so (``CODE [warning] message``).
     ``colour``: the code in red (error) or yellow (warning), the location bold, as ruff does."""
+    report = run.report
     return "".join(_text_line(violation, colour) for violation in report.violations)
 
 
@@ -47,7 +49,8 @@ def use_colour(stream, environ=os.environ) -> bool:
     return bool(isatty and isatty()) and environ.get("TERM") != "dumb"
 
 
-def as_json(report: Report) -> str:
+def as_json(run: Run) -> str:
+    report = run.report
     import json
 
     return json.dumps({
@@ -65,8 +68,9 @@ def _record(v: Violation) -> dict:
             "severity": v.severity, "message": v.message, "key_path": v.key_path, "fix": v.fix}
 
 
-def github(report: Report) -> str:
+def github(run: Run) -> str:
     """GitHub Actions workflow commands: ``::error file=F,line=L,col=C,title=CODE::message``."""
+    report = run.report
     lines = []
     for v in map(Violation.printable, report.violations):
         fields = (("file", v.path), ("line", v.line), ("col", v.col), ("title", v.code))
@@ -105,7 +109,8 @@ def _srcroot() -> dict:
                                                  safe="/")}}
 
 
-def sarif(report: Report) -> str:
+def sarif(run: Run) -> str:
+    report = run.report
     index = {rule.code: position for position, rule in enumerate(REGISTRY)}
     results = [{
         "ruleId": v.code,
@@ -145,17 +150,18 @@ MAX_GRAPH_NODES = 60
 MAX_CHARS = 60_000
 
 
-def markdown(report: Report) -> str:
+def markdown(run: Run) -> str:
     """A summary for ``$GITHUB_STEP_SUMMARY`` or a PR comment: counts per rule, the violations
     as a table linking to ``path#Lline``, and the extends graph in Mermaid (a big tree
     collapses to counts per directory). Bounded in size whatever the report holds."""
+    report = run.report
     warnings = len(report.violations) - report.errors
     out = ["## stage2-lint", "",
            f"{_count(len(report.files), 'file')} checked: **{_count(report.errors, 'error')}**, "
            f"{_count(warnings, 'warning')}.", ""]
     if report.violations:
         out += _rule_counts(report) + [""] + _violation_rows(report) + [""]
-    out += _graph_section(report)
+    out += _graph_section(run.graph)
     return "\n".join(out) + "\n"
 
 
@@ -203,12 +209,12 @@ def _link(path: str, line: int, quote) -> str:
     return f"{quote(os.fsencode(path.replace(os.sep, '/')), safe='/')}#L{line}"
 
 
-def _graph_section(report: Report) -> list:
-    if report.settings is None or not report.files:
+def _graph_section(drawn) -> list:
+    """The run's extends graph (a ``graph.Graph``), drawn in Mermaid or counted."""
+    if drawn is None or not drawn.nodes:
         return []
     from stage2_lint import graph
 
-    drawn = graph.build(report.files, report.settings, graph.counts(report.violations))
     if len(drawn.nodes) <= MAX_GRAPH_NODES:
         return ["### extends hierarchy", "", "```mermaid", graph.to_mermaid(drawn).rstrip("\n"), "```"]
     by_directory: Dict[str, list] = {}
@@ -225,5 +231,6 @@ def _graph_section(report: Report) -> list:
     return rows
 
 
-FORMATS: Dict[str, Callable[[Report], str]] = {"text": text, "json": as_json, "github": github, "sarif": sarif,
-                                               "markdown": markdown}
+FORMATS: Dict[str, Callable[[Run], str]] = {"text": text, "json": as_json, "github": github, "sarif": sarif,
+                                            "markdown": markdown}
+SHOWS_GRAPH = frozenset({"markdown"})  # formats that need the run's extends graph (``lint_run(with_graph=True)``)

@@ -4,7 +4,7 @@ nothing of stage2-lint but ``escape``."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 from stage2_lint.escape import MESSAGE_LIMIT, clip, printable
 
@@ -109,7 +109,6 @@ class Report(NamedTuple):
     skipped: Tuple[str, ...] = ()  # what a directory walk did not enter, and why
     empty: Tuple[str, ...] = ()  # a named directory or a canonical surface that held no profile
     ungoverned: Tuple[str, ...] = ()  # files no contract governs: the generic rules only
-    settings: Any = None  # the Settings that governed the run (the markdown summary draws its graph)
     cached: int = 0  # files whose verdict came from the result cache
 
     @property

@@ -10,7 +10,7 @@ from urllib.parse import unquote_to_bytes
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from stage2_lint.engine import lint_paths
+from stage2_lint.engine import lint_run
 from stage2_lint.output import FORMATS
 
 from conftest import REPO, run_cli_process, write_tree, repo_settings
@@ -31,8 +31,8 @@ def _yaml_key(name: str) -> str:
 def _lint_all_formats(root, files):
     write_tree(root, files)
     os.chdir(root)
-    report = lint_paths(["configs"], repo_settings(str(root)))
-    return report, {name: render(report) for name, render in FORMATS.items()}
+    run = lint_run(["configs"], repo_settings(str(root)), with_graph=True)
+    return run.report, {name: render(run) for name, render in FORMATS.items()}
 
 
 def _check_outputs(report, outputs):

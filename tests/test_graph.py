@@ -173,3 +173,30 @@ def test_a_reached_parent_with_an_error_is_drawn_with_it_even_when_not_listed(tm
     data = json.loads(_graph(tmp_path, "json", "configs/stage2_ab/prod/leaf.yaml"))
     base = next(node for node in data["nodes"] if node["path"].endswith("stage2_ab/base.yaml"))
     assert base["errors"] == 2  # S2L002 and S2L060, as `stage2-lint configs/stage2_ab/base.yaml` says
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["no-cache", "warm-cache"])
+def test_the_markdown_summary_reads_each_file_once(tree, cli, monkeypatch, cached):
+    """The summary's graph is drawn from the documents the run parsed: a 14-file tree costs
+    14 reads of profiles, not 28 (the format reads no file), with or without a warm cache."""
+    from stage2_lint import reading
+
+    leaves = {f"configs/stage2_ab/{side}/l{index}.yaml": "extends: ../base.yaml\ntraining: {seed: 1}\n"
+              for side in ("prod", "smoke") for index in range(6)}
+    root = tree({"configs/stage2_ab/base.yaml": "training: {seed: 0}\n",
+                 "configs/stage2_ab/extra.yaml": "a: 1\n", **leaves})
+    if cached:
+        cli("--format", "markdown", "configs")  # fills the cache
+    reads = []
+    read_bounded = reading.read_bounded
+
+    def counted(path, limit, what="file"):
+        if what == "config":
+            reads.append(os.path.relpath(path, root))
+        return read_bounded(path, limit, what)
+
+    monkeypatch.setattr(reading, "read_bounded", counted)
+    code, out, _ = cli("--format", "markdown", "-j", "1", *(() if cached else ("--no-cache",)), "configs")
+    drawn = out.split("```mermaid", 1)[1]
+    assert len(set(re.findall(r"^ +(n\d+)\[", drawn, flags=re.M))) == 14  # every file is in the picture
+    assert len(reads) == 14 and len(set(reads)) == 14, sorted(reads)
