@@ -1,13 +1,21 @@
-"""The runtime guard: the loader and the trainer refuse a profile the CLI would reject."""
+"""The runtime guard: the loader and the trainer refuse a profile the CLI would reject.
+
+``checked_profile`` is the whole check a training loader needs, in one call: every rule on
+the profile (and on an extra base profile), its chain resolved, and what its contract says of
+the whole resolved mapping, each finding at the file:line that set the key.
+"""
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
+from stage2_lint.contract_check import contract_findings
 from stage2_lint.engine import lint_paths
-from stage2_lint.escape import printable
-from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import Settings, settings_for
-from stage2_lint.records import Violation
+from stage2_lint.escape import dotted, printable
+from stage2_lint.hierarchy import Resolved, Resolver
+from stage2_lint.keypath import deep_merge
+from stage2_lint.records import Finding, Problem, Violation
+from stage2_lint.rules import as_violations
+from stage2_lint.settings import Contract, Settings, settings_for
 
 
 class ConfigContractError(ValueError):
@@ -22,11 +30,63 @@ class ConfigContractError(ValueError):
         super().__init__(f"{printable(path)} breaks {which} ({len(violations)} violation(s)):\n{lines}")
 
 
+class CheckedProfile(NamedTuple):
+    path: str
+    config: dict  # the resolved mapping (an extra base profile merged under it)
+    contract: Optional[Contract]  # the contract it was held to
+
+
 def runtime_settings(settings: Settings) -> Settings:
     """The settings a profile is held to at training start: wherever the repository declares
     contracts, a profile that no contract governs is refused (S2L080), whatever
     ``require_contract`` says for the CLI."""
     return settings._replace(runtime=True) if settings.contracts and not settings.runtime else settings
+
+
+def checked_profile(path: str, settings: Optional[Settings] = None,
+                    base_path: Optional[str] = None) -> CheckedProfile:
+    """``path`` resolved, after every rule passed on it (and on ``base_path``, merged under
+    it, the profile winning) and the contract's findings on the whole resolved mapping came
+    back empty; else ConfigContractError. Keys set in files outside the contract's scope are
+    held to it too."""
+    settings = runtime_settings(settings or settings_for(path))
+    resolver = Resolver(settings)
+    resolved = _passed(path, resolver)
+    config = resolved.config
+    if base_path:
+        config = deep_merge(_passed(base_path, resolver).config, config)
+    contract = resolver.layout.of(path).contract
+    findings = contract_findings(config, contract, settings)
+    problems = tuple(_located(resolved, finding) for finding in findings)
+    if problems:
+        raise ConfigContractError(path, problems, contract.name if contract else None)
+    return CheckedProfile(path, config, contract)
+
+
+def resolved_or_refused(path: str, resolver: Resolver) -> Resolved:
+    """The merged config of ``path``, or ConfigContractError with why its chain is broken."""
+    resolved = resolver.resolve(path)
+    if resolved is None:
+        problems = resolver.problems(path)
+        raise ConfigContractError(path, tuple(as_violations(path, problems)))
+    return resolved
+
+
+def _passed(path: str, resolver: Resolver) -> Resolved:
+    _refuse_errors(path, resolver)
+    return resolved_or_refused(path, resolver)
+
+
+def _located(resolved: Resolved, finding: Finding) -> Violation:
+    """A finding on a whole resolved profile, at the file:line that set its key (or the
+    nearest key above it that some file set)."""
+    keys = tuple(finding.keys)
+    while keys and resolved.origin(keys) is None:
+        keys = keys[:-1]
+    origin = resolved.origin(keys)
+    path, line, col = (origin.path, origin.line, origin.col) if origin else (resolved.path, 1, 1)
+    return as_violations(path, [Problem(finding.kind, line, col, finding.message, dotted(finding.keys),
+                                        finding.fix)])[0]
 
 
 def enforce(path: str, settings: Optional[Settings] = None,
@@ -36,7 +96,11 @@ def enforce(path: str, settings: Optional[Settings] = None,
     settings = runtime_settings(settings or (resolver.settings if resolver is not None else settings_for(path)))
     if resolver is None or resolver.settings != settings:
         resolver = Resolver(settings)  # a resolver made for other settings cannot answer for these
-    report = lint_paths([path], settings, resolver=resolver)
+    return _refuse_errors(path, resolver)
+
+
+def _refuse_errors(path: str, resolver: Resolver) -> Tuple[Violation, ...]:
+    report = lint_paths([path], resolver.settings, resolver=resolver)
     errors = tuple(v for v in report.violations if v.is_error)
     if errors:
         contract = resolver.layout.of(path).contract

@@ -1,19 +1,14 @@
-"""ConfigLoader: resolve a profile through stage2_lint's hierarchy, after the same rules the
-CLI runs have passed (stage2_lint.guard), and return typed training arguments."""
+"""ConfigLoader: a profile the guard passed (stage2_lint.guard: the CLI's rules, then its
+contract on the whole resolved mapping), as typed training arguments."""
 from __future__ import annotations
 
 import hashlib
 import json
 from typing import NamedTuple, Optional, Tuple
 
-from stage2_lint.contract_check import contract_findings
-from stage2_lint.escape import dotted
-from stage2_lint.guard import ConfigContractError, enforce, runtime_settings
-from stage2_lint.hierarchy import Resolved, Resolver
-from stage2_lint.keypath import deep_merge
+from stage2_lint.guard import checked_profile, resolved_or_refused
+from stage2_lint.hierarchy import Resolver
 from stage2_lint.settings import Settings, settings_for
-from stage2_lint.records import Finding, Problem, Violation
-from stage2_lint.rules import as_violations
 
 from src.config.schema import TrainingConfig, to_training_config
 from src.trainers.swift_args import SECTIONS, TranslationError, unknown_keys
@@ -56,13 +51,7 @@ class ConfigLoader:
     @_ClassOrInstance
     def load_yaml_with_extends(self, path: str) -> dict:
         """The resolved mapping of ``path`` (the project's one ``extends`` implementation)."""
-        return self._resolve(path, Resolver(self.settings_for(path))).config
-
-    def _resolve(self, path: str, resolver: Resolver) -> Resolved:
-        resolved = resolver.resolve(path)
-        if resolved is None:
-            raise ConfigContractError(path, tuple(as_violations(path, resolver.problems(path))))
-        return resolved
+        return resolved_or_refused(path, Resolver(self.settings_for(path))).config
 
     @_ClassOrInstance
     def load_training_config(self, path: str, base_config_path: Optional[str] = None) -> Tuple[dict, TrainingConfig]:
@@ -73,39 +62,15 @@ class ConfigLoader:
 
     @_ClassOrInstance
     def load_profile(self, path: str, base_config_path: Optional[str] = None) -> LoadedProfile:
-        """Guard, resolve, check every resolved key against the schema, type."""
-        settings = runtime_settings(self.settings_for(path))
-        resolver = Resolver(settings)  # one parse of each file, shared by the guard and the merge
-        enforce(path, settings, resolver)
-        resolved = self._resolve(path, resolver)
-        config = resolved.config
-        if base_config_path:
-            enforce(base_config_path, settings, resolver)
-            config = deep_merge(self._resolve(base_config_path, resolver).config, config)
-        # The whole resolved profile must be known and typed, including keys set in files
-        # outside the contract's scope; each finding points at the file:line that set it.
-        contract = resolver.layout.of(path).contract
-        problems = tuple(_located(resolved, finding) for finding in contract_findings(config, contract, settings))
-        if problems:
-            raise ConfigContractError(path, problems)
-        unknown = unknown_keys(config)
+        """Guard (every rule, the resolved profile against its contract), then type."""
+        checked = checked_profile(path, self.settings_for(path), base_config_path)
+        unknown = unknown_keys(checked.config)
         if unknown:  # a schema field with no row in the translation table: refuse before training
             raise TranslationError(f"{path}: no ms-swift translation for {', '.join(unknown)} "
                                    f"(add a row to src/trainers/swift_args.py)")
+        config = checked.config
         return LoadedProfile(path, config, train_arguments(config), to_training_config(config),
-                             contract.name if contract else None)
-
-
-def _located(resolved: Resolved, finding: Finding) -> Violation:
-    """A finding on the whole resolved profile, at the file:line that set its key (or the
-    nearest key above it that some file set)."""
-    keys = tuple(finding.keys)
-    while keys and resolved.origin(keys) is None:
-        keys = keys[:-1]
-    origin = resolved.origin(keys)
-    path, line, col = (origin.path, origin.line, origin.col) if origin else (resolved.path, 1, 1)
-    problem = Problem(finding.kind, line, col, finding.message, dotted(finding.keys), finding.fix)
-    return as_violations(path, [problem])[0]
+                             checked.contract.name if checked.contract else None)
 
 
 def train_arguments(config: dict) -> dict:
