@@ -31,7 +31,7 @@ import sys
 import time
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from stage2_lint.escape import printable_lines, shell_command
+from stage2_lint.core.escape import printable_lines, shell_command
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETTINGS = ("config", "server_gpus", "train_gpus", "gpus", "dry_run", "wait_timeout", "master_port")
@@ -205,7 +205,7 @@ def _own_preflight(config: str) -> dict:
     from stage2_lint.guard import ConfigContractError
     from src.config.loader import ConfigLoader
     from src.config.rollout import launch_problems, normalize_rollout, preflight
-    from stage2_lint.settings import settings_for
+    from stage2_lint.contracts.settings import settings_for
 
     path = os.path.join(REPO_ROOT, config)
     try:

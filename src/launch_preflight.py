@@ -10,9 +10,9 @@ import os
 import sys
 from typing import List, Optional
 
-from stage2_lint.escape import printable_lines
+from stage2_lint.core.escape import printable_lines
 from stage2_lint.guard import ConfigContractError
-from stage2_lint.settings import settings_for
+from stage2_lint.contracts.settings import settings_for
 
 from src.config.loader import ConfigLoader
 from src.config.rollout import launch_problems, normalize_rollout, preflight

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import List, Optional
 
-from stage2_lint.escape import printable_lines
+from stage2_lint.core.escape import printable_lines
 from stage2_lint.guard import ConfigContractError
 
 from src.config.loader import ConfigLoader, config_hash
@@ -88,7 +88,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 def repo_root_of(path: str) -> str:
     """The repository a profile belongs to: the directory holding its config tree (relative
     data and model paths are relative to it, whatever the working directory)."""
-    from stage2_lint.settings import settings_for
+    from stage2_lint.contracts.settings import settings_for
 
     return os.path.dirname(settings_for(path).config_root(path))
 

@@ -10,10 +10,10 @@ import sys
 from typing import List, Optional
 
 from stage2_lint import __version__, commands
-from stage2_lint.engine import Terminated, UsageError, WorkerDied
-from stage2_lint.escape import printable
-from stage2_lint.records import SchemaError, UnreadableDirectory
-from stage2_lint.settings import SettingsError
+from stage2_lint.checking.engine import Terminated, UsageError, WorkerDied
+from stage2_lint.core.escape import printable
+from stage2_lint.core.records import SchemaError, UnreadableDirectory
+from stage2_lint.contracts.settings import SettingsError
 
 COMMANDS = {
     "check": "lint profiles against their repository's contracts (the default command)",
@@ -83,7 +83,7 @@ def _settings_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(parser: argparse.ArgumentParser) -> None:
-    from stage2_lint.output import FORMATS
+    from stage2_lint.reporting.output import FORMATS
 
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files or directories (default: the configured canonical surface)")
@@ -148,7 +148,7 @@ def _diff(parser: argparse.ArgumentParser) -> None:
 
 
 def _graph(parser: argparse.ArgumentParser) -> None:
-    from stage2_lint.graph import RENDERERS
+    from stage2_lint.reporting.pictures import RENDERERS
 
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files or directories to start from (default: the canonical surface)")

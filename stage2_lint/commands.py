@@ -9,13 +9,13 @@ import os
 import sys
 from typing import List, Optional, Tuple
 
-from stage2_lint import paths
-from stage2_lint.engine import UsageError, lint_paths, lint_run, select_rules
-from stage2_lint.escape import printable
-from stage2_lint.hierarchy import Resolver
-from stage2_lint.rules import BY_CODE, REGISTRY, as_violations
-from stage2_lint.rules.s2l030_moved_key import RULE as MOVED
-from stage2_lint.settings import Settings, find_settings, read_settings_file, settings_for
+from stage2_lint.core import paths
+from stage2_lint.checking.engine import UsageError, lint_paths, lint_run, select_rules
+from stage2_lint.core.escape import printable
+from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.checking.rules import BY_CODE, REGISTRY, as_violations
+from stage2_lint.checking.rules.s2l030_moved_key import RULE as MOVED
+from stage2_lint.contracts.settings import Settings, find_settings, read_settings_file, settings_for
 
 
 def check(args) -> int:
@@ -31,7 +31,7 @@ def check(args) -> int:
         sys.stdout.write(_describe_settings(settings))
         return 0
     chosen = select_rules(settings, args.select, args.ignore)
-    from stage2_lint.output import FORMATS, SHOWS_GRAPH  # json/sarif machinery only when reporting
+    from stage2_lint.reporting.output import FORMATS, SHOWS_GRAPH  # json/sarif machinery only when reporting
 
     refused = 0
     if args.fix or args.diff:
@@ -42,14 +42,14 @@ def check(args) -> int:
     if "-" in args.paths:
         run = _lint_stdin(args, settings, chosen, with_graph)
     else:
-        from stage2_lint.cache import ResultCache
+        from stage2_lint.checking.cache import ResultCache
 
         cache = None if args.no_cache else ResultCache.open(settings, [rule.code for rule in chosen])
         run = lint_run(args.paths, settings, chosen, with_dependents=args.with_dependents, jobs=args.jobs,
                        with_surface=args.with_surface, cache=cache, with_graph=with_graph)
     report = run.report
     if args.format == "text":
-        from stage2_lint.output import text, use_colour
+        from stage2_lint.reporting.output import text, use_colour
 
         sys.stdout.write(text(run, colour=use_colour(sys.stdout)))
     else:
@@ -70,7 +70,7 @@ def check(args) -> int:
 
 def _lint_stdin(args, settings: Settings, chosen, with_graph: bool):
     """``-``: standard input, as the file ``--stdin-filename`` names (ruff's convention)."""
-    from stage2_lint.engine import lint_text
+    from stage2_lint.checking.engine import lint_text
 
     if args.paths != ["-"]:
         raise UsageError("- (standard input) must be the only path")
@@ -132,8 +132,8 @@ def explain(args) -> int:
 def _explain_settings(rule, settings: Settings) -> None:
     """What the rule looks for comes from settings: as the example contract sets them, and as
     the repository around the working directory does (its contracts are one more example)."""
-    from stage2_lint.rules.shared_examples import EXAMPLE_SETTINGS
-    from stage2_lint.settings import BY_NAME, LIMIT_FIELDS
+    from stage2_lint.checking.rules.shared_examples import EXAMPLE_SETTINGS
+    from stage2_lint.contracts.settings import BY_NAME, LIMIT_FIELDS
 
     if not rule.settings:
         return
@@ -173,7 +173,7 @@ def _indented(text: str) -> str:
 
 
 def flatten(args) -> int:
-    from stage2_lint.flatten import flatten as flatten_leaf
+    from stage2_lint.editing.flatten import flatten as flatten_leaf
 
     if not os.path.isfile(args.leaf):
         raise UsageError(f"{args.leaf}: no such file")
@@ -193,7 +193,7 @@ def flatten(args) -> int:
 
 
 def resolve(args) -> int:
-    from stage2_lint import audit
+    from stage2_lint.reporting import audit
 
     resolved = _resolved_or_error(args.profile)
     if args.key:
@@ -208,7 +208,7 @@ def resolve(args) -> int:
 
 
 def diff(args) -> int:
-    from stage2_lint import audit
+    from stage2_lint.reporting import audit
 
     found = audit.differences(_resolved_or_error(args.profile_a), _resolved_or_error(args.profile_b))
     if args.format == "json":
@@ -219,7 +219,8 @@ def diff(args) -> int:
 
 
 def graph(args) -> int:
-    from stage2_lint import graph as hierarchy_graph
+    from stage2_lint.reporting.pictures import RENDERERS
+    from stage2_lint.tree import graph as hierarchy_graph
 
     settings = _settings(args)
     if args.contract:
@@ -235,15 +236,16 @@ def graph(args) -> int:
         more = lint_paths(reached, settings, resolver=resolver)
         drawn = hierarchy_graph.build(report.files, settings,
                                       hierarchy_graph.counts(report.violations + more.violations), resolver)
-    sys.stdout.write(hierarchy_graph.RENDERERS[args.format](drawn))
+    sys.stdout.write(RENDERERS[args.format](drawn))
     return 0
 
 
 def schema(args) -> int:
     """``schema export`` writes each contract's schema file from its typed source;
     ``schema check`` exits 1 with a diff for each committed file that is stale."""
-    from stage2_lint import safe_write, schema_export
-    from stage2_lint.source_import import standing_in
+    from stage2_lint.core import safe_write
+    from stage2_lint.contracts import schema_export
+    from stage2_lint.core.source_import import standing_in
 
     settings = _settings(args)
     contracts = [_contract(settings, args.contract)] if args.contract else list(settings.contracts)
@@ -308,7 +310,7 @@ def _settings(args) -> Settings:
 
 
 def _describe_settings(settings: Settings) -> str:
-    from stage2_lint.settings import DECLARED, LIMIT_FIELDS
+    from stage2_lint.contracts.settings import DECLARED, LIMIT_FIELDS
 
     origins = dict(settings.origins)
     lines = [f"# settings file: {settings.source or '(none: defaults, no contract)'}",
@@ -339,8 +341,8 @@ def _fix(named, settings, write: bool) -> Tuple[int, int]:
     """Apply (or, with ``write=False``, show as a diff) every S2L030 relocation, file by
     file: a file that cannot be written safely is refused and the run goes on. Returns how
     many files changed (or would change) and how many were refused or could not be fixed."""
-    from stage2_lint.engine import discover
-    from stage2_lint.safe_write import WriteRefused
+    from stage2_lint.checking.engine import discover
+    from stage2_lint.core.safe_write import WriteRefused
 
     changed: List[str] = []
     refused: List[Tuple[str, str]] = []
@@ -368,9 +370,9 @@ CHANGED, NOT_FIXED = "changed", "not fixed"
 def _fix_one(path: str, settings, write: bool) -> Optional[str]:
     """Relocate one file's moved keys: CHANGED when it changed (or would), NOT_FIXED when a
     move was refused (said on stderr, the file left alone), None when there was nothing to do."""
-    from stage2_lint import safe_write
-    from stage2_lint.document import load_bytes
-    from stage2_lint.fix import fix_moved, moves_for
+    from stage2_lint.core import safe_write
+    from stage2_lint.documents.document import load_bytes
+    from stage2_lint.editing.fix import fix_moved, moves_for
 
     snap = safe_write.snapshot(path, settings.limits.max_bytes)
     if snap.data is None:

@@ -7,8 +7,9 @@ import os
 from functools import lru_cache
 from typing import Dict, Iterator, NamedTuple, Optional, Tuple
 
-from stage2_lint import __version__, paths
-from stage2_lint.rules import PYTHON_RULES
+from stage2_lint import __version__
+from stage2_lint.core import paths
+from stage2_lint.checking.rules import PYTHON_RULES
 
 
 class SourceContract(NamedTuple):
@@ -33,7 +34,7 @@ class PythonContext:
 @lru_cache(maxsize=256)
 def source_contract_near(directory: str) -> SourceContract:
     """The ``SourceContract`` of the settings found from ``directory``."""
-    from stage2_lint.settings import find_settings
+    from stage2_lint.contracts.settings import find_settings
 
     settings = find_settings(directory)
     moves = settings.moves_for(None) + tuple(move for contract in settings.contracts for move in contract.moves)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional, Tuple
 
-from stage2_lint.contract_check import contract_findings
-from stage2_lint.engine import lint_paths
-from stage2_lint.escape import dotted, printable
-from stage2_lint.hierarchy import Resolved, Resolver
-from stage2_lint.keypath import deep_merge
-from stage2_lint.records import Finding, Problem, Violation
-from stage2_lint.rules import as_violations
-from stage2_lint.settings import Contract, Settings, settings_for
+from stage2_lint.contracts.contract_check import contract_findings
+from stage2_lint.checking.engine import lint_paths
+from stage2_lint.core.escape import dotted, printable
+from stage2_lint.tree.hierarchy import Resolved, Resolver
+from stage2_lint.documents.keypath import deep_merge
+from stage2_lint.core.records import Finding, Problem, Violation
+from stage2_lint.checking.rules import as_violations
+from stage2_lint.contracts.settings import Contract, Settings, settings_for
 
 
 class ConfigContractError(ValueError):

@@ -34,7 +34,7 @@ MOVED_ROLLOUT = ("custom.extra.rollout_matching", "rollout_matching")  # noqa: S
 
 def repo_settings(project_dir):
     """This repository's settings (contracts with absolute schema paths) for a tree elsewhere."""
-    from stage2_lint.settings import read_settings_file
+    from stage2_lint.contracts.settings import read_settings_file
 
     return read_settings_file(str(REPO / "setup.cfg"))._replace(project_dir=str(project_dir), require_contract=False)
 

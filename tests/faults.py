@@ -61,7 +61,7 @@ def _patch_os(name: str, when: int, action: str) -> None:
 
 
 def _patch_lint_file(suffix: str, action: str) -> None:
-    import stage2_lint.engine as engine
+    import stage2_lint.checking.engine as engine
 
     original = engine.lint_file
 

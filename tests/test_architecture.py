@@ -7,32 +7,23 @@ import pytest
 
 from conftest import REPO
 
-LAYERS = {
-    0: {"records", "escape", "paths", "reading", "ecma_regex", "source_import", "keypath", "globs", "safe_write", "textedit", "schema_export", "rules.shared_examples",
-        ""},  # "": the package itself (its version)
-    1: {"document", "settings", "layout", "schema", "contract_check", "suppressions"},
-    2: {"hierarchy"},
-    3: {"rule", "fix"},
-    5: {"rules"},
-    6: {"cache", "engine", "graph", "audit", "flatten"},
-    7: {"guard", "output", "flake8_plugin"},
-    8: {"commands"},
-    9: {"cli", "__main__"},
-}
-
-
-def _layer(module: str) -> int:
-    for layer, names in LAYERS.items():
-        if module in names:
-            return layer
-    if module.startswith("rules.s2"):
-        return 4
-    raise AssertionError(f"stage2_lint.{module} has no layer in docs/architecture.md")
+# The folders of the package, lowest first: a module imports only from its own folder or a
+# lower one. The package root (the front ends: cli, commands, guard, flake8_plugin) is the top.
+FOLDERS = ("core", "documents", "contracts", "tree", "checking", "reporting", "editing", "")
 
 
 def _name(path: Path) -> str:
     parts = path.relative_to(REPO / "stage2_lint").with_suffix("").parts
     return ".".join(part for part in parts if part != "__init__")
+
+
+def _folder(module: str) -> str:
+    first = module.split(".")[0]
+    return first if first in FOLDERS[:-1] else ""
+
+
+def _rank(module: str) -> int:
+    return FOLDERS.index(_folder(module))
 
 
 def _imports(path: Path):
@@ -45,20 +36,62 @@ def _imports(path: Path):
                 yield alias.name, [], node.lineno
 
 
+def _targets(module: str, names):
+    """The stage2_lint modules an import statement reaches (a folder's modules by name)."""
+    if module == "stage2_lint":
+        return [name if (REPO / "stage2_lint" / f"{name}.py").exists() else "" for name in names]
+    inner = module[len("stage2_lint."):]
+    if (REPO / "stage2_lint" / inner.replace(".", "/")).is_dir() and inner in FOLDERS:
+        return [f"{inner}.{name}" for name in names]
+    return [inner]
+
+
 SOURCES = sorted((REPO / "stage2_lint").rglob("*.py"))
 
 
+def test_every_module_lives_in_a_folder_of_the_layering():
+    top = {path.name for path in (REPO / "stage2_lint").iterdir() if path.suffix == ".py"}
+    assert top == {"__init__.py", "__main__.py", "cli.py", "commands.py", "guard.py", "flake8_plugin.py"}
+    folders = {path.name for path in (REPO / "stage2_lint").iterdir() if path.is_dir() and path.name != "__pycache__"}
+    assert folders == set(FOLDERS[:-1])
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=[_name(p) or "__init__" for p in SOURCES])
-def test_no_module_imports_a_higher_layer(path):
-    own = _layer(_name(path))
+def test_no_module_imports_a_higher_folder(path):
+    own = _rank(_name(path))
     for module, names, line in _imports(path):
         assert not module.startswith("src"), f"{path.name}:{line} imports the training code"
         if not module.startswith("stage2_lint"):
             continue
-        targets = [module[len("stage2_lint."):]] if module != "stage2_lint" else \
-            [name if (REPO / "stage2_lint" / f"{name}.py").exists() else "" for name in names]
-        for target in targets:
-            assert _layer(target) <= own, f"{_name(path)} (layer {own}) imports {target} (layer {_layer(target)})"
+        for target in _targets(module, names):
+            if target == "":
+                continue  # the package itself: its version
+            assert _rank(target) <= own, \
+                f"{_name(path)} ({FOLDERS[own] or 'root'}) imports {target} ({FOLDERS[_rank(target)] or 'root'})"
+
+
+def test_no_import_cycle_between_modules():
+    """Module-level imports form no cycle (an import inside a function, for start-up, is free)."""
+    graph = {}
+    for path in SOURCES:
+        name = _name(path)
+        tree = ast.parse(path.read_text())
+        graph[name] = {target for node in tree.body if isinstance(node, ast.ImportFrom) and node.module
+                       and node.module.startswith("stage2_lint") for target in
+                       _targets(node.module, [alias.name for alias in node.names]) if target and target != name}
+    state = {}
+
+    def visit(node, trail):
+        if state.get(node) == "done":
+            return
+        assert state.get(node) != "open", " -> ".join(trail + [node])
+        state[node] = "open"
+        for nxt in graph.get(node, ()):
+            visit(nxt, trail + [node])
+        state[node] = "done"
+
+    for node in graph:
+        visit(node, [])
 
 
 PYTHON = SOURCES + sorted((REPO / "src").rglob("*.py"))
@@ -74,12 +107,14 @@ def test_no_private_name_is_imported_across_modules(path):
                 f"{path.relative_to(REPO)}:{line} imports the private module {module}"
 
 
-def test_the_document_names_every_module():
+def test_the_document_names_every_folder_and_module():
     text = (REPO / "docs" / "architecture.md").read_text()
+    for folder in FOLDERS[:-1]:
+        assert f"`{folder}/`" in text, folder
     for path in SOURCES:
         name = _name(path)
-        if name and not name.startswith("rules.s2"):  # the rule modules are named by pattern
-            written = "rules/__init__" if name == "rules" else name.replace(".", "/")
+        if name and name not in FOLDERS and not name.startswith("checking.rules.s2"):  # rules: by pattern
+            written = "checking/rules/__init__" if name == "checking.rules" else name.replace(".", "/")
             assert f"`{written}`" in text, name
 
 

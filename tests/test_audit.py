@@ -4,8 +4,8 @@ import json
 import pytest
 import yaml
 
-from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import find_settings
+from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.contracts.settings import find_settings
 
 from src.config.loader import ConfigLoader
 

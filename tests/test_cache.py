@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from stage2_lint import cache as result_cache, engine
-from stage2_lint.cache import ResultCache
-from stage2_lint.engine import lint_paths, select_rules
-from stage2_lint.settings import find_settings
+from stage2_lint.checking import cache as result_cache, engine
+from stage2_lint.checking.cache import ResultCache
+from stage2_lint.checking.engine import lint_paths, select_rules
+from stage2_lint.contracts.settings import find_settings
 
 from conftest import REPO, run_cli_process, write_tree
 
@@ -117,7 +117,7 @@ def test_no_entry_outlives_a_change_of_any_input(project, monkeypatch, mutation)
 
 
 def _finding_more(lint_file):
-    from stage2_lint.records import Violation
+    from stage2_lint.core.records import Violation
 
     def newer(path, resolver, rules):
         extra = [Violation(path, 1, 1, "S2L999", "a new rule")] if path.endswith("leaf1.yaml") else []
@@ -220,3 +220,14 @@ def test_planted_symlinks_inside_the_cache_directory_lead_no_write_outside(proje
     assert run_cli_process(["configs"], cwd=project).returncode == 0
     assert victim.read_text() == "keep me\n"
     assert not (directory / "results.json").is_symlink()  # replaced, not written through
+
+
+def test_the_tool_fingerprint_covers_every_module_of_the_package():
+    """An edited module anywhere in the package is another tool (the cache module lives in a
+    folder of its own: its fingerprint must still start at the package root)."""
+    from stage2_lint.checking.cache import _tool_fingerprint
+
+    package = REPO / "stage2_lint"
+    printed = _tool_fingerprint()
+    for module in package.rglob("*.py"):
+        assert f"\n{module.relative_to(package)}:" in printed, module

@@ -3,9 +3,9 @@ import os
 
 import pytest
 
-from stage2_lint.fix import Move, relocated
-from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import find_settings
+from stage2_lint.editing.fix import Move, relocated
+from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.contracts.settings import find_settings
 
 from conftest import LEGACY, REPO, flat, requires_shared, run_cli_process, repo_settings, MOVED_ROLLOUT
 
@@ -33,7 +33,7 @@ def test_repo_tree_lints_clean():
 
 
 def test_canonical_surface_is_exactly_the_six_leaves_and_the_stage1_pair():
-    from stage2_lint.hierarchy import canonical_files
+    from stage2_lint.tree.hierarchy import canonical_files
 
     os.chdir(REPO)
     settings = find_settings()

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from stage2_lint.rules import REGISTRY, YAML_RULES
+from stage2_lint.checking.rules import REGISTRY, YAML_RULES
 from stage2_tree import BASE, LEAF
 
 CANONICAL = {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF}
@@ -95,7 +95,7 @@ def test_no_path_lints_the_canonical_surface(tree, cli):
 @pytest.mark.parametrize("code", sorted(EXACT))
 def test_json_carries_every_rules_fix(code, tree, cli):
     """Code, severity and fix come from the rule object, for parser and hierarchy findings too."""
-    from stage2_lint.rules import BY_CODE
+    from stage2_lint.checking.rules import BY_CODE
 
     files, _ = EXACT[code]
     tree(files)
@@ -240,7 +240,7 @@ def test_fix_command_and_the_fix_flag_are_the_same(tree, cli):
 
 @pytest.mark.parametrize("code", [rule.code for rule in REGISTRY])
 def test_explain_shows_each_failing_example_and_its_fixed_form(code, cli):
-    from stage2_lint.rules import BY_CODE
+    from stage2_lint.checking.rules import BY_CODE
 
     status, out, _ = cli("explain", code)
     assert status == 0

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from stage2_lint.settings import DECLARED, settings_table
+from stage2_lint.contracts.settings import DECLARED, settings_table
 
 from conftest import REPO, run_cli_process, write_tree
 
@@ -249,9 +249,9 @@ def test_the_documented_editor_modeline_points_at_the_schema():
 
 def test_discovery_and_membership_use_one_glob_matcher(tmp_path):
     """Once, prod/.hidden.yaml was canonical for the membership check and not found by discovery."""
-    from stage2_lint import globs
-    from stage2_lint.hierarchy import canonical_files
-    from stage2_lint.settings import find_settings
+    from stage2_lint.core import globs
+    from stage2_lint.tree.hierarchy import canonical_files
+    from stage2_lint.contracts.settings import find_settings
 
     write_tree(tmp_path, {name: FAMILY_LEAF for name in (
         "configs/family/prod/a.yaml", "configs/family/prod/.hidden.yaml", "configs/family/prod/deeper/b.yaml",

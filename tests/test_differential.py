@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from stage2_lint.engine import lint_paths
+from stage2_lint.checking.engine import lint_paths
 from stage2_lint.guard import ConfigContractError
 
 from src.config.loader import ConfigLoader

@@ -87,7 +87,7 @@ def test_no_real_python_source_crashes_the_plugin():
     import warnings
 
     from stage2_lint.flake8_plugin import SourceContract, check_source
-    from stage2_lint.settings import Move
+    from stage2_lint.contracts.settings import Move
 
     contract = SourceContract((Move.parse("custom.extra.rollout_matching", "rollout_matching"),),  # noqa: S2P001
                               (("rollout_matching.decode_batch_size", "training.per_device_eval_batch_size"),))
@@ -108,7 +108,7 @@ def test_getattr_with_a_variable_name_and_a_default_is_not_a_crash():
     import ast
 
     from stage2_lint.flake8_plugin import SourceContract, check_source
-    from stage2_lint.settings import Move
+    from stage2_lint.contracts.settings import Move
 
     tree = ast.parse("x = getattr(obj, name, None)\ny = cfg.get(key, 1)\n")
     assert list(check_source("x.py", tree, SourceContract((Move.parse("a.b", "c"),)))) == []

@@ -10,8 +10,8 @@ from urllib.parse import unquote_to_bytes
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from stage2_lint.engine import lint_run
-from stage2_lint.output import FORMATS
+from stage2_lint.checking.engine import lint_run
+from stage2_lint.reporting.output import FORMATS
 
 from conftest import REPO, run_cli_process, write_tree, repo_settings
 

@@ -7,7 +7,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from stage2_lint.rules import REGISTRY
+from stage2_lint.checking.rules import REGISTRY
 
 FILES = {"configs/stage2_ab/x.yaml": "seed: 1\nseed: 2\ncustom: {extra: {rollout_matching: {decode_batch_size: 4}}}\n",
          "configs/stage2_ab/y.yaml": "training:\n  eval_strategy: no\ncustom:\n  extra:\n    note: 1\n"}

@@ -6,9 +6,9 @@ import os
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from stage2_lint.document import load_text
+from stage2_lint.documents.document import load_text
 from stage2_lint.guard import ConfigContractError, enforce
-from stage2_lint.records import Violation
+from stage2_lint.core.records import Violation
 
 from conftest import repo_settings
 
@@ -49,8 +49,8 @@ def yaml_documents(draw):
 
 
 def _only_violations(doc):
-    from stage2_lint.records import Problem
-    from stage2_lint.rules import BY_KIND
+    from stage2_lint.core.records import Problem
+    from stage2_lint.checking.rules import BY_KIND
 
     assert all(isinstance(problem, Problem) and problem.kind in BY_KIND for problem in doc.problems)
     assert all(problem.line >= 1 and problem.col >= 1 for problem in doc.problems)

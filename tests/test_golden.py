@@ -52,7 +52,7 @@ def test_real_configs_never_crash():
 
 @requires_shared
 def test_parallel_run_reports_exactly_what_a_serial_run_does(monkeypatch):
-    from stage2_lint import engine
+    from stage2_lint.checking import engine
 
     monkeypatch.chdir(REAL)
     monkeypatch.setattr(engine, "PARALLEL_FROM", 10)

@@ -10,8 +10,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import find_settings
+from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.contracts.settings import find_settings
 
 from conftest import REPO, requires_shared, run_cli_process, write_tree
 
@@ -179,7 +179,7 @@ def test_a_reached_parent_with_an_error_is_drawn_with_it_even_when_not_listed(tm
 def test_the_markdown_summary_reads_each_file_once(tree, cli, monkeypatch, cached):
     """The summary's graph is drawn from the documents the run parsed: a 14-file tree costs
     14 reads of profiles, not 28 (the format reads no file), with or without a warm cache."""
-    from stage2_lint import reading
+    from stage2_lint.core import reading
 
     leaves = {f"configs/stage2_ab/{side}/l{index}.yaml": "extends: ../base.yaml\ntraining: {seed: 1}\n"
               for side in ("prod", "smoke") for index in range(6)}

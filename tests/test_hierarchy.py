@@ -1,7 +1,7 @@
 """extends resolution: merge semantics, provenance, and the shape of chain failures."""
-from stage2_lint.hierarchy import Resolver
-from stage2_lint.records import Kind
-from stage2_lint.rules import as_violations
+from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.core.records import Kind
+from stage2_lint.checking.rules import as_violations
 
 from conftest import requires_shared, repo_settings
 
@@ -59,7 +59,7 @@ def test_cycle_message_shows_the_whole_chain(tree):
 
 
 def test_each_file_is_loaded_once(tree, monkeypatch):
-    from stage2_lint import hierarchy
+    from stage2_lint.tree import hierarchy
 
     root = tree({"configs/base.yaml": "a: 1\n", **{f"configs/l{i}.yaml": "extends: base.yaml\n" for i in range(5)}})
     loads = []
@@ -88,7 +88,7 @@ def test_pure_python_parser_fallback_builds_the_same_trees(monkeypatch):
     """Without libyaml the pure parser is used; it must give the same values, marks and problems."""
     import yaml
 
-    from stage2_lint import document
+    from stage2_lint.documents import document
     from conftest import REAL
 
     paths = sorted(REAL.rglob("*.yaml"))[:60] + [REAL.parent / "README.md"]

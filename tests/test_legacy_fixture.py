@@ -6,7 +6,7 @@ import collections
 
 import pytest
 
-from stage2_lint.hierarchy import Resolver
+from stage2_lint.tree.hierarchy import Resolver
 
 from conftest import REPO, copy_writable, flat, flatten_to_one_hop, repo_settings, run_cli_process
 

@@ -5,10 +5,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from stage2_lint.document import load_text
-from stage2_lint.fix import Move, fix_moved, relocated
-from stage2_lint.hierarchy import Resolver
-from stage2_lint.textedit import comment_lines
+from stage2_lint.documents.document import load_text
+from stage2_lint.editing.fix import Move, fix_moved, relocated
+from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.core.textedit import comment_lines
 
 from conftest import (LEGACY, MOVED_ROLLOUT, copy_writable, flatten_to_one_hop, repo_settings, requires_shared,
                       run_cli_process, write_tree)

@@ -14,10 +14,11 @@ import pytest
 import yaml
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from stage2_lint import globs, hierarchy
-from stage2_lint.engine import PARALLEL_FROM
-from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import read_settings_file
+from stage2_lint.core import globs
+from stage2_lint.tree import hierarchy
+from stage2_lint.checking.engine import PARALLEL_FROM
+from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.contracts.settings import read_settings_file
 
 from conftest import REPO, run_cli_process, write_tree
 
@@ -474,7 +475,7 @@ def test_glob_matching_stays_right_past_the_automatons_cache_bound(monkeypatch):
 
 
 def test_the_reader_takes_what_the_file_holds_and_refuses_what_grows_past_the_limit(tmp_path):
-    from stage2_lint import reading
+    from stage2_lint.core import reading
 
     class Growing:  # a file that grew after stat said 10 bytes
         def __init__(self, size):

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from stage2_lint.engine import PARALLEL_FROM
+from stage2_lint.checking.engine import PARALLEL_FROM
 
 from conftest import REPO, write_tree
 

@@ -4,8 +4,8 @@ import ast
 
 import pytest
 
-from stage2_lint.records import Kind
-from stage2_lint.rules import BY_KIND, REGISTRY, check_kind_owners
+from stage2_lint.core.records import Kind
+from stage2_lint.checking.rules import BY_KIND, REGISTRY, check_kind_owners
 
 from conftest import REPO
 

@@ -4,12 +4,12 @@ import ast
 
 import pytest
 
-from stage2_lint.engine import lint_paths
+from stage2_lint.checking.engine import lint_paths
 from stage2_lint.flake8_plugin import check_source, source_contract_near
-from stage2_lint.rules import REGISTRY
-from stage2_lint.rule import Target
-from stage2_lint.rules.shared_examples import example_project
-from stage2_lint.settings import find_settings
+from stage2_lint.checking.rules import REGISTRY
+from stage2_lint.checking.rule import Target
+from stage2_lint.checking.rules.shared_examples import example_project
+from stage2_lint.contracts.settings import find_settings
 
 from conftest import write_tree
 

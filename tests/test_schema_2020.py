@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings, strategies as st
 
-from stage2_lint import schema as walker
-from stage2_lint.records import SchemaError
+from stage2_lint.contracts import schema as walker
+from stage2_lint.core.records import SchemaError
 
 from conftest import run_cli_process, write_tree
 
@@ -255,8 +255,8 @@ def test_a_bad_schema_in_a_parallel_run_is_exit_2_naming_it(tmp_path):
     files = {f"configs/x{index}.yaml": "a: 1\n" for index in range(12)}
     write_tree(tmp_path, {"setup.cfg": "[stage2_lint.contract.c]\nscope = configs/**/*.yaml\nschema = schemas/c.json\n",
                           "schemas/c.json": json.dumps(MALFORMED["pattern"]), **files})
-    from stage2_lint import engine
-    from stage2_lint.settings import find_settings
+    from stage2_lint.checking import engine
+    from stage2_lint.contracts.settings import find_settings
 
     settings = find_settings(str(tmp_path))
     with pytest.raises(SchemaError, match="is not a valid regular expression"):

@@ -7,8 +7,8 @@ import json
 from typing import NamedTuple, Optional, Tuple
 
 from stage2_lint.guard import checked_profile, resolved_or_refused
-from stage2_lint.hierarchy import Resolver
-from stage2_lint.settings import Settings, settings_for
+from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.contracts.settings import Settings, settings_for
 
 from src.config.schema import TrainingConfig, to_training_config
 from src.trainers.swift_args import SECTIONS, TranslationError, unknown_keys

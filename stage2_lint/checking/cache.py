@@ -1,0 +1,293 @@
+"""The result cache: a file's violations, kept until anything they depend on changes.
+
+Like ruff's cache, but keyed by what a verdict really read. While a file is linted, the
+resolver records every file it opened or looked for (the file, its parents, a missing
+parent) and the canonical children it asked about; the entry stores those with a digest of
+each. A later run re-reads and re-digests them (each file once per run) and uses the entry
+only if every one matches: a changed leaf, parent, missing parent that now exists, or a new
+child on the surface re-checks exactly the files that read it. The settings file, every
+schema file, the rules selected, the Python and PyYAML in use and the tool's own source
+files are in a salt that every key includes, so a change to any of them re-checks all.
+
+A cache can never hide a violation:
+- digests are keyed with a secret that lives outside any repository (the user's cache
+  directory), so a cache committed to a repository, or planted in one, matches nothing;
+- what cannot be read, parsed or trusted is ignored (an empty cache), never an error;
+- writes are atomic (a temp file and ``os.replace``), so two runs sharing it leave one
+  whole file; the directory gets a ``.gitignore`` of its own and is bounded in entries.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from typing import Dict, List, Optional, Sequence
+
+try:  # the builtin module: hashlib would load OpenSSL first, 4 ms of every hook's start-up
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b
+
+from stage2_lint import __version__
+from stage2_lint.core import paths
+from stage2_lint.core.records import Violation
+from stage2_lint.checking.rules.s2l004_unsafe_yaml import RULE as UNSAFE
+
+FILE_NAME = "results.json"
+MAX_ENTRIES = 50_000  # files; older entries go first
+MAX_FILE_BYTES = 64 << 20  # a cache file larger than this is ignored (and replaced)
+MISSING = "missing"
+
+
+class Inputs:
+    """What linting one file read: canonical paths opened or looked for, and the canonical
+    children it was told of (``canonical path -> answer``)."""
+
+    __slots__ = ("files", "children")
+
+    def __init__(self):
+        self.files: Dict[str, None] = {}
+        self.children: Dict[str, List[str]] = {}
+
+
+def user_secret() -> Optional[bytes]:
+    """The key of every digest, created once per user outside any repository; None (no cache)
+    when it cannot be read or made."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "stage2-lint", "secret")
+    try:
+        with open(path, "rb") as handle:
+            secret = handle.read(64)
+        if len(secret) == 32:
+            return secret
+    except OSError:
+        pass
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        secret = os.urandom(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secret)
+        return secret
+    except FileExistsError:  # another run made it meanwhile
+        return user_secret() if os.path.getsize(path) == 32 else None
+    except OSError:
+        return None
+
+
+def _tool_fingerprint() -> str:
+    """The tool as it runs: its version, Python, PyYAML (and whether libyaml parses), and
+    the size and time of every module of the package (an edited checkout is another tool)."""
+    import yaml
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # stage2_lint/, every folder
+    parts = [__version__, sys.version, yaml.__version__, str(getattr(yaml, "__with_libyaml__", False))]
+    for directory, _, names in sorted(os.walk(package)):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(directory, name))
+                parts.append(f"{os.path.relpath(os.path.join(directory, name), package)}:{info.st_size}:"
+                             f"{info.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+class ResultCache:
+    """One run's view of the cache directory: entries loaded once, checked on use, saved once."""
+
+    def __init__(self, directory: str, secret: bytes, salt: str, project_dir: str):
+        self.directory, self.secret, self.salt, self.project_dir = directory, secret, salt, project_dir
+        self.entries: Dict[str, dict] = {}
+        self.extends: Dict[str, List[str]] = {}
+        self.used: Dict[str, None] = {}
+        self.made: Dict[str, dict] = {}  # entries and extends records this process added
+        self.made_extends: Dict[str, List[str]] = {}
+        self.hits = self.misses = 0
+        self._digests: Dict[str, str] = {}
+        self._load()
+
+    # -- opening and saving
+
+    @classmethod
+    def open(cls, settings, rule_codes: Sequence[str]) -> Optional["ResultCache"]:
+        """The cache of ``settings``' project, or None where there is none (no settings file,
+        ``cache = false``, no user secret)."""
+        if settings.source is None or not settings.cache:
+            return None
+        secret = user_secret()
+        if secret is None:
+            return None
+        schema_files = _schema_files(settings)
+        if schema_files is None:
+            return None  # a schema that does not load: the run reports it, file by file
+        directory = os.path.join(settings.project_dir, settings.cache_dir)
+        inputs = [_tool_fingerprint(), os.getcwd(), ",".join(rule_codes), _file_digest(settings.source, secret)]
+        inputs += [f"{path}:{_file_digest(path, secret)}" for path in schema_files]
+        salt = blake2b("\0".join(inputs).encode("utf-8", "surrogateescape"), key=secret, digest_size=16).hexdigest()
+        return cls(directory, secret, salt, settings.project_dir)
+
+    def _load(self) -> None:
+        try:
+            path = os.path.join(self.directory, FILE_NAME)
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+                return
+            with open(path, "rb") as handle:
+                data = json.loads(handle.read())
+        except (OSError, ValueError, RecursionError):
+            return
+        if isinstance(data, dict) and data.get("salt") == self.salt and isinstance(data.get("entries"), dict) \
+                and isinstance(data.get("extends"), dict):
+            self.entries, self.extends = data["entries"], data["extends"]
+
+    def save(self) -> None:
+        """Write the entries used or made this run first, then older ones, up to the bound;
+        quietly nothing when the directory cannot be written."""
+        from stage2_lint.core import safe_write
+
+        if not self.made and not self.made_extends:  # a warm run: the file on disk already says it all
+            return
+        kept = dict.fromkeys(list(self.used) + [key for key in self.entries if key not in self.used])
+        entries = {key: self.entries[key] for key in list(kept)[:MAX_ENTRIES] if key in self.entries}
+        extends = dict(list(self.extends.items())[-MAX_ENTRIES:])
+        text = json.dumps({"salt": self.salt, "entries": entries, "extends": extends}, separators=(",", ":"))
+        try:
+            safe_write.ensure_directory(self.directory, self.project_dir)
+            _mark_directory(self.directory)
+            temp = os.path.join(self.directory, f".{FILE_NAME}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+            _write_new(temp, text)
+            os.replace(temp, os.path.join(self.directory, FILE_NAME))
+        except (OSError, safe_write.WriteRefused):
+            pass
+
+    # -- digests
+
+    def digest(self, path: str) -> str:
+        """A keyed digest of what ``path`` is now (its bytes, or that it is missing, a symlink's
+        target too), computed once per run."""
+        key = paths.canonical(path)
+        found = self._digests.get(key)
+        if found is None:
+            found = self._digests[key] = _file_digest(key, self.secret)
+        return found
+
+    def _key(self, path: str) -> str:
+        return blake2b(f"{self.salt}\0{path}".encode("utf-8", "surrogateescape"), key=self.secret,
+                       digest_size=16).hexdigest()
+
+    # -- entries
+
+    def lookup(self, path: str, surface_parents) -> Optional[List[Violation]]:
+        """The violations stored for ``path`` (as spelled), if nothing they read has changed.
+        ``surface_parents(path)`` answers canonical children again (the resolver's own question)."""
+        key = self._key(path)
+        entry = self.entries.get(key)
+        if entry is None or not self._still_valid(entry, surface_parents):
+            self.misses += 1
+            return None
+        try:
+            violations = [Violation(*fields) for fields in entry["violations"]]
+        except TypeError:
+            self.misses += 1
+            return None
+        self.used[key] = None
+        self.hits += 1
+        return violations
+
+    def _still_valid(self, entry, surface_parents) -> bool:
+        try:
+            if any(self.digest(file) != digest for file, digest in entry["files"]):
+                return False
+            return all(surface_parents(file) == answer for file, answer in entry["children"])
+        except (TypeError, ValueError, KeyError):
+            return False
+
+    def remember(self, path: str, violations: List[Violation], inputs: Inputs) -> None:
+        """Store a fresh verdict with what it read. A verdict that a file could not be read or
+        was refused as unsafe (S2L004) is not kept: an I/O error is the machine's, not the file's."""
+        if any(violation.code == UNSAFE.code for violation in violations):
+            self.misses += 1
+            return
+        key = self._key(path)
+        self.entries[key] = self.made[key] = {
+            "files": [[file, self.digest(file)] for file in inputs.files],
+            "children": [[file, answer] for file, answer in inputs.children.items()],
+            "violations": [list(violation) for violation in violations]}
+        self.used[key] = None
+
+    def remember_links(self, links) -> None:
+        """(canonical path, canonical targets of its ``extends``) of every file a run parsed,
+        so a later run can answer canonical children without parsing them."""
+        for file, targets in links:
+            self.extends[f"{file}\0{self.digest(file)}"] = self.made_extends[f"{file}\0{self.digest(file)}"] = targets
+
+    def absorb(self, made: Dict[str, dict], made_extends: Dict[str, List[str]]) -> None:
+        """What a worker process added (it linted a share of the files with a copy of this)."""
+        self.entries.update(made)
+        self.extends.update(made_extends)
+        self.made.update(made)
+        self.made_extends.update(made_extends)
+        self.used.update(dict.fromkeys(made))
+        self.misses += len(made)
+
+    def extends_of(self, path: str) -> Optional[List[str]]:
+        """The canonical targets ``path``'s ``extends`` named when it had its current bytes."""
+        return self.extends.get(f"{paths.canonical(path)}\0{self.digest(path)}")
+
+
+def _schema_files(settings) -> Optional[List[str]]:
+    """Every schema file the contracts read, ``$ref`` targets included (None: one fails to load)."""
+    from stage2_lint.contracts import schema
+
+    files: List[str] = []
+    try:
+        for contract in settings.contracts:
+            if contract.schema:
+                files += schema.files_of(schema.load(contract.schema, settings.project_dir))
+    except (schema.SchemaError, OSError, ValueError):
+        return None
+    return sorted(set(files))
+
+
+def _file_digest(path: str, secret: bytes) -> str:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return MISSING
+    hasher = blake2b(key=secret, digest_size=16)
+    if stat.S_ISLNK(info.st_mode):
+        hasher.update(f"link:{os.path.realpath(path)}\0".encode("utf-8", "surrogateescape"))
+        try:
+            info = os.stat(path)
+        except OSError:
+            return "dangling:" + hasher.hexdigest()
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device is never opened here
+        hasher.update(f"special:{info.st_mode}".encode())
+        return hasher.hexdigest()
+    try:
+        with open(path, "rb") as handle:
+            while True:
+                chunk = handle.read(1 << 20)
+                if not chunk:
+                    break
+                hasher.update(chunk)
+    except OSError as error:
+        return f"unreadable:{error.errno}"
+    return hasher.hexdigest()
+
+
+def _mark_directory(directory: str) -> None:
+    """A cache directory says what it is: git ignores it, backup tools may skip it."""
+    for name, text in ((".gitignore", "# stage2-lint's result cache: never commit it\n*\n"),
+                       ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
+                                        "# stage2-lint's result cache (https://bford.info/cachedir/)\n")):
+        target = os.path.join(directory, name)
+        if not os.path.lexists(target):
+            _write_new(target, text)
+
+
+def _write_new(path: str, text: str) -> None:
+    """Create ``path`` (never an existing file, never through a symlink planted there)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)

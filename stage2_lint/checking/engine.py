@@ -1,0 +1,464 @@
+"""Runs the registry's rules over files: discovery, selection, suppressions, ordering."""
+from __future__ import annotations
+
+import gc
+import os
+from contextlib import contextmanager
+from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+
+from stage2_lint.core import globs, paths
+from stage2_lint.documents import suppressions
+from stage2_lint.checking.cache import Inputs
+from stage2_lint.documents.document import load_bytes
+from stage2_lint.tree.hierarchy import Resolver, canonical_files
+from stage2_lint.core.records import Report, UnreadableDirectory, Violation
+from stage2_lint.checking.rule import FileContext, Rule
+from stage2_lint.checking.rules import YAML_RULES
+from stage2_lint.contracts.settings import Settings
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class UsageError(ValueError):
+    """Bad paths or options: exit code 2."""
+
+
+class Run(NamedTuple):
+    """One lint run: its report and the facts it computed that a report format may show, so
+    that every format is a function of this object and none reads a file again."""
+
+    report: Report
+    settings: Optional[Settings] = None  # what governed the run
+    graph: Any = None  # the extends graph of the files checked (a ``tree.graph.Graph``), when asked for
+
+
+def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Tuple[Rule, ...]:
+    """Rules whose code starts with a selected prefix (all by default) and no ignored one."""
+    chosen = tuple(code.upper() for code in (select or settings.select))
+    dropped = tuple(code.upper() for code in (*settings.ignore, *ignore))
+    unknown = [code for code in (*chosen, *dropped) if not any(rule.code.startswith(code) for rule in YAML_RULES)]
+    if unknown:
+        raise UsageError(f"no rule matches {', '.join(unknown)} (see stage2-lint rules)")
+    return tuple(rule for rule in YAML_RULES
+                 if (not chosen or rule.code.startswith(chosen))
+                 and not (dropped and rule.code.startswith(dropped)))
+
+
+def discover(named: Sequence[str], settings: Settings, skipped: Optional[List[str]] = None,
+             empty: Optional[List[str]] = None) -> List[str]:
+    """Files to lint: given files as they are, directories walked for YAML, no path = the
+    canonical surface. Every file is put in its canonical form (``paths``) before anything
+    is decided about it, so a symlinked checkout gets the verdict of the real path; one file
+    named several ways is linted once, under the spelling seen first. A walk
+    skips excluded names and does not follow symlinked directories; it appends what it did
+    not enter to ``skipped``. Symlinked files are kept: the resolver judges where they lead.
+    A directory without profiles, or a contract whose canonical surface matches nothing, is
+    appended to ``empty``: a run that checked nothing must not pass."""
+    empty = empty if empty is not None else []
+    if not named:
+        return _canonical_surface(settings, empty)
+    files: List[str] = []
+    for path in named:
+        if os.path.isdir(path):
+            found = _walk_directory(paths.canonical(path), path, settings.exclude,
+                                    skipped if skipped is not None else [])
+            if not found:
+                empty.append(f"{path}: no YAML profile in this directory; nothing was checked")
+            empty.extend(_ungoverned_directory(path, found, settings))
+            files.extend(paths.display(file, path) for file in found)
+        elif os.path.lexists(path):
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    return _unique_files(paths.spelled(path) for path in files)
+
+
+def _canonical_surface(settings: Settings, empty: List[str]) -> List[str]:
+    if not settings.contracts:
+        raise UsageError("no path given and no contract configured ([stage2_lint.contract.NAME] in setup.cfg or "
+                         "pyproject.toml, see --show-settings); name the files or directories to lint")
+    files: List[str] = []
+    for contract in settings.contracts:
+        found = canonical_files(settings, contract.canonical)
+        if contract.canonical and not found:
+            empty.append(f"contract {contract.name}: its canonical surface ({', '.join(contract.canonical)}) "
+                         f"matches no file under {settings.project_dir}; nothing was checked")
+        empty.extend(_stale_globs(settings, contract))
+        files.extend(found)
+    return _unique_files(files)
+
+
+def _stale_globs(settings: Settings, contract) -> List[str]:
+    """A scope or canonical glob that matches no file is stale (a renamed directory?): the
+    contract silently governs less than it says. Checked on whole-surface runs."""
+    stale = []
+    for setting, patterns in (("scope", contract.scope), ("canonical", contract.canonical)):
+        if setting == "canonical" and len(patterns) < 2:
+            continue  # a whole surface that matches nothing is said above
+        for pattern in patterns:
+            if next(iter(globs.expand(settings.project_dir, pattern)), None) is None:
+                stale.append(f"contract {contract.name}: its {setting} glob {pattern!r} matches no file under "
+                             f"{settings.project_dir} (renamed or moved?); update or drop it")
+    return stale
+
+
+def _ungoverned_directory(named: str, found: Sequence[str], settings: Settings) -> List[str]:
+    """A directory of profiles (in a config tree) of which no contract governs a single one,
+    where the repository declares contracts: most likely a family renamed without its
+    settings. Not a pass."""
+    if not settings.contracts or not found or any(settings.contract_for(path) for path in found) \
+            or not all(settings.in_config_tree(path) for path in found):
+        return []  # (governed first: it is the cheap answer, and the usual one)
+    names = ", ".join(contract.name for contract in settings.contracts)
+    return [f"{named}: no contract ({names}) governs any of its {len(found)} profile(s): was the family renamed "
+            f"or moved? update the contracts' scope in {settings.source}"]
+
+
+def _unique_files(files: Iterable[str]) -> List[str]:
+    """Each file once: the canonical path is its identity, and a symlinked file is the file
+    it leads to (one lstat per file; the real path only for links)."""
+    seen, unique = set(), []
+    for path in files:
+        identity = paths.canonical(path)
+        if os.path.islink(identity):
+            identity = os.path.realpath(identity)
+        if identity not in seen:
+            seen.add(identity)
+            unique.append(path)
+    return unique
+
+
+def _unreadable(error: OSError) -> None:
+    """os.walk skips a directory it cannot list; a run that did not look must not pass."""
+    raise UnreadableDirectory(f"cannot read directory {error.filename}: {error.strerror}; nothing below it was "
+                              f"checked")
+
+
+def _walk_directory(top: str, named: str, exclude: Tuple[str, ...], skipped: List[str]) -> List[str]:
+    """The YAML files below the canonical directory ``top`` (``named`` by the user), as
+    canonical paths."""
+    def excluded(name: str) -> bool:
+        return globs.matches(name, exclude)
+
+    found = []
+    for directory, subdirs, names in os.walk(top, onerror=_unreadable):  # followlinks=False: all real below
+        paths.known_real(directory)
+        kept = []
+        for name in sorted(subdirs):
+            if excluded(name):
+                continue
+            if os.path.islink(os.path.join(directory, name)):
+                shown = paths.display(os.path.join(directory, name), named)
+                skipped.append(f"{shown} (symlinked directory, not followed)")
+            else:
+                kept.append(name)
+        subdirs[:] = kept
+        found.extend(os.path.join(directory, name) for name in sorted(names)
+                     if name.endswith(YAML_SUFFIXES) and not excluded(name))
+    return found
+
+
+def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
+               with_dependents: bool = False, jobs: int = 0, resolver: Optional[Resolver] = None,
+               with_surface: bool = False, cache=None) -> Report:
+    """Lint ``paths``; ``jobs`` 0 picks one process per core for big trees, 1 stays serial.
+    ``with_dependents`` adds the canonical leaves whose chain includes a given file;
+    ``with_surface`` adds the whole canonical surface (what a deleted parent breaks).
+    A caller that goes on to resolve the same files passes its ``resolver`` to share the parses;
+    ``cache`` (a ``cache.ResultCache``) answers for the files whose inputs have not changed."""
+    return lint_run(paths, settings, rules, with_dependents, jobs, resolver, with_surface, cache).report
+
+
+def lint_run(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
+             with_dependents: bool = False, jobs: int = 0, resolver: Optional[Resolver] = None,
+             with_surface: bool = False, cache=None, with_graph: bool = False) -> Run:
+    """``lint_paths``, and the facts a report format may show: ``with_graph`` draws the
+    extends graph of the files from the documents this run parsed."""
+    skipped: List[str] = []
+    empty: List[str] = []
+    files = discover(paths, settings, skipped, empty)
+    resolver = resolver or Resolver(settings)
+    if with_dependents:
+        files = _unique_files(files + resolver.dependents(files))
+    if with_surface and paths:
+        files = _unique_files(files + canonical_files(settings))
+    violations: List[Violation] = []
+    if cache is not None:
+        resolver.stored_links = cache.extends_of
+        files_left = _cached(files, resolver, cache, violations)
+    else:
+        files_left = files
+    if len(files_left) >= PARALLEL_FROM and jobs != 1:
+        violations += _lint_in_processes(files_left, settings, rules, jobs, cache)
+    else:
+        violations += _lint_files(files_left, resolver, rules, cache)
+    if cache is not None:
+        cache.save()
+    ungoverned = tuple(path for path in files if resolver.layout.of(path).contract is None)
+    report = Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
+                    ungoverned, len(files) - len(files_left))
+    return Run(report, settings, _graph(report, settings, resolver) if with_graph else None)
+
+
+def _graph(report: Report, settings: Settings, resolver: Resolver):
+    from stage2_lint.tree import graph
+
+    return graph.build(report.files, settings, graph.counts(report.violations), resolver=resolver)
+
+
+def lint_text(path: str, data: bytes, settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
+              with_graph: bool = False) -> Run:
+    """Lint ``data`` (an editor's unsaved buffer, read from stdin) as the file at ``path``:
+    its contract, its role and its parents are those of that path, which need not exist."""
+    resolver = Resolver(settings)
+    resolver.preload(path, load_bytes(data, path, settings.limits))
+    violations = lint_file(path, resolver, rules)
+    ungoverned = (path,) if resolver.layout.of(path).contract is None else ()
+    report = Report(tuple(sorted(violations, key=Violation.sort_key)), (path,), ungoverned=ungoverned)
+    return Run(report, settings, _graph(report, settings, resolver) if with_graph else None)
+
+
+# Below this many files a second process costs more than it saves.
+PARALLEL_FROM = 1000
+
+
+def _lint_files(files: Sequence[str], resolver: Resolver, rules: Tuple[Rule, ...], cache=None) -> List[Violation]:
+    violations: List[Violation] = []
+    with _collector_paused():
+        for path in files:
+            if cache is None:
+                violations.extend(lint_file(path, resolver, rules))
+                continue
+            resolver.recording = Inputs()
+            try:
+                found = lint_file(path, resolver, rules)
+                cache.remember(path, found, resolver.recording)
+            finally:
+                resolver.recording = None
+            violations.extend(found)
+    if cache is not None:
+        cache.remember_links(resolver.parsed_links())
+    return violations
+
+
+def _cached(files: Sequence[str], resolver: Resolver, cache, violations: List[Violation]) -> List[str]:
+    """Add the stored violations of every file whose inputs are unchanged to ``violations``;
+    return the files left to lint. A stored canonical-children answer is checked by asking the
+    resolver again, which reads the surface's extends from the cache's records and parses only
+    the surface files that changed."""
+    left = []
+    for path in files:
+        found = cache.lookup(path, resolver.canonical_children)
+        if found is None:
+            left.append(path)
+        else:
+            violations.extend(found)
+    return left
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without answering (killed, e.g. by the OOM killer): exit 2."""
+
+
+def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None) -> List[Violation]:
+    """Big trees: one forked worker per core, each with its own resolver over an interleaved
+    share of the files (a shared parent is parsed once per worker); only violations travel
+    back, pickled through a pipe.
+
+    No worker outlives the run, whatever instant a signal arrives: Ctrl-C and SIGTERM are
+    blocked from just before each fork until its worker is recorded, so the parent's
+    clean-up (kill and reap every recorded worker) always knows them all; a worker ignores
+    both and dies with its parent (PR_SET_PDEATHSIG) even if the parent is SIGKILLed. A
+    hand-written pool rather than ``multiprocessing``: this is the whole of what is needed,
+    it starts in a millisecond, and nothing a pool adds (queues, threads, a manager) can
+    hang or print a worker's traceback on the way out."""
+    if not hasattr(os, "fork"):
+        return _lint_files(files, Resolver(settings), rules, cache)
+    workers = min(jobs if jobs > 1 else (os.cpu_count() or 1), len(files))
+    if workers < 2:
+        return _lint_files(files, Resolver(settings), rules, cache)
+    codes = tuple(rule.code for rule in rules)
+    _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
+    children: List[Tuple[int, int]] = []
+    with _terminate_raises():
+        try:
+            for index in range(workers):
+                with _signals_blocked():
+                    children.append(_fork_worker((list(files[index::workers]), settings, codes, cache)))
+            violations = []
+            for child in children:
+                found, made, made_extends = _collect(*child)
+                violations += found
+                if cache is not None:
+                    cache.absorb(made, made_extends)
+            return violations
+        finally:
+            for pid, read_end in children:
+                _end_worker(pid, read_end)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a parallel run: unwinds like Ctrl-C, so every worker is stopped."""
+
+
+_STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+@contextmanager
+def _signals_blocked():
+    import signal
+
+    blocked = {getattr(signal, name) for name in _STOP_SIGNALS}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a signal that came meanwhile arrives here
+
+
+@contextmanager
+def _terminate_raises():
+    """SIGTERM raises ``Terminated`` in the parent while workers run (unless the caller
+    installed its own handler), so the clean-up runs instead of the process vanishing."""
+    import signal
+
+    def terminated(signum, frame):
+        raise Terminated()
+
+    import threading
+
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL or threading.current_thread() is not threading.main_thread():
+        yield  # a caller's own handler, or a thread that may not install one (signal.signal would raise)
+        return
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _load_schemas(settings: Settings) -> None:
+    from stage2_lint.contracts import schema
+
+    for contract in settings.contracts:
+        if contract.schema is not None:
+            schema.load(contract.schema, settings.project_dir)
+
+
+def _fork_worker(share) -> Tuple[int, int]:
+    import signal
+
+    read_end, write_end = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        os.close(write_end)
+        return pid, read_end
+    os.close(read_end)  # the worker, from here on: answer through the pipe, then _exit
+    status = 1
+    try:
+        for name in _STOP_SIGNALS:  # the parent alone handles them; it kills its workers
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        _die_with(parent)
+        _send(write_end, ("ok", _lint_share(share)))
+        status = 0
+    except Exception as error:  # reported by the parent as an internal error
+        _send(write_end, ("error", f"{type(error).__name__}: {error}"))
+    finally:
+        os._exit(status)
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies, however it dies."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):  # not Linux: the parent's clean-up still covers every way but SIGKILL
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _send(fd: int, message) -> None:
+    import pickle
+
+    view = memoryview(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    while view:
+        view = view[os.write(fd, view):]
+    os.close(fd)
+
+
+def _collect(pid: int, read_end: int) -> List[Violation]:
+    import pickle
+
+    chunks = []
+    while True:
+        chunk = os.read(read_end, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    try:
+        outcome, payload = pickle.loads(b"".join(chunks))
+    except Exception:
+        raise WorkerDied("a worker process died before it finished (out of memory, or killed?); "
+                         "run again with -j 1 to lint in one process") from None
+    if outcome != "ok":
+        raise RuntimeError(f"in a worker process: {payload}")
+    return payload
+
+
+def _end_worker(pid: int, read_end: int) -> None:
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)  # a no-op for a worker that has already exited
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+    os.close(read_end)
+
+
+def _lint_share(share):
+    """A worker's answer: its violations, and the cache entries it made (the parent saves them)."""
+    files, settings, codes, cache = share
+    rules = tuple(rule for rule in YAML_RULES if rule.code in codes)
+    violations = _lint_files(files, Resolver(settings), rules, cache)
+    return violations, (cache.made if cache else {}), (cache.made_extends if cache else {})
+
+
+def _contract_severity(violations: List[Violation], contract) -> List[Violation]:
+    """A contract's own ``severity`` for a rule: relaxing one family never relaxes another."""
+    if contract is None or not contract.severity:
+        return violations
+    levels = dict(contract.severity)
+    return [v._replace(severity=levels.get(v.code, v.severity)) for v in violations if levels.get(v.code) != "off"]
+
+
+@contextmanager
+def _collector_paused():
+    """A run keeps every parsed file for reuse: many long-lived objects and no reference
+    cycles. The cyclic collector would rescan them again and again (measured: 6.7 s instead
+    of 3.5 s on 10,650 files), so it pauses for the run; reference counting frees the rest."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = YAML_RULES) -> List[Violation]:
+    ctx = FileContext(path, resolver)
+    found = [v for rule in rules if not rule.after_suppressions for v in rule.run(ctx)]
+    written = suppressions.parse(ctx.document.text)
+    kept, used = suppressions.apply(found, written)
+    ctx.unused_suppressions = suppressions.unused(written, used, tuple(rule.code for rule in rules))
+    kept += [v for rule in rules if rule.after_suppressions for v in rule.run(ctx)]
+    kept = _contract_severity(kept, ctx.contract)
+    ignored = resolver.settings.ignored_codes(path)
+    return [v for v in kept if not v.code.startswith(ignored)] if ignored else kept

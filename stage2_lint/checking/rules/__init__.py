@@ -1,0 +1,57 @@
+"""The one registry of rules. The CLI, the runtime guard and the flake8 plugin all read it.
+One module a rule, named after its code; this list is the registry's order."""
+from importlib import import_module
+from typing import Dict, Iterable, List, Tuple
+
+from stage2_lint.core.records import Kind, Problem, Violation
+from stage2_lint.checking.rule import Rule, Target
+
+_MODULES = (
+    "s2l001_yaml_syntax",
+    "s2l002_duplicate_key",
+    "s2l003_root_not_mapping",
+    "s2l004_unsafe_yaml",
+    "s2l010_extends_malformed",
+    "s2l011_extends_unresolvable",
+    "s2l012_one_hop",
+    "s2l013_dual_parent",
+    "s2l020_missing_explicit_key",
+    "s2l030_moved_key",
+    "s2l031_untyped_residual",
+    "s2l032_removed_key",
+    "s2l040_value_type",
+    "s2l050_non_canonical_surface",
+    "s2l060_unknown_key",
+    "s2l070_unused_suppression",
+    "s2l080_ungoverned_profile",
+    "s2p001_legacy_namespace_read",
+    "s2p002_knob_sized_from_another",
+)
+
+REGISTRY: Tuple[Rule, ...] = tuple(import_module(f"{__name__}.{name}").RULE for name in _MODULES)
+BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in REGISTRY}
+BY_NAME: Dict[str, Rule] = {rule.name: rule for rule in REGISTRY}
+BY_KIND: Dict[Kind, Rule] = {rule.reports: rule for rule in REGISTRY if rule.reports is not None}
+YAML_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.target is Target.PROFILE)
+PYTHON_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.target is Target.SOURCE)
+
+
+def check_kind_owners(registry: Tuple[Rule, ...]) -> None:
+    """Every kind of problem a detector can emit is reported by exactly one rule, named after
+    it: a kind no rule owns would be found and never shown. Run at import."""
+    owners = [rule.reports for rule in registry if rule.reports is not None]
+    unowned = [kind.value for kind in Kind if kind not in owners]
+    shared = sorted({kind.value for kind in owners if owners.count(kind) > 1})
+    misnamed = [rule.code for rule in registry if rule.reports is not None and rule.name != rule.reports.value]
+    if unowned or shared or misnamed:
+        raise ImportError(f"problem kinds without exactly one rule: unowned {unowned}, shared {shared}; "
+                          f"rules not named after the kind they report: {misnamed}")
+
+
+check_kind_owners(REGISTRY)
+
+
+def as_violations(path: str, problems: Iterable[Problem]) -> List[Violation]:
+    """Problems found outside a lint run (the loader's whole-profile check, a chain that
+    cannot be resolved) as the violations of the rules that report their kinds."""
+    return [BY_KIND[problem.kind].reported(path, problem) for problem in problems]
