@@ -94,3 +94,60 @@ def test_cli_and_loader_agree_on_the_legacy_corpus(profile, monkeypatch):
 def test_cli_and_loader_agree_on_the_canonical_tree(profile, monkeypatch):
     monkeypatch.chdir(REPO)
     assert _agree(profile, repo_settings(str(REPO))) == []
+
+
+# -- against independent implementations: a reference merge and the jsonschema library ------
+
+SCHEMA_MUTATIONS = ("retype-eval-strategy", "retype-lr", "retype-batch", "unknown-key", "untouched")
+
+
+def _reference_resolve(path):
+    """An independent extends (yaml.safe_load, parents first, later wins, lists replaced)."""
+    import os
+
+    import yaml
+
+    def merge(base, top):
+        out = dict(base)
+        for key, value in top.items():
+            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        return out
+
+    with open(path, encoding="utf-8") as handle:
+        own = yaml.safe_load(handle) or {}
+    parents = own.pop("extends", [])
+    config = {}
+    for parent in [parents] if isinstance(parents, str) else parents:
+        config = merge(config, _reference_resolve(os.path.join(os.path.dirname(path), parent)))
+    return merge(config, own)
+
+
+@pytest.mark.parametrize("leaf", LEAVES)
+@pytest.mark.parametrize("mutation", SCHEMA_MUTATIONS)
+def test_the_loader_refuses_exactly_what_jsonschema_refuses(mutant_tree, leaf, mutation, monkeypatch):
+    """The whole resolved profile, merged by a reference implementation and validated by the
+    jsonschema library against the repository's schema file, is refused by the loader exactly
+    when jsonschema refuses it; an accepted profile's mapping is the reference merge's."""
+    import json
+
+    import jsonschema
+
+    monkeypatch.chdir(mutant_tree)
+    source = (REPO / f"configs/stage2_ab/{leaf}.yaml").read_text()
+    target = mutant_tree / f"configs/stage2_ab/{leaf}.yaml"
+    target.write_text(MUTATIONS[mutation](source))
+    try:
+        expected = _reference_resolve(str(target))
+        schema = json.loads((mutant_tree / "schemas/stage2_ab.schema.json").read_text())
+        valid = jsonschema.Draft202012Validator(schema).is_valid(expected)
+        loader = ConfigLoader(repo_settings(str(mutant_tree)))
+        try:
+            profile = loader.load_profile(str(target))
+        except ConfigContractError:
+            refused = True
+        else:
+            refused = False
+            assert profile.config == expected
+        assert refused == (not valid) and refused == (mutation != "untouched")
+    finally:
+        target.write_text(source)
