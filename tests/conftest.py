@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -173,3 +174,21 @@ def interpreter(version: str):
         if candidate and subprocess.run([candidate, "--version"], capture_output=True).returncode == 0:
             return candidate
     return None
+
+
+def reference_resolve(path):
+    """An independent extends: yaml.safe_load, parents first (later wins), child last, mappings
+    merged key by key, anything else replaced whole."""
+    def merge(base, top):
+        out = dict(base)
+        for key, value in top.items():
+            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        return out
+
+    with open(path, encoding="utf-8") as handle:
+        own = yaml.safe_load(handle) or {}
+    parents = own.pop("extends", [])
+    config = {}
+    for parent in [parents] if isinstance(parents, str) else parents:
+        config = merge(config, reference_resolve(os.path.join(os.path.dirname(path), parent)))
+    return merge(config, own)

@@ -10,7 +10,7 @@ from stage2_lint.guard import ConfigContractError
 
 from src.config.loader import ConfigLoader
 
-from conftest import LEGACY, REPO, requires_shared, repo_settings, install_contract
+from conftest import LEGACY, REPO, reference_resolve, requires_shared, repo_settings, install_contract
 
 LEAVES = ["prod/a_only", "prod/b_only", "prod/ab_mixed", "smoke/a_only", "smoke/b_only", "smoke/ab_mixed"]
 
@@ -101,27 +101,6 @@ def test_cli_and_loader_agree_on_the_canonical_tree(profile, monkeypatch):
 SCHEMA_MUTATIONS = ("retype-eval-strategy", "retype-lr", "retype-batch", "unknown-key", "untouched")
 
 
-def _reference_resolve(path):
-    """An independent extends (yaml.safe_load, parents first, later wins, lists replaced)."""
-    import os
-
-    import yaml
-
-    def merge(base, top):
-        out = dict(base)
-        for key, value in top.items():
-            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-        return out
-
-    with open(path, encoding="utf-8") as handle:
-        own = yaml.safe_load(handle) or {}
-    parents = own.pop("extends", [])
-    config = {}
-    for parent in [parents] if isinstance(parents, str) else parents:
-        config = merge(config, _reference_resolve(os.path.join(os.path.dirname(path), parent)))
-    return merge(config, own)
-
-
 @pytest.mark.parametrize("leaf", LEAVES)
 @pytest.mark.parametrize("mutation", SCHEMA_MUTATIONS)
 def test_the_loader_refuses_exactly_what_jsonschema_refuses(mutant_tree, leaf, mutation, monkeypatch):
@@ -137,7 +116,7 @@ def test_the_loader_refuses_exactly_what_jsonschema_refuses(mutant_tree, leaf, m
     target = mutant_tree / f"configs/stage2_ab/{leaf}.yaml"
     target.write_text(MUTATIONS[mutation](source))
     try:
-        expected = _reference_resolve(str(target))
+        expected = reference_resolve(str(target))
         schema = json.loads((mutant_tree / "schemas/stage2_ab.schema.json").read_text())
         valid = jsonschema.Draft202012Validator(schema).is_valid(expected)
         loader = ConfigLoader(repo_settings(str(mutant_tree)))

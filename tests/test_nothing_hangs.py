@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from stage2_lint.core import globs
@@ -20,7 +19,7 @@ from stage2_lint.checking.engine import PARALLEL_FROM
 from stage2_lint.tree.hierarchy import Resolver
 from stage2_lint.contracts.settings import read_settings_file
 
-from conftest import REPO, run_cli_process, write_tree
+from conftest import REPO, reference_resolve, run_cli_process, write_tree
 
 FAULTS = REPO / "tests" / "faults.py"
 FAMILY = """\
@@ -35,24 +34,6 @@ def _project(root, files, settings=FAMILY):
     write_tree(root, {"setup.cfg": settings, **files}, contract=False)
     (root / ".git").mkdir(exist_ok=True)
     return root
-
-
-def reference_resolve(path):
-    """An independent extends: yaml.safe_load, parents first (later wins), child last, mappings
-    merged key by key, anything else replaced whole."""
-    def merge(base, top):
-        out = dict(base)
-        for key, value in top.items():
-            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-        return out
-
-    with open(path, encoding="utf-8") as handle:
-        own = yaml.safe_load(handle) or {}
-    parents = own.pop("extends", [])
-    config = {}
-    for parent in [parents] if isinstance(parents, str) else parents:
-        config = merge(config, reference_resolve(os.path.join(os.path.dirname(path), parent)))
-    return merge(config, own)
 
 
 # -- flatten promises only what it does --------------------------------------------------

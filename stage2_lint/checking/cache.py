@@ -287,7 +287,9 @@ def _mark_directory(directory: str) -> None:
 
 
 def _write_new(path: str, text: str) -> None:
-    """Create ``path`` (never an existing file, never through a symlink planted there)."""
+    """Create ``path`` (never an existing file, never through a symlink planted there). The
+    cache file is written under a temporary name and renamed over the old one (``save``); it is
+    not synced, because a file a crash left torn fails the load's checks and costs one cold run."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
