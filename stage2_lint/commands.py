@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 from stage2_lint.core import paths
 from stage2_lint.checking.engine import UsageError, lint_paths, lint_run, select_rules
 from stage2_lint.core.escape import printable
-from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.checking.rules import BY_CODE, REGISTRY, as_violations
 from stage2_lint.checking.rules.s2l030_moved_key import RULE as MOVED
 from stage2_lint.contracts.settings import Settings, find_settings, read_settings_file, settings_for
@@ -439,8 +439,8 @@ def _resolved_or_error(path: str):
     if not os.path.isfile(path):
         raise UsageError(f"{path}: no such file")
     resolver = Resolver(settings_for(path))
-    resolved = resolver.resolve(path)
+    resolved = resolver.merge.resolve(path)
     if resolved is None:
-        problems = as_violations(path, resolver.problems(path))
+        problems = as_violations(path, resolver.extends.problems(path))
         raise UsageError(f"{path} cannot be resolved:\n" + "\n".join(v.format() for v in problems))
     return resolved

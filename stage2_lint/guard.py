@@ -11,7 +11,8 @@ from typing import NamedTuple, Optional, Tuple
 from stage2_lint.contracts.contract_check import contract_findings
 from stage2_lint.checking.engine import lint_paths
 from stage2_lint.core.escape import dotted, printable
-from stage2_lint.tree.hierarchy import Resolved, Resolver
+from stage2_lint.tree.merge import Resolved
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.documents.keypath import deep_merge
 from stage2_lint.core.records import Finding, Problem, Violation
 from stage2_lint.checking.rules import as_violations
@@ -65,9 +66,9 @@ def checked_profile(path: str, settings: Optional[Settings] = None,
 
 def resolved_or_refused(path: str, resolver: Resolver) -> Resolved:
     """The merged config of ``path``, or ConfigContractError with why its chain is broken."""
-    resolved = resolver.resolve(path)
+    resolved = resolver.merge.resolve(path)
     if resolved is None:
-        problems = resolver.problems(path)
+        problems = resolver.extends.problems(path)
         raise ConfigContractError(path, tuple(as_violations(path, problems)))
     return resolved
 

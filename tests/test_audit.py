@@ -4,7 +4,7 @@ import json
 import pytest
 import yaml
 
-from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.contracts.settings import find_settings
 
 from src.config.loader import ConfigLoader
@@ -66,8 +66,8 @@ def test_diff_lists_exactly_the_differing_keys(a, b):
     result = run_cli_process(["diff", path_a, path_b, "--format", "json"], cwd=REPO)
     reported = {entry["key"]: entry for entry in json.loads(result.stdout)["differences"]}
     resolver = Resolver(repo_settings(str(REPO)))
-    left = dict(flat(resolver.resolve(str(REPO / path_a)).config))
-    right = dict(flat(resolver.resolve(str(REPO / path_b)).config))
+    left = dict(flat(resolver.merge.resolve(str(REPO / path_a)).config))
+    right = dict(flat(resolver.merge.resolve(str(REPO / path_b)).config))
     missing = object()
     expected = {key for key in left.keys() | right.keys() if left.get(key, missing) != right.get(key, missing)}
     assert set(reported) == expected

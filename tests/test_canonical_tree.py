@@ -4,7 +4,7 @@ import os
 import pytest
 
 from stage2_lint.editing.fix import Move, relocated
-from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.contracts.settings import find_settings
 
 from conftest import LEGACY, REPO, flat, requires_shared, run_cli_process, repo_settings, MOVED_ROLLOUT
@@ -49,8 +49,8 @@ def test_canonical_surface_is_exactly_the_six_leaves_and_the_stage1_pair():
 @requires_shared
 @pytest.mark.parametrize("canonical", sorted(PAIRS))
 def test_canonical_leaf_resolves_to_the_legacy_values(canonical):
-    new = Resolver(repo_settings(str(REPO))).resolve(str(REPO / "configs/stage2_ab" / canonical))
-    old = Resolver(repo_settings(str(LEGACY))).resolve(str(LEGACY / "configs/stage2_ab" / PAIRS[canonical]))
+    new = Resolver(repo_settings(str(REPO))).merge.resolve(str(REPO / "configs/stage2_ab" / canonical))
+    old = Resolver(repo_settings(str(LEGACY))).merge.resolve(str(LEGACY / "configs/stage2_ab" / PAIRS[canonical]))
     assert new is not None and old is not None
     new_values, old_values = dict(flat(new.config)), dict(flat(relocated(old.config, MOVES)))
     missing = object()

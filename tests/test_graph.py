@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.contracts.settings import find_settings
 
 from conftest import REPO, requires_shared, run_cli_process, write_tree
@@ -36,7 +36,7 @@ def test_nodes_and_edges_are_the_resolvers():
     resolver = Resolver(find_settings(str(REPO)))
     expected = set()
     for node in data["nodes"]:
-        for position, ref in enumerate(resolver.parents(str(REPO / node["path"]))[0], start=1):
+        for position, ref in enumerate(resolver.extends.parents(str(REPO / node["path"]))[0], start=1):
             expected.add((node["path"], os.path.relpath(ref.path, REPO), position))
     drawn = {(paths[edge["child"]], paths[edge["parent"]], edge["order"]) for edge in data["edges"]}
     assert drawn == expected

@@ -1,5 +1,5 @@
 """extends resolution: merge semantics, provenance, and the shape of chain failures."""
-from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.core.records import Kind
 from stage2_lint.checking.rules import as_violations
 
@@ -15,7 +15,7 @@ def test_deep_merge_child_wins_lists_replaced_whole(tree):
         "configs/base.yaml": "a: {x: 1, y: [1, 2, 3], z: {p: 1}}\nkeep: true\n",
         "configs/leaf.yaml": "extends: base.yaml\na: {x: 2, y: [9], z: {q: 2}}\n",
     })
-    resolved = _resolver(root).resolve("configs/leaf.yaml")
+    resolved = _resolver(root).merge.resolve("configs/leaf.yaml")
     assert resolved.config == {"a": {"x": 2, "y": [9], "z": {"p": 1, "q": 2}}, "keep": True}
     assert resolved.files == ("configs/base.yaml", "configs/leaf.yaml")
 
@@ -26,7 +26,7 @@ def test_later_parent_wins_over_earlier_then_child(tree):
         "configs/p2.yaml": "b: 2\nc: 2\n",
         "configs/leaf.yaml": "extends: [p1.yaml, p2.yaml]\nc: 3\n",
     })
-    assert _resolver(root).resolve("configs/leaf.yaml").config == {"a": 1, "b": 2, "c": 3}
+    assert _resolver(root).merge.resolve("configs/leaf.yaml").config == {"a": 1, "b": 2, "c": 3}
 
 
 def test_provenance_keeps_the_override_chain_winner_last(tree):
@@ -35,7 +35,7 @@ def test_provenance_keeps_the_override_chain_winner_last(tree):
         "configs/mid.yaml": "extends: base.yaml\ntraining:\n  eval_steps: 80\n",
         "configs/leaf.yaml": "extends: mid.yaml\n\ntraining:\n  eval_steps: 100\n",
     })
-    resolved = _resolver(root).resolve("configs/leaf.yaml")
+    resolved = _resolver(root).merge.resolve("configs/leaf.yaml")
     chain = resolved.provenance[("training", "eval_steps")]
     assert [(o.path, o.line, o.value) for o in chain] == [
         ("configs/base.yaml", 2, 20), ("configs/mid.yaml", 3, 80), ("configs/leaf.yaml", 4, 100)]
@@ -44,7 +44,7 @@ def test_provenance_keeps_the_override_chain_winner_last(tree):
 
 def test_scalar_replacing_a_mapping_drops_provenance_below(tree):
     root = tree({"configs/base.yaml": "a: {b: 1}\n", "configs/leaf.yaml": "extends: base.yaml\na: 5\n"})
-    resolved = _resolver(root).resolve("configs/leaf.yaml")
+    resolved = _resolver(root).merge.resolve("configs/leaf.yaml")
     assert resolved.config == {"a": 5}
     assert ("a", "b") not in resolved.provenance
 
@@ -52,34 +52,34 @@ def test_scalar_replacing_a_mapping_drops_provenance_below(tree):
 def test_cycle_message_shows_the_whole_chain(tree):
     root = tree({"configs/a.yaml": "extends: b.yaml\n", "configs/b.yaml": "extends: c.yaml\n",
                  "configs/c.yaml": "extends: a.yaml\n"})
-    problems = as_violations("configs/a.yaml", _resolver(root).lineage_problems("configs/a.yaml"))
+    problems = as_violations("configs/a.yaml", _resolver(root).extends.lineage_problems("configs/a.yaml"))
     assert [v.format() for v in problems] == [
         "configs/a.yaml:1:10: S2L011 extends cycle: configs/a.yaml -> configs/b.yaml -> configs/c.yaml -> "
         "configs/a.yaml"]
 
 
 def test_each_file_is_loaded_once(tree, monkeypatch):
-    from stage2_lint.tree import hierarchy
+    from stage2_lint.tree import store
 
     root = tree({"configs/base.yaml": "a: 1\n", **{f"configs/l{i}.yaml": "extends: base.yaml\n" for i in range(5)}})
     loads = []
-    real = hierarchy.load_document
-    monkeypatch.setattr(hierarchy, "load_document", lambda path, limits: loads.append(path) or real(path, limits))
+    real = store.load_document
+    monkeypatch.setattr(store, "load_document", lambda path, limits: loads.append(path) or real(path, limits))
     resolver = _resolver(root)
     for i in range(5):
-        resolver.resolve(f"configs/l{i}.yaml")
+        resolver.merge.resolve(f"configs/l{i}.yaml")
     assert sorted(loads) == ["configs/base.yaml"] + [f"configs/l{i}.yaml" for i in range(5)]
 
 
 def test_root_defaults_to_outermost_configs_dir(tree):
     root = tree({"configs/sub/configs/x.yaml": "extends: ../../top.yaml\n", "configs/top.yaml": "a: 1\n"})
-    assert _resolver(root).lineage_problems("configs/sub/configs/x.yaml") == []
+    assert _resolver(root).extends.lineage_problems("configs/sub/configs/x.yaml") == []
 
 
 def test_configured_root_is_enforced(tree):
     root = tree({"configs/a/x.yaml": "extends: ../b/y.yaml\n", "configs/b/y.yaml": "a: 1\n"})
     resolver = Resolver(repo_settings(str(root))._replace(root="configs/a"))
-    [problem] = resolver.lineage_problems("configs/a/x.yaml")
+    [problem] = resolver.extends.lineage_problems("configs/a/x.yaml")
     assert problem.kind is Kind.EXTENDS_UNRESOLVABLE and "outside the config root configs/a" in problem.message
 
 

@@ -156,12 +156,12 @@ def test_diamond_of_25_levels_is_linear(tmp_path, monkeypatch):
     result = run_cli_process(["configs/top.yaml"], cwd=tmp_path, timeout=10)
     assert result.returncode == 0, result.stdout
     # linear: each of the 51 files is read and each chain checked once (counted, not timed)
-    from stage2_lint.tree import hierarchy
+    from stage2_lint.tree import resolver, store
     from stage2_lint.contracts.settings import find_settings
 
-    reads, real = [], hierarchy.load_document
-    monkeypatch.setattr(hierarchy, "load_document", lambda path, *args: reads.append(path) or real(path, *args))
-    resolved = hierarchy.Resolver(find_settings(str(tmp_path))).resolve(str(tmp_path / "configs/top.yaml"))
+    reads, real = [], store.load_document
+    monkeypatch.setattr(store, "load_document", lambda path, *args: reads.append(path) or real(path, *args))
+    resolved = resolver.Resolver(find_settings(str(tmp_path))).merge.resolve(str(tmp_path / "configs/top.yaml"))
     assert resolved is not None and len(reads) == len(set(reads)) == 51
 
 

@@ -6,7 +6,7 @@ import collections
 
 import pytest
 
-from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.tree.resolver import Resolver
 
 from conftest import REPO, copy_writable, flat, flatten_to_one_hop, repo_settings, run_cli_process
 
@@ -72,7 +72,7 @@ def test_fix_then_flatten_migrates_the_legacy_tree_to_one_hop(tmp_path):
     flatten_to_one_hop(root, LEAVES)
     result = run_cli_process(["configs/stage2_ab"], cwd=root)
     assert (result.returncode, result.stdout) == (0, ""), result.stdout
-    resolved = Resolver(repo_settings(str(root))).resolve(str(root / "configs/stage2_ab/smoke/ab_mixed.yaml"))
+    resolved = Resolver(repo_settings(str(root))).merge.resolve(str(root / "configs/stage2_ab/smoke/ab_mixed.yaml"))
     assert dict(flat(resolved.config)) == SMOKE_AB_MIXED
     assert (root / "configs/stage2_ab/prod/b_only.yaml").read_text().startswith("extends: ../base.yaml\n")
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stage2_lint.documents.document import load_text
 from stage2_lint.editing.fix import Move, fix_moved, relocated
-from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.core.textedit import comment_lines
 
 from conftest import (LEGACY, MOVED_ROLLOUT, copy_writable, flatten_to_one_hop, repo_settings, requires_shared,
@@ -22,7 +22,7 @@ LEAVES = ["prod/a_only_base.yaml", "prod/a_only_iter-1.yaml", "prod/a_only_iter-
 
 def _resolved_all(root):
     resolver = Resolver(repo_settings(str(root)))
-    return {leaf: resolver.resolve(str(root / "configs/stage2_ab" / leaf)).config for leaf in LEAVES}
+    return {leaf: resolver.merge.resolve(str(root / "configs/stage2_ab" / leaf)).config for leaf in LEAVES}
 
 
 def _comments(root):

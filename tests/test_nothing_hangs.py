@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from stage2_lint.core import globs
-from stage2_lint.tree import hierarchy
+from stage2_lint.tree import merge
 from stage2_lint.checking.engine import PARALLEL_FROM
-from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.contracts.settings import read_settings_file
 
 from conftest import REPO, reference_resolve, run_cli_process, write_tree
@@ -113,10 +113,10 @@ def test_a_parent_listed_40000_times_is_merged_once(tmp_path, monkeypatch):
         "configs/fam/leaf.yaml": "extends:\n" + "  - base.yaml\n" * 40_000 + "b: {d: 3}\n",
     })
     calls = []
-    real = hierarchy.deep_merge
-    monkeypatch.setattr(hierarchy, "deep_merge", lambda *args: calls.append(1) or real(*args))
+    real = merge.deep_merge
+    monkeypatch.setattr(merge, "deep_merge", lambda *args: calls.append(1) or real(*args))
     settings = read_settings_file(str(root / "setup.cfg"))
-    resolved = Resolver(settings).resolve(str(root / "configs/fam/leaf.yaml"))
+    resolved = Resolver(settings).merge.resolve(str(root / "configs/fam/leaf.yaml"))
     assert resolved.config == reference_resolve(root / "configs/fam/leaf.yaml") == {"a": 1, "b": {"c": 2, "d": 3}}
     assert len(calls) == 3  # the parent's own keys, the parent into the leaf, the leaf's own keys
 

@@ -7,7 +7,7 @@ import json
 from typing import NamedTuple, Optional, Tuple
 
 from stage2_lint.guard import checked_profile, resolved_or_refused
-from stage2_lint.tree.hierarchy import Resolver
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.contracts.settings import Settings, settings_for
 
 from src.config.schema import TrainingConfig, to_training_config

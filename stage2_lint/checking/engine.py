@@ -10,7 +10,8 @@ from stage2_lint.core import globs, paths
 from stage2_lint.documents import suppressions
 from stage2_lint.checking.cache import Inputs
 from stage2_lint.documents.document import load_bytes
-from stage2_lint.tree.hierarchy import Resolver, canonical_files
+from stage2_lint.tree.hierarchy import canonical_files
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.core.records import Report, UnreadableDirectory, Violation
 from stage2_lint.checking.rule import FileContext, Rule
 from stage2_lint.checking.rules import YAML_RULES
@@ -179,12 +180,12 @@ def lint_run(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] =
     files = discover(paths, settings, skipped, empty)
     resolver = resolver or Resolver(settings)
     if with_dependents:
-        files = _unique_files(files + resolver.dependents(files))
+        files = _unique_files(files + resolver.extends.dependents(files))
     if with_surface and paths:
         files = _unique_files(files + canonical_files(settings))
     violations: List[Violation] = []
     if cache is not None:
-        resolver.stored_links = cache.extends_of
+        resolver.extends.stored_links = cache.extends_of
         files_left = _cached(files, resolver, cache, violations)
     else:
         files_left = files
@@ -211,7 +212,7 @@ def lint_text(path: str, data: bytes, settings: Settings, rules: Tuple[Rule, ...
     """Lint ``data`` (an editor's unsaved buffer, read from stdin) as the file at ``path``:
     its contract, its role and its parents are those of that path, which need not exist."""
     resolver = Resolver(settings)
-    resolver.preload(path, load_bytes(data, path, settings.limits))
+    resolver.documents.preload(path, load_bytes(data, path, settings.limits))
     violations = lint_file(path, resolver, rules)
     ungoverned = (path,) if resolver.layout.of(path).contract is None else ()
     report = Report(tuple(sorted(violations, key=Violation.sort_key)), (path,), ungoverned=ungoverned)
@@ -229,15 +230,15 @@ def _lint_files(files: Sequence[str], resolver: Resolver, rules: Tuple[Rule, ...
             if cache is None:
                 violations.extend(lint_file(path, resolver, rules))
                 continue
-            resolver.recording = Inputs()
+            resolver.documents.recording = Inputs()
             try:
                 found = lint_file(path, resolver, rules)
-                cache.remember(path, found, resolver.recording)
+                cache.remember(path, found, resolver.documents.recording)
             finally:
-                resolver.recording = None
+                resolver.documents.recording = None
             violations.extend(found)
     if cache is not None:
-        cache.remember_links(resolver.parsed_links())
+        cache.remember_links(resolver.extends.parsed_links())
     return violations
 
 
@@ -248,7 +249,7 @@ def _cached(files: Sequence[str], resolver: Resolver, cache, violations: List[Vi
     the surface files that changed."""
     left = []
     for path in files:
-        found = cache.lookup(path, resolver.canonical_children)
+        found = cache.lookup(path, resolver.extends.canonical_children)
         if found is None:
             left.append(path)
         else:

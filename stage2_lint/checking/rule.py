@@ -9,7 +9,8 @@ from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Tupl
 from stage2_lint.contracts.contract_check import contract_findings
 from stage2_lint.documents.document import Document
 from stage2_lint.core.escape import dotted
-from stage2_lint.tree.hierarchy import Resolved, Resolver
+from stage2_lint.tree.merge import Resolved
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.tree.layout import RETIRED, Place
 from stage2_lint.contracts.settings import Contract, Settings
 from stage2_lint.documents.keypath import nearest_mark, value_mark
@@ -94,7 +95,7 @@ class FileContext:
 
     @cached_property
     def document(self) -> Document:
-        return self.resolver.document(self.path)
+        return self.resolver.documents.get(self.path)
 
     @cached_property
     def place(self) -> Place:
@@ -137,7 +138,7 @@ class FileContext:
 
     @cached_property
     def resolved(self) -> Optional[Resolved]:
-        return self.resolver.resolve(self.path)
+        return self.resolver.merge.resolve(self.path)
 
     @cached_property
     def problems(self) -> List[Problem]:
@@ -145,7 +146,7 @@ class FileContext:
         extends graph, and what its contract says of its own keys."""
         if not self.document.usable:
             return list(self.document.problems)
-        return (self.document.problems + self.resolver.lineage_problems(self.path)
+        return (self.document.problems + self.resolver.extends.lineage_problems(self.path)
                 + [self._located(finding) for finding in contract_findings(self.document.root, self.contract,
                                                                            self.settings)])
 
@@ -170,4 +171,4 @@ class FileContext:
 
     def canonical_children(self) -> List[str]:
         """Other canonical-surface files that name this file as a parent."""
-        return self.resolver.canonical_children(self.path)
+        return self.resolver.extends.canonical_children(self.path)

@@ -16,7 +16,8 @@ from stage2_lint.core import paths, safe_write, textedit
 from stage2_lint.documents.document import load_bytes, load_text
 from stage2_lint.core.escape import dotted
 from stage2_lint.editing.fix import fix_moved, relocated
-from stage2_lint.tree.hierarchy import EXTENDS, Resolver
+from stage2_lint.tree.hierarchy import EXTENDS
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.documents.keypath import MISSING, deep_merge, exact_equal, get, newline_of
 from stage2_lint.checking.rules import as_violations
 from stage2_lint.contracts.settings import Settings
@@ -42,17 +43,17 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
         return FlattenResult(output, None, f"{output}: {why}")
     resolver = Resolver(settings)
     if source.data is not None:  # flatten the very bytes a write over the leaf will compare against
-        resolver.preload(leaf, load_bytes(source.data, leaf, settings.limits))
-    old = resolver.resolve(leaf)
+        resolver.documents.preload(leaf, load_bytes(source.data, leaf, settings.limits))
+    old = resolver.merge.resolve(leaf)
     if old is None:
-        problems = as_violations(leaf, resolver.problems(leaf))
+        problems = as_violations(leaf, resolver.extends.problems(leaf))
         return FlattenResult(output, None, f"cannot resolve {leaf}: {problems[0].format() if problems else 'unknown'}")
     contract = resolver.layout.of(output).contract
     required_parent = resolver.layout.required_parent_of(output, contract)
     if onto is None and required_parent is None:
         return FlattenResult(output, None, f"no contract names a required parent for {output}; pass --onto")
     parent = onto or paths.display(required_parent, output)
-    new_parent = resolver.resolve(parent)
+    new_parent = resolver.merge.resolve(parent)
     if new_parent is None:
         return FlattenResult(output, None, f"cannot resolve the new parent {parent}")
     moves = settings.moves_for(contract)
@@ -84,7 +85,7 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
 
 
 def _own_text_relocated(resolver: Resolver, leaf: str, moves) -> Optional[str]:
-    doc = resolver.document(leaf)
+    doc = resolver.documents.get(leaf)
     result = fix_moved(doc, moves)
     if result.problem:
         return None
@@ -197,8 +198,8 @@ def _verify(text: str, output: str, settings: Settings, wanted: dict) -> Optiona
         first = candidate.problems[0]
         return f"the flattened profile would have a problem at line {first.line}: {first.message}; nothing was written"
     resolver = Resolver(settings)
-    resolver.preload(output, candidate)
-    resolved = resolver.resolve(output)
+    resolver.documents.preload(output, candidate)
+    resolved = resolver.merge.resolve(output)
     if resolved is None:
         return "the flattened profile does not resolve; nothing was written"
     found = _difference(wanted, resolved.config, ())
@@ -215,12 +216,13 @@ def changed_dependents(before: Resolver, output: str, text: str, settings: Setti
 
     target = paths.canonical(output)
     after = Resolver(settings)
-    after.preload(output, load_text(text, output, settings.limits))
+    after.documents.preload(output, load_text(text, output, settings.limits))
     changed = []
     for path in discover([settings.config_root(output)], settings, [], []):
-        if paths.canonical(path) == target or target not in {paths.canonical(p) for p in before.chain_files(path)}:
+        chain = {paths.canonical(parent) for parent in before.extends.chain_files(path)}
+        if paths.canonical(path) == target or target not in chain:
             continue
-        old, new = before.resolve(path), after.resolve(path)
+        old, new = before.merge.resolve(path), after.merge.resolve(path)
         if old is None and new is None:
             continue
         if old is None or new is None:

@@ -8,7 +8,7 @@ from typing import Dict, List
 import yaml
 
 from stage2_lint.core.escape import dotted, printable, printable_lines
-from stage2_lint.tree.hierarchy import SECTION, Origin, Resolved
+from stage2_lint.tree.merge import SECTION, Origin, Resolved
 from stage2_lint.documents.keypath import MISSING, exact_equal, leaves
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present

@@ -11,7 +11,8 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from stage2_lint.core import paths
 from stage2_lint.documents.keypath import leaves
 from stage2_lint.contracts.settings import Settings
-from stage2_lint.tree.hierarchy import Resolver, Unusable
+from stage2_lint.tree.hierarchy import Unusable
+from stage2_lint.tree.resolver import Resolver
 from stage2_lint.tree.layout import RETIRED, Layout
 
 # Node kinds, in the order the legend lists them (a node has its first matching kind); a file
@@ -72,7 +73,7 @@ def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int
         order.append(path)
         if not os.path.isfile(path):
             continue
-        for position, link in enumerate(resolver.links(path)[0], start=1):
+        for position, link in enumerate(resolver.extends.links(path)[0], start=1):
             raw_edges.append((path, link.path, position, link.failure))
             if link.failure is None:
                 todo.append(link.path)
@@ -121,7 +122,7 @@ def _node(number, path, resolver, settings, tallies, facts: _Facts) -> Node:
     kind = _kind(path, resolver.layout, facts)
     keys = 0
     if kind not in ("missing", "outside"):
-        doc = resolver.document(path)
+        doc = resolver.documents.get(path)
         if doc.usable:
             keys = sum(1 for path_keys, _ in leaves(doc.root) if path_keys[0] != "extends")
     relative = settings.relative(path)

@@ -7,7 +7,7 @@ from stage2_lint.checking.rules.shared_examples import LEAF, LEAF_PATH, TREE
 def check(ctx):
     if not ctx.is_leaf or not ctx.document.usable or ctx.contract.required_parent is None:
         return
-    refs, problems = ctx.resolver.parents(ctx.path)
+    refs, problems = ctx.resolver.extends.parents(ctx.path)
     expected = ctx.contract.required_parent
     if "extends" not in ctx.document.root:
         yield RULE.violation(ctx, (1, 1), f"canonical leaf has no 'extends'; it must extend exactly {expected!r}",
@@ -39,7 +39,7 @@ def _reach(ctx, refs, expected):
         if any(paths.canonical(path) == ctx.place.required_parent for path in level):
             return
         seen.update(paths.canonical(path) for path in level)
-        level = [ref.path for path in level for ref in ctx.resolver.parents(path)[0]
+        level = [ref.path for path in level for ref in ctx.resolver.extends.parents(path)[0]
                  if paths.canonical(ref.path) not in seen]
     chain = " -> ".join(_chain(ctx.resolver, ctx.path))
     yield RULE.violation(ctx, refs[0].mark, f"canonical leaf does not reach {expected!r} within {hops} hop(s): "
@@ -50,7 +50,7 @@ def _chain(resolver, path, limit=16):
     """The first-parent chain from ``path`` up, as the files are named."""
     chain, seen = [path], {paths.canonical(path)}
     while len(chain) < limit:
-        refs = resolver.parents(chain[-1])[0]
+        refs = resolver.extends.parents(chain[-1])[0]
         if not refs or paths.canonical(refs[0].path) in seen:
             break
         chain.append(refs[0].path)

@@ -51,8 +51,8 @@ def _inherited(ctx, move):
 
 def _ancestor_has(ctx, keys) -> bool:
     """A cheap look at the parents' own text trees before any merge is paid for."""
-    for parent in ctx.resolver.chain_files(ctx.path):
-        doc = ctx.resolver.document(parent)
+    for parent in ctx.resolver.extends.chain_files(ctx.path):
+        doc = ctx.resolver.documents.get(parent)
         if doc.usable and doc.find(keys) is not None:
             return True
     return False

@@ -17,7 +17,7 @@ def check(ctx):
         if children:
             yield RULE.violation(ctx, (1, 1), f"intermediate parent on the canonical surface (extended by "
                                               f"{', '.join(children)}); only one-hop leaves live here")
-    for ref in ctx.resolver.parents(ctx.path)[0]:
+    for ref in ctx.resolver.extends.parents(ctx.path)[0]:
         if ctx.is_retired(ref.path) and os.path.exists(ref.path):
             yield RULE.violation(ctx, ref.mark, f"extends retired parent {shown(ref.raw)}; extend "
                                                 f"{base} (the canonical base) instead",
@@ -31,7 +31,7 @@ def _one_hop(ctx) -> bool:
     """Does this file itself extend exactly its required parent?"""
     from stage2_lint.core import paths
 
-    parents = ctx.resolver.parents(ctx.path)[0]
+    parents = ctx.resolver.extends.parents(ctx.path)[0]
     required = ctx.place.required_parent
     return required is not None and len(parents) == 1 and paths.canonical(parents[0].path) == required
 
