@@ -3,12 +3,15 @@ running beside a command: ``/health/`` answers 200, ``/infer/`` answers one comp
 request, and every ``/infer/`` call's batch is recorded.
 
     python tests/rollout_standin.py PORT RECORD.json -- COMMAND ...
+    python tests/rollout_standin.py fd:N RECORD.json -- COMMAND ...
 
-Runs COMMAND with the server listening on 127.0.0.1:PORT, writes the recorded batches to
-RECORD.json and exits with COMMAND's status. Run under ``unshare -n`` (after ``ip link set lo
+Runs COMMAND with the server listening on 127.0.0.1:PORT (or on the listening socket it
+inherited as file descriptor N, bound by its caller: no race for the port), writes the
+recorded batches to RECORD.json and exits with COMMAND's status. Run under ``unshare -n`` (after ``ip link set lo
 up``), the command and the server share a loopback that reaches nothing else.
 """
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -18,8 +21,12 @@ COMPLETION = "the cat sat"
 
 
 class Server(ThreadingHTTPServer):
-    def __init__(self, port: int):
-        super().__init__(("127.0.0.1", port), Handler)
+    def __init__(self, where: str):
+        inherited = where.startswith("fd:")
+        super().__init__(("127.0.0.1", 0 if inherited else int(where)), Handler, bind_and_activate=not inherited)
+        if inherited:
+            self.socket.close()
+            self.socket = socket.socket(fileno=int(where[3:]))
         self.batches = []
 
 
@@ -43,9 +50,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main() -> int:
-    port, record, separator, *command = sys.argv[1:]
+    where, record, separator, *command = sys.argv[1:]
     assert separator == "--", __doc__
-    server = Server(int(port))
+    server = Server(where)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         return subprocess.run(command).returncode

@@ -1,12 +1,18 @@
 """scripts/train_stage2.sh through bash, with fake `swift` and `torchrun` executables that run
 a real HTTP server on 127.0.0.1 and record what they were started with and when (monotonic
-clock, shared by all processes). Ordering is asserted on those records, never on timing."""
+clock, shared by all processes). Ordering is asserted on those records, never on timing.
+
+The test binds the server's port itself (port 0, held for the whole test) and hands the
+listening socket to each fake server over a Unix socket, so no other process can take the
+port between choosing it and serving on it."""
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 import pytest
@@ -19,13 +25,18 @@ FAKE_SWIFT = """\
 #!{python}
 # Fake `swift rollout`: a real HTTP server. FAKE_SERVER: "ready_after=N" (503 for the first N
 # health checks, then 200), "never" (always 503), "die_when_learners_start".
-import http.server, json, os, sys, time
+import http.server, json, os, socket, sys, time
 sys.path.insert(0, {tests!r})
 from launcher_fakes import record, learners_started
 args = sys.argv[1:]
 host, port = args[args.index("--host") + 1], int(args[args.index("--port") + 1])
+with socket.socket(socket.AF_UNIX) as handoff:  # the test's listening socket, already bound
+    handoff.connect(os.environ["FAKE_LISTENER"])
+    _, fds, _, _ = socket.recv_fds(handoff, 1, 1)
+listener = socket.socket(fileno=fds[0])
 record("server-start", argv=args, cuda=os.environ.get("CUDA_VISIBLE_DEVICES"),
-       root_image_dir=os.environ.get("ROOT_IMAGE_DIR"), pgid=os.getpgid(0))
+       root_image_dir=os.environ.get("ROOT_IMAGE_DIR"), pgid=os.getpgid(0),
+       serving=list(listener.getsockname()))
 mode = os.environ.get("FAKE_SERVER", "ready_after=2")
 checks = [0]
 class Health(http.server.BaseHTTPRequestHandler):
@@ -39,7 +50,9 @@ class Health(http.server.BaseHTTPRequestHandler):
             record("health-200")
     def log_message(self, *args):
         pass
-server = http.server.HTTPServer((host, port), Health)
+server = http.server.HTTPServer((host, port), Health, bind_and_activate=False)
+server.socket.close()
+server.socket = listener
 server.timeout = 0.1
 while True:
     server.handle_request()
@@ -77,14 +90,40 @@ def learners_started():
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def listener():
+    """A listening socket on a port the kernel chose, and the path of a Unix socket that hands
+    it to every fake server that asks, for as long as the test runs."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    directory = tempfile.mkdtemp(prefix="s2l-")  # short: a Unix socket path is at most 107 bytes
+    path = os.path.join(directory, "listener")
+    handoff = socket.socket(socket.AF_UNIX)
+    handoff.bind(path)
+    handoff.listen(4)
+
+    def serve():
+        while True:
+            try:
+                connection, _ = handoff.accept()
+            except OSError:  # closed at teardown
+                return
+            with connection:
+                socket.send_fds(connection, [b"fd"], [server.fileno()])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], path
+    handoff.shutdown(socket.SHUT_RDWR)
+    handoff.close()
+    thread.join()
+    server.close()
+    shutil.rmtree(directory)
 
 
 @pytest.fixture
-def launch(tmp_path):
+def launch(tmp_path, listener):
     """Run the launcher with the fakes first on PATH, on a copy of the canonical configs whose
     rollout server listens on a free port; returns (result, events)."""
     bin_dir, tests_dir = tmp_path / "bin", tmp_path / "fakes"
@@ -96,7 +135,7 @@ def launch(tmp_path):
         (bin_dir / name).chmod(0o755)
     shutil.copytree(REPO / "configs", tmp_path / "configs")
     install_contract(tmp_path)
-    port = _free_port()
+    port, handoff = listener
     base = tmp_path / "configs/stage2_ab/base.yaml"
     base.write_text(base.read_text().replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
     log = tmp_path / "events.jsonl"
@@ -104,7 +143,7 @@ def launch(tmp_path):
     def run(*args, cwd=REPO, timeout=60, **env):
         log.write_text("")
         environ = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHON": sys.executable,
-                   "FAKE_LOG": str(log), **env}
+                   "FAKE_LOG": str(log), "FAKE_LISTENER": handoff, **env}
         result = subprocess.run(["bash", str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True,
                                 timeout=timeout, env=environ)
         events = [json.loads(line) for line in log.read_text().splitlines()]
@@ -159,6 +198,7 @@ def test_learners_start_only_after_the_server_is_healthy_and_nothing_is_left(lau
     server, learner = _first(events, "server-start"), _first(events, "learner-start")
     assert _first(events, "health-200")["t"] < learner["t"]
     assert server["argv"][:4] == ["rollout", "--model", "output/1-26/checkpoint-1516-merged", "--host"]
+    assert server["serving"] == ["127.0.0.1", launch.port]  # the port the launcher told it and checked
     assert server["cuda"] == "1" and learner["cuda"] == "2,3"
     assert server["root_image_dir"] == learner["root_image_dir"] == \
         str(launch.root / "public_data/lvis/rescale_32_768_bbox_max60")

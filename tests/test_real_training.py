@@ -136,14 +136,21 @@ def trained(tmp_path_factory):
     subprocess.run([sys.executable, "-c", BUILD_MODEL, str(root / "build/ci_tiny")], check=True, timeout=300,
                    capture_output=True)
     cut = _network_cut()
-    port = 8000 if cut else _free_port()  # inside the namespace nothing else listens
+    listener = None if cut else _listening_socket()  # inside the namespace nothing else listens on 8000
+    port = listener.getsockname()[1] if listener else 8000
     base = root / "configs/stage2_ab/base.yaml"
     base.write_text(base.read_text().replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
     record = root / "rollout_batches.json"
     offline = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MODELSCOPE_OFFLINE": "1", "PYTHONPATH": str(REPO)}
-    result = subprocess.run([*cut, sys.executable, str(STANDIN), str(port), str(record), "--", sys.executable,
-                             "-m", "src.sft", "--config", "configs/stage2_ab/ci/cpu_smoke.yaml"], cwd=root,
-                            capture_output=True, text=True, timeout=900, env={**os.environ, **offline})
+    where = f"fd:{listener.fileno()}" if listener else str(port)
+    try:
+        result = subprocess.run([*cut, sys.executable, str(STANDIN), where, str(record), "--", sys.executable,
+                                 "-m", "src.sft", "--config", "configs/stage2_ab/ci/cpu_smoke.yaml"], cwd=root,
+                                capture_output=True, text=True, timeout=900, env={**os.environ, **offline},
+                                pass_fds=[listener.fileno()] if listener else [])
+    finally:
+        if listener:
+            listener.close()
     batches = json.loads(record.read_text()) if record.exists() else []
     return root, result, batches
 
@@ -193,9 +200,12 @@ def test_a_broken_profile_is_refused_before_torch_is_imported(trained):
     assert "torch" not in result.stderr
 
 
-def _free_port() -> int:
+def _listening_socket():
+    """A socket listening on a port the kernel chose, for the stand-in to inherit: the port is
+    never free between choosing it and serving on it."""
     import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    return listener
