@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from typing import Iterator, Sequence
+from typing import Iterator, Optional, Sequence
 
 from stage2_lint.core.records import UnreadableDirectory
 
@@ -291,18 +291,46 @@ def _unreadable(error: OSError) -> None:
 def expand(anchor: str, pattern: str) -> Iterator[str]:
     """Every file below ``anchor`` whose path relative to it matches ``pattern``: walks only
     the pattern's fixed leading directories, and no deeper than it can reach."""
-    parts = pattern.split("/")
-    fixed = 0
-    while fixed < len(parts) - 1 and not _WILD.search(parts[fixed]):
-        fixed += 1
-    base = os.path.join(anchor, *parts[:fixed])
-    depth = None if "**" in pattern or "{" in pattern else len(parts) - fixed - 1
-    automaton = compiled(pattern)
+    return expand_all(anchor, (pattern,))
+
+
+def expand_all(anchor: str, patterns: Sequence[str]) -> Iterator[str]:
+    """Every file below ``anchor`` that matches one of ``patterns``, each once; patterns
+    with the same fixed leading directories share one walk."""
+    walks: dict = {}
+    for pattern in patterns:
+        parts = pattern.split("/")
+        fixed = 0
+        while fixed < len(parts) - 1 and not _WILD.search(parts[fixed]):
+            fixed += 1
+        depth = None if "**" in pattern or "{" in pattern else len(parts) - fixed - 1
+        base = os.path.join(anchor, *parts[:fixed])
+        walk = walks.setdefault(base, [0, []])
+        walk[0] = None if depth is None or walk[0] is None else max(walk[0], depth)
+        walk[1].append(compiled(pattern))
+    for base, (depth, automata) in walks.items():
+        yield from _walk(anchor, base, depth, automata)
+
+
+def _walk(anchor: str, base: str, depth: Optional[int], automata) -> Iterator[str]:
+    # os.walk builds every directory path by joining onto ``base``; when both are normalized
+    # and ``base`` is below ``anchor``, a path relative to the anchor is a slice of it (relpath
+    # would normalize both sides again for every file)
+    sliced = os.path.normpath(anchor) == anchor and os.path.normpath(base) == base and \
+        (base == anchor or base.startswith(anchor.rstrip(os.sep) + os.sep))
+    start = len(anchor.rstrip(os.sep)) + 1
     for directory, subdirs, names in os.walk(base, onerror=_unreadable):
-        level = 0 if directory == base else os.path.relpath(directory, base).count(os.sep) + 1
-        if depth is not None and level >= depth:
-            subdirs[:] = []
+        if depth is not None:
+            level = 0 if directory == base else directory[len(base):].strip(os.sep).count(os.sep) + 1
+            if level >= depth:
+                subdirs[:] = []
+        if sliced:
+            below = directory[start:] if directory != anchor else ""
+            prefix = below.replace(os.sep, "/") + "/" if below else ""
         for name in names:
-            path = os.path.join(directory, name)
-            if automaton.match(os.path.relpath(path, anchor).replace(os.sep, "/")):
-                yield path
+            if sliced:
+                relative = prefix + name
+            else:
+                relative = os.path.relpath(os.path.join(directory, name), anchor).replace(os.sep, "/")
+            if any(automaton.match(relative) for automaton in automata):
+                yield os.path.join(directory, name)

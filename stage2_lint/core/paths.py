@@ -15,13 +15,16 @@ from functools import lru_cache
 
 def canonical(path: str) -> str:
     """``path`` absolute, its directories' symlinks resolved, its own name kept."""
-    return _canonical_absolute(os.path.abspath(path))
+    if not os.path.isabs(path):
+        path = os.path.join(os.getcwd(), path)
+    return _canonical_absolute(path)
 
 
 @lru_cache(maxsize=65536)
 def _canonical_absolute(absolute: str) -> str:
-    """(cached for the run, as the directories' real paths are)"""
-    directory, name = os.path.split(absolute)
+    """(cached for the run, as the directories' real paths are: a run asks about each file
+    many times, so the normalization is done once per spelling)"""
+    directory, name = os.path.split(os.path.normpath(absolute))
     if not name:  # the filesystem root
         return directory
     return os.path.join(real_directory(directory), name)
@@ -47,8 +50,11 @@ def known_real(directory: str) -> None:
 def display(path: str, like: str) -> str:
     """How to show the canonical ``path`` to a user who wrote ``like``: absolute stays
     absolute, anything else is relative to the working directory."""
-    if os.path.isabs(like):
-        return path
+    return path if os.path.isabs(like) else from_cwd(path)
+
+
+def from_cwd(path: str) -> str:
+    """The absolute ``path`` relative to the working directory."""
     here = os.getcwd()
     if path.startswith(here.rstrip(os.sep) + os.sep):  # the common case, without relpath's cost
         return path[len(here.rstrip(os.sep)) + 1:]

@@ -237,7 +237,5 @@ def _described(value) -> str:
 def canonical_files(settings: Settings, patterns=None) -> List[str]:
     """The canonical surface (every contract's, or only ``patterns``), found from the glob
     base, as paths relative to the working directory."""
-    found = set()
-    for pattern in settings.canonical if patterns is None else patterns:
-        found.update(globs.expand(settings.project_dir, pattern))
-    return sorted(os.path.relpath(path) for path in found)
+    found = set(globs.expand_all(settings.project_dir, settings.canonical if patterns is None else patterns))
+    return sorted(paths.from_cwd(path) for path in found)
