@@ -59,3 +59,34 @@ def test_ctrl_c_in_parallel_mode_exits_130_without_a_traceback(tmp_path):
     assert process.returncode == 130
     assert err == "stage2-lint: interrupted\n"
     assert _group_is_gone(process.pid)
+
+
+def test_workers_report_the_same_ungoverned_files_and_violations_as_one_process(tmp_path, monkeypatch):
+    from stage2_lint.checking import engine
+    from stage2_lint.contracts.settings import read_settings_file
+
+    files = {f"configs/fam/f{index:04d}.yaml": f"a: {index}\n" for index in range(PARALLEL_FROM // 2 + 5)}
+    files.update({f"configs/other/g{index:04d}.yaml": "b: 1\nb: 2\n" for index in range(PARALLEL_FROM // 2 + 5)})
+    files["setup.cfg"] = "[stage2_lint.contract.fam]\nscope = configs/fam/*.yaml\n"
+    write_tree(tmp_path, files)
+    settings = read_settings_file(str(tmp_path / "setup.cfg"))
+    monkeypatch.chdir(tmp_path)
+    forks = []
+    real_fork = engine._fork_worker
+    monkeypatch.setattr(engine, "_fork_worker", lambda share: forks.append(share[0]) or real_fork(share))
+    parallel = engine.lint_paths(["configs"], settings, jobs=2)
+    serial = engine.lint_paths(["configs"], settings, jobs=1)
+    # two contiguous halves, here one directory each: a shared parent would be parsed by one worker
+    assert [{os.path.dirname(path) for path in share} for share in forks] == [{"configs/fam"}, {"configs/other"}]
+    assert parallel == serial
+    assert set(parallel.ungoverned) == {path for path in parallel.files if "/other/" in path}
+    assert len(parallel.violations) == PARALLEL_FROM // 2 + 5
+
+
+def test_shares_are_contiguous_runs_in_path_order_that_cover_every_file():
+    from stage2_lint.checking.engine import _shares
+
+    files = [f"d{index % 3}/f{index}" for index in range(10)]
+    shares = _shares(files, 3)
+    assert [len(share) for share in shares] == [4, 3, 3]
+    assert sum(shares, []) == sorted(files)

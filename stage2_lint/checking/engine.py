@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import os
 from contextlib import contextmanager
-from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from stage2_lint.core import globs, paths
 from stage2_lint.documents import suppressions
@@ -189,13 +189,15 @@ def lint_run(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] =
         files_left = _cached(files, resolver, cache, violations)
     else:
         files_left = files
+    placed: Dict[str, bool] = {}  # path -> governed, as the workers placed their files
     if len(files_left) >= PARALLEL_FROM and jobs != 1:
-        violations += _lint_in_processes(files_left, settings, rules, jobs, cache)
+        violations += _lint_in_processes(files_left, settings, rules, jobs, cache, placed)
     else:
         violations += _lint_files(files_left, resolver, rules, cache)
     if cache is not None:
         cache.save()
-    ungoverned = tuple(path for path in files if resolver.layout.of(path).contract is None)
+    ungoverned = tuple(path for path in files
+                       if not (placed[path] if path in placed else resolver.layout.of(path).contract is not None))
     report = Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
                     ungoverned, len(files) - len(files_left))
     return Run(report, settings, _graph(report, settings, resolver) if with_graph else None)
@@ -261,10 +263,11 @@ class WorkerDied(RuntimeError):
     """A worker process ended without answering (killed, e.g. by the OOM killer): exit 2."""
 
 
-def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None) -> List[Violation]:
-    """Big trees: one forked worker per core, each with its own resolver over an interleaved
-    share of the files (a shared parent is parsed once per worker); only violations travel
-    back, pickled through a pipe.
+def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
+                       placed: Optional[Dict[str, bool]] = None) -> List[Violation]:
+    """Big trees: one forked worker per core, each with its own resolver over a contiguous
+    share of the files (a shared parent is parsed once per worker); only violations and
+    whether each file is governed travel back (into ``placed``), pickled through a pipe.
 
     No worker outlives the run, whatever instant a signal arrives: Ctrl-C and SIGTERM are
     blocked from just before each fork until its worker is recorded, so the parent's
@@ -279,23 +282,41 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None) 
     if workers < 2:
         return _lint_files(files, Resolver(settings), rules, cache)
     codes = tuple(rule.code for rule in rules)
+    shares = _shares(files, workers)
     _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
     children: List[Tuple[int, int]] = []
     with _terminate_raises():
         try:
             for index in range(workers):
                 with _signals_blocked():
-                    children.append(_fork_worker((list(files[index::workers]), settings, codes, cache)))
+                    children.append(_fork_worker((shares[index], settings, codes, cache)))
             violations = []
             for child in children:
-                found, made, made_extends = _collect(*child)
+                found, governed, made, made_extends = _collect(*child)
                 violations += found
+                if placed is not None:
+                    placed.update(governed)
                 if cache is not None:
                     cache.absorb(made, made_extends)
             return violations
         finally:
             for pid, read_end in children:
                 _end_worker(pid, read_end)
+
+
+def _shares(files: Sequence[str], workers: int) -> List[List[str]]:
+    """``workers`` contiguous runs of the files in path order, of equal length: files of one
+    directory tree share their parents, so each worker parses a shared parent once and the
+    trees split between workers (an interleaved split made every worker parse nearly every
+    parent of the tree)."""
+    ordered = sorted(files)
+    size, extra = divmod(len(ordered), workers)
+    shares, start = [], 0
+    for index in range(workers):
+        end = start + size + (1 if index < extra else 0)
+        shares.append(ordered[start:end])
+        start = end
+    return shares
 
 
 class Terminated(KeyboardInterrupt):
@@ -424,11 +445,14 @@ def _end_worker(pid: int, read_end: int) -> None:
 
 
 def _lint_share(share):
-    """A worker's answer: its violations, and the cache entries it made (the parent saves them)."""
+    """A worker's answer: its violations, whether each of its files is governed, and the cache
+    entries it made (the parent saves them)."""
     files, settings, codes, cache = share
     rules = tuple(rule for rule in YAML_RULES if rule.code in codes)
-    violations = _lint_files(files, Resolver(settings), rules, cache)
-    return violations, (cache.made if cache else {}), (cache.made_extends if cache else {})
+    resolver = Resolver(settings)
+    violations = _lint_files(files, resolver, rules, cache)
+    governed = {path: resolver.layout.of(path).contract is not None for path in files}
+    return violations, governed, (cache.made if cache else {}), (cache.made_extends if cache else {})
 
 
 def _contract_severity(violations: List[Violation], contract) -> List[Violation]:
