@@ -15,9 +15,14 @@ from functools import lru_cache
 
 def canonical(path: str) -> str:
     """``path`` absolute, its directories' symlinks resolved, its own name kept."""
-    if not os.path.isabs(path):
-        path = os.path.join(os.getcwd(), path)
-    return _canonical_absolute(path)
+    if path[:1] == os.sep:  # absolute on posix (a run asks this about each file many times)
+        return _canonical_absolute(path)
+    return _canonical_relative(os.getcwd(), path)  # join drops the cwd before another absolute form
+
+
+@lru_cache(maxsize=65536)
+def _canonical_relative(cwd: str, path: str) -> str:
+    return _canonical_absolute(os.path.join(cwd, path))
 
 
 @lru_cache(maxsize=65536)
