@@ -78,9 +78,9 @@ def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int
             if link.failure is None:
                 todo.append(link.path)
                 continue
-            unusable[paths.canonical(link.path)] = link.unusable
-            if paths.canonical(link.path) not in index:
-                index[paths.canonical(link.path)] = len(order)
+            unusable[link.key] = link.unusable
+            if link.key not in index:
+                index[link.key] = len(order)
                 order.append(link.path)
     facts = _Facts(cycles=_in_cycles(raw_edges), unusable=unusable,
                    required=_required_parents(raw_edges, resolver.layout))

@@ -1,4 +1,3 @@
-from stage2_lint.core import paths
 from stage2_lint.core.escape import shown
 from stage2_lint.checking.rule import Example, Rule
 from stage2_lint.checking.rules.shared_examples import LEAF, LEAF_PATH, TREE
@@ -21,7 +20,7 @@ def check(ctx):
     if len(refs) != 1:
         return  # dual parents are S2L013
     ref = refs[0]
-    if paths.canonical(ref.path) == ctx.place.required_parent:
+    if ref.key == ctx.place.required_parent:
         return
     chain = " -> ".join(_chain(ctx.resolver, ctx.path))
     yield RULE.violation(ctx, ref.mark,
@@ -34,13 +33,13 @@ def _reach(ctx, refs, expected):
     """A relaxed contract: the required parent must be reached within ``max_hops`` hops
     (through any of the parents, when several are allowed)."""
     hops = ctx.contract.max_hops
-    level, seen = [ref.path for ref in refs], {paths.canonical(ctx.path)}
+    level, seen = list(refs), {ctx.place.canonical}
     for _ in range(hops):
-        if any(paths.canonical(path) == ctx.place.required_parent for path in level):
+        if any(ref.key == ctx.place.required_parent for ref in level):
             return
-        seen.update(paths.canonical(path) for path in level)
-        level = [ref.path for path in level for ref in ctx.resolver.extends.parents(path)[0]
-                 if paths.canonical(ref.path) not in seen]
+        seen.update(ref.key for ref in level)
+        level = [parent for ref in level for parent in ctx.resolver.extends.parents(ref.path)[0]
+                 if parent.key not in seen]
     chain = " -> ".join(_chain(ctx.resolver, ctx.path))
     yield RULE.violation(ctx, refs[0].mark, f"canonical leaf does not reach {expected!r} within {hops} hop(s): "
                                             f"{chain}", key_path="extends", fix=f"extends: {expected}")
@@ -48,13 +47,13 @@ def _reach(ctx, refs, expected):
 
 def _chain(resolver, path, limit=16):
     """The first-parent chain from ``path`` up, as the files are named."""
-    chain, seen = [path], {paths.canonical(path)}
+    chain, seen = [path], {resolver.documents.key(path)}
     while len(chain) < limit:
         refs = resolver.extends.parents(chain[-1])[0]
-        if not refs or paths.canonical(refs[0].path) in seen:
+        if not refs or refs[0].key in seen:
             break
         chain.append(refs[0].path)
-        seen.add(paths.canonical(refs[0].path))
+        seen.add(refs[0].key)
     return chain
 
 

@@ -29,11 +29,9 @@ CHILD = "configs/recipes/prod/child.yaml"
 
 def _one_hop(ctx) -> bool:
     """Does this file itself extend exactly its required parent?"""
-    from stage2_lint.core import paths
-
     parents = ctx.resolver.extends.parents(ctx.path)[0]
     required = ctx.place.required_parent
-    return required is not None and len(parents) == 1 and paths.canonical(parents[0].path) == required
+    return required is not None and len(parents) == 1 and parents[0].key == required
 
 
 RULE = Rule(
