@@ -113,7 +113,7 @@ def _check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list-rules", action="store_true", help="the rules command")
     parser.add_argument("--explain", metavar="CODE", help="the explain command")
     parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
-                        help="worker processes for big trees (default: one per core from 1,000 files; 1: serial)")
+                        help="worker processes for big trees (default: one per core from 200 files; 1: serial)")
     parser.add_argument("--no-cache", action="store_true",
                         help="check every file afresh and leave the result cache alone (settings: cache = false)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")

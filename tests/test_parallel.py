@@ -1,4 +1,4 @@
-"""Parallel mode (from 1,000 files): a worker that dies ends the run with exit 2 instead of
+"""Parallel mode (from 200 files): a worker that dies ends the run with exit 2 instead of
 a wait that never returns; Ctrl-C exits 130 with no traceback; no worker is left behind."""
 import os
 import subprocess
