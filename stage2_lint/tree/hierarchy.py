@@ -141,6 +141,24 @@ class ExtendsGraph:
                 return failure
         return None
 
+    def merge_order(self, path: str) -> List[Tuple[str, List[ParentRef]]]:
+        """``path`` and every file its chain names, each once with its usable parents, every
+        parent before the files that name it: the order a merge visits them in. Ask only of a
+        sound chain (``lineage_problems`` empty): there is no cycle to stop."""
+        order: List[Tuple[str, List[ParentRef]]] = []
+        seen = set()
+
+        def visit(file: str, key: str) -> None:
+            seen.add(key)
+            refs = self.parents(file)[0]
+            for ref in refs:
+                if ref.key not in seen:
+                    visit(ref.path, ref.key)
+            order.append((file, refs))
+
+        visit(path, self.store.key(path))
+        return order
+
     def canonical_children(self, path: str) -> List[str]:
         """Files on the canonical surface of ``path``'s own contract (in its config tree)
         that name ``path`` as a parent."""

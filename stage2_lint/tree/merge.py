@@ -59,19 +59,22 @@ class Merge:
         return self._resolve(path)
 
     def _resolve(self, path: str) -> Resolved:
-        key = self.store.key(path)
-        done = self._resolved.get(key)
-        if done is not None:
-            return done
+        for file, refs in self.graph.merge_order(path):  # parents first: each finds its own done
+            key = self.store.key(file)
+            if key not in self._resolved:
+                self._resolved[key] = self._merged(file, refs)
+        return self._resolved[self.store.key(path)]
+
+    def _merged(self, path: str, refs) -> Resolved:
+        """``path``'s own keys over its parents' resolved configs (later parents win)."""
         config: dict = {}
         provenance: Dict[tuple, Tuple[Origin, ...]] = {}
         files: List[str] = []
-        refs, _ = self.graph.parents(path)
         last = {ref.key: index for index, ref in enumerate(refs)}
-        for index, ref in enumerate(refs):  # later parents win over earlier ones
+        for index, ref in enumerate(refs):
             if last[ref.key] != index:
                 continue  # listed again later, where it wins anyway: each parent is merged once
-            parent = self._resolve(ref.path)
+            parent = self._resolved[ref.key]
             config = deep_merge(config, parent.config)
             _merge_provenance(provenance, parent.provenance)
             files.extend(f for f in parent.files if f not in files)
@@ -79,8 +82,7 @@ class Merge:
         config = deep_merge(config, {k: v for k, v in own.items() if k != EXTENDS})
         _record_own(provenance, own, config, path)
         files.append(path)
-        done = self._resolved[key] = Resolved(path, config, provenance, tuple(files))
-        return done
+        return Resolved(path, config, provenance, tuple(files))
 
 
 def _merge_provenance(into: Dict[tuple, Tuple[Origin, ...]], parent: Dict[tuple, Tuple[Origin, ...]]) -> None:
