@@ -206,12 +206,13 @@ def _own_preflight(config: str) -> dict:
     from src.config.loader import ConfigLoader
     from src.config.rollout import launch_problems, normalize_rollout, preflight
     from stage2_lint.contracts.settings import settings_for
+    from stage2_lint.tree.layout import config_root
 
     path = os.path.join(REPO_ROOT, config)
     try:
         settings = settings_for(path)
         profile = ConfigLoader(settings).load_profile(path).config
-        plan = preflight(normalize_rollout(profile), profile, os.path.dirname(settings.config_root(path)))
+        plan = preflight(normalize_rollout(profile), profile, os.path.dirname(config_root(settings, path)))
     except (ConfigContractError, ValueError, OSError) as error:
         raise LaunchError(f"preflight failed for {config}: {error}") from None
     problems = launch_problems(plan)

@@ -13,6 +13,7 @@ from typing import List, Optional
 from stage2_lint.core.escape import printable_lines
 from stage2_lint.guard import ConfigContractError
 from stage2_lint.contracts.settings import settings_for
+from stage2_lint.tree.layout import config_root
 
 from src.config.loader import ConfigLoader
 from src.config.rollout import launch_problems, normalize_rollout, preflight
@@ -26,7 +27,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:  # settings errors (SettingsError is a ValueError) are refused like profile errors
         settings = settings_for(argv[0])  # read once: the loader and the repository root share it
         config = ConfigLoader(settings).load_profile(argv[0]).config
-        repo_root = os.path.dirname(settings.config_root(argv[0]))
+        repo_root = os.path.dirname(config_root(settings, argv[0]))
         plan = preflight(normalize_rollout(config), config, repo_root)
     except (ConfigContractError, ValueError, OSError) as error:
         print(printable_lines(f"preflight: {error}"), file=sys.stderr)

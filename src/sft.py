@@ -89,8 +89,9 @@ def repo_root_of(path: str) -> str:
     """The repository a profile belongs to: the directory holding its config tree (relative
     data and model paths are relative to it, whatever the working directory)."""
     from stage2_lint.contracts.settings import settings_for
+    from stage2_lint.tree.layout import config_root
 
-    return os.path.dirname(settings_for(path).config_root(path))
+    return os.path.dirname(config_root(settings_for(path), path))
 
 
 if __name__ == "__main__":

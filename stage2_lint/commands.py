@@ -16,6 +16,7 @@ from stage2_lint.tree.resolver import Resolver
 from stage2_lint.checking.rules import BY_CODE, REGISTRY, as_violations
 from stage2_lint.checking.rules.s2l030_moved_key import RULE as MOVED
 from stage2_lint.contracts.settings import Settings, find_settings, read_settings_file, settings_for
+from stage2_lint.tree import layout
 
 
 def check(args) -> int:
@@ -385,7 +386,7 @@ def _fix_one(path: str, settings, write: bool) -> Optional[str]:
     if not result.changed:
         return None
     if write:
-        safe_write.replace(snap, snap.encode(result.new), settings.config_root(path))
+        safe_write.replace(snap, snap.encode(result.new), layout.config_root(settings, path))
     else:
         _print_diff(path, result.old, result.new)
     return CHANGED

@@ -251,6 +251,7 @@ def test_discovery_and_membership_use_one_glob_matcher(tmp_path):
     """Once, prod/.hidden.yaml was canonical for the membership check and not found by discovery."""
     from stage2_lint.core import globs
     from stage2_lint.tree.hierarchy import canonical_files
+    from stage2_lint.tree.layout import matches
     from stage2_lint.contracts.settings import find_settings
 
     write_tree(tmp_path, {name: FAMILY_LEAF for name in (
@@ -260,7 +261,7 @@ def test_discovery_and_membership_use_one_glob_matcher(tmp_path):
     settings = find_settings(str(tmp_path))
     everything = [str(p.relative_to(tmp_path)) for p in sorted(tmp_path.rglob("*.yaml"))]
     surface = [os.path.relpath(path, tmp_path) for path in canonical_files(settings)]
-    members = [path for path in everything if settings.matches(str(tmp_path / path), settings.contracts[0].canonical)]
+    members = [path for path in everything if matches(settings, str(tmp_path / path), settings.contracts[0].canonical)]
     assert sorted(surface) == sorted(members) == ["configs/family/prod/a.yaml", "configs/family/smoke/c.yaml"]
     assert [p for p in everything if globs.matches(p, ("configs/**/*.yaml",))] == [
         "configs/family/prod/a.yaml", "configs/family/prod/deeper/b.yaml", "configs/family/smoke/c.yaml"]

@@ -16,6 +16,7 @@ from stage2_lint.core.records import Report, UnreadableDirectory, Violation
 from stage2_lint.checking.rule import FileContext, Rule
 from stage2_lint.checking.rules import YAML_RULES
 from stage2_lint.contracts.settings import Settings
+from stage2_lint.tree import layout
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -107,8 +108,8 @@ def _ungoverned_directory(named: str, found: Sequence[str], settings: Settings) 
     """A directory of profiles (in a config tree) of which no contract governs a single one,
     where the repository declares contracts: most likely a family renamed without its
     settings. Not a pass."""
-    if not settings.contracts or not found or any(settings.contract_for(path) for path in found) \
-            or not all(settings.in_config_tree(path) for path in found):
+    if not settings.contracts or not found or any(layout.contract_for(settings, path) for path in found) \
+            or not all(layout.in_config_tree(settings, path) for path in found):
         return []  # (governed first: it is the cheap answer, and the usual one)
     names = ", ".join(contract.name for contract in settings.contracts)
     return [f"{named}: no contract ({names}) governs any of its {len(found)} profile(s): was the family renamed "
@@ -486,5 +487,5 @@ def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = YAML_RULE
     ctx.unused_suppressions = suppressions.unused(written, used, tuple(rule.code for rule in rules))
     kept += [v for rule in rules if rule.after_suppressions for v in rule.run(ctx)]
     kept = _contract_severity(kept, ctx.contract)
-    ignored = resolver.settings.ignored_codes(path)
+    ignored = layout.ignored_codes(resolver.settings, path)
     return [v for v in kept if not v.code.startswith(ignored)] if ignored else kept

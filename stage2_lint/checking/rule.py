@@ -12,6 +12,7 @@ from stage2_lint.core.escape import dotted
 from stage2_lint.tree.merge import Resolved
 from stage2_lint.tree.resolver import Resolver
 from stage2_lint.tree.layout import RETIRED, Place
+from stage2_lint.tree import layout
 from stage2_lint.contracts.settings import Contract, Settings
 from stage2_lint.documents.keypath import nearest_mark, value_mark
 from stage2_lint.core.records import ERROR, Finding, Kind, Problem, Violation
@@ -125,7 +126,7 @@ class FileContext:
         """Is ``path`` (this file, or a parent it names) retired by this file's contract?"""
         if path == self.path:
             return self.place.role == RETIRED
-        return self.contract is not None and self.settings.matches(path, self.contract.retired_parents)
+        return self.contract is not None and layout.matches(self.settings, path, self.contract.retired_parents)
 
     @property
     def is_leaf(self) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import configparser
 import os
 import re
-from functools import lru_cache
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 from stage2_lint.core import globs, paths, reading
@@ -313,84 +312,12 @@ class Settings(NamedTuple):
             return self.removed, self.moved
         return self.removed + contract.removed, self.moved + contract.moved
 
-    def config_root(self, path: str) -> str:
-        """The directory a file's parents must stay inside (canonical)."""
-        if self.root is not None:
-            return os.path.realpath(os.path.join(self.project_dir, self.root))
-        return _outermost_configs_dir(os.path.dirname(paths.canonical(path)), paths.real_directory(self.project_dir))
-
-    def in_config_tree(self, path: str) -> bool:
-        """Is ``path`` a profile: below the configured ``root``, or below a directory named
-        ``configs`` inside the project (as opposed to CI or hook YAML)? Judged on the path as
-        spelled and on its canonical form, so a symlinked ``configs/`` holds profiles too."""
-        for spelling in {os.path.abspath(path), paths.canonical(path)}:
-            root = self.config_root(spelling) if self.root is not None else \
-                _outermost_configs_dir(os.path.dirname(spelling), paths.real_directory(self.project_dir),
-                                       resolve=False)
-            if (self.root is not None or os.path.basename(root) == "configs") and paths.inside(spelling, root):
-                return True
-        return False
-
-    def relative(self, path: str) -> Optional[str]:
-        """``path`` relative to the glob base (the settings file's directory), in posix form
-        as globs are written; None outside it."""
-        # Both sides canonical: a cache key free of the working directory, and a project
-        # directory given through a symlink (Settings built by hand) still matches.
-        return _relative(paths.real_directory(self.project_dir), paths.canonical(path))
-
-    def matches(self, path: str, patterns: Tuple[str, ...]) -> bool:
-        relative = self.relative(path)
-        return relative is not None and globs.matches(relative, patterns)
-
-    def contract_for(self, path: str) -> Optional[Contract]:
-        """The contract whose scope holds ``path`` (None: generic rules only)."""
-        relative = self.relative(path)
-        if relative is None or not self.contracts:
-            return None
-        return _contract_for(self.contracts, relative)
-
     @property
     def canonical(self) -> Tuple[str, ...]:
         return tuple(glob for contract in self.contracts for glob in contract.canonical)
 
-    def ignored_codes(self, path: str) -> Tuple[str, ...]:
-        if not self.per_file_ignores:
-            return ()
-        relative = self.relative(path)
-        return tuple(code for pattern, codes in self.per_file_ignores
-                     if relative is not None and globs.matches(relative, (pattern,)) for code in codes)
 
-
-@lru_cache(maxsize=65536)
-def _contract_for(contracts: Tuple[Contract, ...], relative: str) -> Optional[Contract]:
-    found = [c for c in contracts if globs.matches(relative, c.scope)]
-    if len(found) > 1:
-        raise SettingsError(f"{relative} is in the scope of two contracts, {found[0].name} and {found[1].name}; "
-                            f"make their scopes disjoint")
-    return found[0] if found else None
-
-
-@lru_cache(maxsize=65536)
-def _relative(base: str, canonical: str) -> Optional[str]:
-    return paths.relative_posix(canonical, base)
-
-
-@lru_cache(maxsize=4096)
-def _outermost_configs_dir(directory: str, project_dir: str, resolve: bool = True) -> str:
-    """The outermost directory named ``configs`` from ``directory`` up to the top of its
-    project (else ``directory`` itself): where a checkout sits never widens the root."""
-    top = _project_top(directory, project_dir)
-    found, probe = None, directory
-    while True:
-        if os.path.basename(probe) == "configs":
-            found = probe
-        parent = os.path.dirname(probe)
-        if probe == top or parent == probe:
-            return os.path.realpath(found or directory) if resolve else found or directory
-        probe = parent
-
-
-def _project_top(directory: str, project_dir: str) -> str:
+def project_top(directory: str, project_dir: str) -> str:
     """The settings' project directory when ``directory`` is inside it; otherwise the
     nearest ancestor holding a project marker (a file linted from elsewhere), else ``/``."""
     if directory == project_dir or directory.startswith(project_dir.rstrip(os.sep) + os.sep):
@@ -527,7 +454,7 @@ def find_settings(start: str = ".") -> Settings:
     directory = paths.real_directory(os.path.abspath(start))
     top = paths.repository_top(directory)
     found = _find_upwards(directory, top)
-    return found if found is not None else Settings(project_dir=top or _project_top(directory, "\0"))
+    return found if found is not None else Settings(project_dir=top or project_top(directory, "\0"))
 
 
 def settings_for(path: str) -> Settings:

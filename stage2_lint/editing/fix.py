@@ -14,11 +14,12 @@ from stage2_lint.core import textedit
 from stage2_lint.documents.document import Document, load_text
 from stage2_lint.core.escape import dotted
 from stage2_lint.contracts.settings import Move
+from stage2_lint.tree import layout
 
 
 def moves_for(settings, path: str) -> Tuple[Move, ...]:
     """The moved prefixes ``path`` obeys (the repository's and its contract's)."""
-    return settings.moves_for(settings.contract_for(path))
+    return settings.moves_for(layout.contract_for(settings, path))
 
 
 class FixResult(NamedTuple):

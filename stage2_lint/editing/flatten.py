@@ -21,6 +21,7 @@ from stage2_lint.tree.resolver import Resolver
 from stage2_lint.documents.keypath import MISSING, deep_merge, exact_equal, get, newline_of
 from stage2_lint.checking.rules import as_violations
 from stage2_lint.contracts.settings import Settings
+from stage2_lint.tree import layout
 
 
 class FlattenResult(NamedTuple):
@@ -78,7 +79,7 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     if write:
         data = (safe_write.BOM if source.has_bom else b"") + text.encode("utf-8")
         try:
-            safe_write.replace(target, data, settings.config_root(output))
+            safe_write.replace(target, data, layout.config_root(settings, output))
         except safe_write.WriteRefused as why:
             return FlattenResult(output, None, f"{output} was not written: {why}")
     return FlattenResult(output, text, changed=tuple(changed))
@@ -218,7 +219,7 @@ def changed_dependents(before: Resolver, output: str, text: str, settings: Setti
     after = Resolver(settings)
     after.documents.preload(output, load_text(text, output, settings.limits))
     changed = []
-    for path in discover([settings.config_root(output)], settings, [], []):
+    for path in discover([layout.config_root(settings, output)], settings, [], []):
         chain = {paths.canonical(parent) for parent in before.extends.chain_files(path)}
         if paths.canonical(path) == target or target not in chain:
             continue

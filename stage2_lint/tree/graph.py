@@ -13,7 +13,7 @@ from stage2_lint.documents.keypath import leaves
 from stage2_lint.contracts.settings import Settings
 from stage2_lint.tree.hierarchy import Unusable
 from stage2_lint.tree.resolver import Resolver
-from stage2_lint.tree.layout import RETIRED, Layout
+from stage2_lint.tree.layout import RETIRED, Layout, glob_relative
 
 # Node kinds, in the order the legend lists them (a node has its first matching kind); a file
 # with errors keeps its kind and gets the "errors" outline on top.
@@ -125,7 +125,7 @@ def _node(number, path, resolver, settings, tallies, facts: _Facts) -> Node:
         doc = resolver.documents.get(path)
         if doc.usable:
             keys = sum(1 for path_keys, _ in leaves(doc.root) if path_keys[0] != "extends")
-    relative = settings.relative(path)
+    relative = glob_relative(settings, path)
     label = relative.split("/", 1)[1] if relative and "/" in relative else os.path.relpath(path)
     return Node(f"n{number}", path, label, kind, keys, errors, warnings)
 

@@ -3,15 +3,16 @@
 For each path: its canonical form (``paths``), the contract that governs it, its role on that
 contract's surface, the parent it must extend and its config root. The rules, flatten, the
 graph, the guard and the preflight ask here instead of working it out again; ``settings``
-only reads settings.
+only reads settings, and the functions below are what its globs and ``root`` mean for a path.
 """
 from __future__ import annotations
 
 import os
-from typing import Dict, NamedTuple, Optional
+from functools import lru_cache
+from typing import Dict, NamedTuple, Optional, Tuple
 
-from stage2_lint.core import paths
-from stage2_lint.contracts.settings import Contract, Settings
+from stage2_lint.core import globs, paths
+from stage2_lint.contracts.settings import Contract, Settings, SettingsError, project_top
 
 # Roles a file can have. A canonical leaf is on the surface and not retired; a retired parent
 # is named by ``retired_parents``; a governed file is in a scope and neither; an ungoverned
@@ -49,14 +50,14 @@ class Layout:
     def _place(self, path: str) -> Place:
         settings = self.settings
         canonical = paths.canonical(path)
-        contract = settings.contract_for(canonical)
-        on_surface = contract is not None and settings.matches(canonical, contract.canonical)
-        retired = contract is not None and settings.matches(canonical, contract.retired_parents)
+        contract = contract_for(settings, canonical)
+        on_surface = contract is not None and matches(settings, canonical, contract.canonical)
+        retired = contract is not None and matches(settings, canonical, contract.retired_parents)
         role = UNGOVERNED if contract is None else RETIRED if retired else LEAF if on_surface else GOVERNED
         required = None
         if on_surface and contract.required_parent:
             required = paths.canonical(os.path.join(os.path.dirname(canonical), contract.required_parent))
-        return Place(path, canonical, contract, role, on_surface, required, settings.config_root(canonical))
+        return Place(path, canonical, contract, role, on_surface, required, config_root(settings, canonical))
 
     def required_parent_of(self, path: str, contract: Optional[Contract] = None) -> Optional[str]:
         """The canonical parent a file at ``path`` must extend (``contract`` for a file that
@@ -65,3 +66,85 @@ class Layout:
         if place.required_parent or contract is None or not contract.required_parent:
             return place.required_parent
         return paths.canonical(os.path.join(os.path.dirname(place.canonical), contract.required_parent))
+
+
+# -- what the settings' globs and root mean for one path
+
+def glob_relative(settings: Settings, path: str) -> Optional[str]:
+    """``path`` relative to the glob base (the settings file's directory), in posix form
+    as globs are written; None outside it."""
+    # Both sides canonical: a cache key free of the working directory, and a project
+    # directory given through a symlink (Settings built by hand) still matches.
+    return _relative(paths.real_directory(settings.project_dir), paths.canonical(path))
+
+
+def matches(settings: Settings, path: str, patterns: Tuple[str, ...]) -> bool:
+    """Does ``path`` match one of ``patterns``, written relative to the glob base?"""
+    found = glob_relative(settings, path)
+    return found is not None and globs.matches(found, patterns)
+
+
+def contract_for(settings: Settings, path: str) -> Optional[Contract]:
+    """The contract whose scope holds ``path`` (None: generic rules only)."""
+    found = glob_relative(settings, path)
+    if found is None or not settings.contracts:
+        return None
+    return _contract_for(settings.contracts, found)
+
+
+def config_root(settings: Settings, path: str) -> str:
+    """The directory a file's parents must stay inside (canonical)."""
+    if settings.root is not None:
+        return os.path.realpath(os.path.join(settings.project_dir, settings.root))
+    return _outermost_configs_dir(os.path.dirname(paths.canonical(path)), paths.real_directory(settings.project_dir))
+
+
+def in_config_tree(settings: Settings, path: str) -> bool:
+    """Is ``path`` a profile: below the configured ``root``, or below a directory named
+    ``configs`` inside the project (as opposed to CI or hook YAML)? Judged on the path as
+    spelled and on its canonical form, so a symlinked ``configs/`` holds profiles too."""
+    for spelling in {os.path.abspath(path), paths.canonical(path)}:
+        root = config_root(settings, spelling) if settings.root is not None else \
+            _outermost_configs_dir(os.path.dirname(spelling), paths.real_directory(settings.project_dir),
+                                   resolve=False)
+        if (settings.root is not None or os.path.basename(root) == "configs") and paths.inside(spelling, root):
+            return True
+    return False
+
+
+def ignored_codes(settings: Settings, path: str) -> Tuple[str, ...]:
+    """The codes ``per_file_ignores`` turns off for ``path``."""
+    if not settings.per_file_ignores:
+        return ()
+    found = glob_relative(settings, path)
+    return tuple(code for pattern, codes in settings.per_file_ignores
+                 if found is not None and globs.matches(found, (pattern,)) for code in codes)
+
+
+@lru_cache(maxsize=65536)
+def _contract_for(contracts: Tuple[Contract, ...], relative: str) -> Optional[Contract]:
+    found = [c for c in contracts if globs.matches(relative, c.scope)]
+    if len(found) > 1:
+        raise SettingsError(f"{relative} is in the scope of two contracts, {found[0].name} and {found[1].name}; "
+                            f"make their scopes disjoint")
+    return found[0] if found else None
+
+
+@lru_cache(maxsize=65536)
+def _relative(base: str, canonical: str) -> Optional[str]:
+    return paths.relative_posix(canonical, base)
+
+
+@lru_cache(maxsize=4096)
+def _outermost_configs_dir(directory: str, project_dir: str, resolve: bool = True) -> str:
+    """The outermost directory named ``configs`` from ``directory`` up to the top of its
+    project (else ``directory`` itself): where a checkout sits never widens the root."""
+    top = project_top(directory, project_dir)
+    found, probe = None, directory
+    while True:
+        if os.path.basename(probe) == "configs":
+            found = probe
+        parent = os.path.dirname(probe)
+        if probe == top or parent == probe:
+            return os.path.realpath(found or directory) if resolve else found or directory
+        probe = parent

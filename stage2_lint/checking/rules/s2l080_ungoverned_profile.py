@@ -1,12 +1,13 @@
 """S2L080: a profile that no contract governs, where the repository requires one."""
 from stage2_lint.checking.rule import Example, Rule
+from stage2_lint.tree import layout
 
 
 def check(ctx):
     settings = ctx.settings
     if ctx.contract is not None or not settings.contracts:
         return
-    if not settings.runtime and not (settings.require_contract and settings.in_config_tree(ctx.path)):
+    if not settings.runtime and not (settings.require_contract and layout.in_config_tree(settings, ctx.path)):
         return
     scopes = ", ".join(glob for contract in ctx.settings.contracts for glob in contract.scope) or "none declared"
     yield RULE.violation(ctx, (1, 1), f"no contract governs this profile (contract scopes: {scopes}), "
