@@ -63,7 +63,7 @@ class ConfigLoader:
     @_ClassOrInstance
     def load_profile(self, path: str, base_config_path: Optional[str] = None) -> LoadedProfile:
         """Guard (every rule, the resolved profile against its contract), then type."""
-        checked = checked_profile(path, self.settings_for(path), base_config_path)
+        checked = checked_profile(path, self.settings, base_config_path)  # None: the guard finds them
         unknown = unknown_keys(checked.config)
         if unknown:  # a schema field with no row in the translation table: refuse before training
             raise TranslationError(f"{path}: no ms-swift translation for {', '.join(unknown)} "
