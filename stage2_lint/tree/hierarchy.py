@@ -141,10 +141,12 @@ class ExtendsGraph:
                 return failure
         return None
 
-    def merge_order(self, path: str) -> List[Tuple[str, List[ParentRef]]]:
+    def merge_order(self, path: str) -> Optional[List[Tuple[str, List[ParentRef]]]]:
         """``path`` and every file its chain names, each once with its usable parents, every
-        parent before the files that name it: the order a merge visits them in. Ask only of a
-        sound chain (``lineage_problems`` empty): there is no cycle to stop."""
+        parent before the files that name it: the order a merge visits them in. None when the
+        chain cannot be resolved (``lineage_problems`` says why)."""
+        if self.lineage_problems(path):
+            return None
         order: List[Tuple[str, List[ParentRef]]] = []
         seen = set()
 

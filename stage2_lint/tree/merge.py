@@ -54,16 +54,17 @@ class Merge:
     def resolve(self, path: str) -> Optional[Resolved]:
         """The merged config with provenance, or None when the file or its chain is broken
         (``ExtendsGraph.problems`` says why)."""
-        if not self.store.get(path).usable or self.graph.lineage_problems(path):
+        key = self.store.key(path)
+        done = self._resolved.get(key)
+        if done is not None:
+            return done
+        order = self.graph.merge_order(path) if self.store.get(path).usable else None
+        if order is None:
             return None
-        return self._resolve(path)
-
-    def _resolve(self, path: str) -> Resolved:
-        for file, refs in self.graph.merge_order(path):  # parents first: each finds its own done
-            key = self.store.key(file)
-            if key not in self._resolved:
-                self._resolved[key] = self._merged(file, refs)
-        return self._resolved[self.store.key(path)]
+        for file, refs in order:  # parents first: each finds its own already merged
+            if self.store.key(file) not in self._resolved:
+                self._resolved[self.store.key(file)] = self._merged(file, refs)
+        return self._resolved[key]
 
     def _merged(self, path: str, refs) -> Resolved:
         """``path``'s own keys over its parents' resolved configs (later parents win)."""
