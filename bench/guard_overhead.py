@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 from src.config import loader as loader_module  # noqa: E402
 from src.config.loader import ConfigLoader  # noqa: E402
+from stage2_lint.contracts.settings import settings_for  # noqa: E402
 from stage2_lint.guard import CheckedProfile, resolved_or_refused  # noqa: E402
 from stage2_lint.tree.resolver import Resolver  # noqa: E402
 
@@ -31,7 +32,7 @@ def per_call_ms() -> float:
 
 def _resolved_only(path, settings=None, base_path=None) -> CheckedProfile:
     """What a loader without the guard does: resolve the chain, check nothing."""
-    return CheckedProfile(path, resolved_or_refused(path, Resolver(settings)).config, None)
+    return CheckedProfile(path, resolved_or_refused(path, Resolver(settings or settings_for(path))).config, None)
 
 
 def main() -> None:
