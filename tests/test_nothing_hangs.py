@@ -473,3 +473,22 @@ def test_the_reader_takes_what_the_file_holds_and_refuses_what_grows_past_the_li
     for size in (0, 1, 70_000):
         path.write_bytes(b"a" * size)
         assert reading.read_bounded(str(path), 1 << 20) == b"a" * size
+
+
+@pytest.mark.parametrize("spelling", ["absolute", "dot-dot", "trailing-slash", "relative"])
+def test_a_walk_finds_what_the_reference_glob_matches_however_its_base_is_spelled(tmp_path, monkeypatch, spelling):
+    """The surface walk slices paths relative to its base instead of asking relpath; through
+    every spelling of the base it must find exactly the files the reference glob matches."""
+    names = ["configs/a/prod/x.yaml", "configs/a/prod/.h.yaml", "configs/a/prod/deep/y.yaml", "configs/b/smoke/z.yml",
+             "configs/.git/prod/w.yaml", "configs/top.yaml", "other/prod/v.yaml"]
+    write_tree(tmp_path, {name: "a: 1\n" for name in names})
+    monkeypatch.chdir(tmp_path)
+    anchor = {"absolute": str(tmp_path), "dot-dot": str(tmp_path / "configs" / ".."),
+              "trailing-slash": str(tmp_path) + "/", "relative": "."}[spelling]
+    patterns = ("configs/**/prod/*.yaml", "configs/*/smoke/*.{yaml,yml}", "configs/*.yaml", "./configs/*.yaml")
+    found = sorted(os.path.relpath(path, anchor) for path in globs.expand_all(anchor, patterns))
+    expected = sorted(name for name in names if any(_reference_glob(pattern, name) for pattern in patterns))
+    assert found == expected == ["configs/a/prod/x.yaml", "configs/b/smoke/z.yml", "configs/top.yaml"]
+    for pattern in patterns:  # one pattern at a time, as the stale-glob check asks
+        assert sorted(os.path.relpath(p, anchor) for p in globs.expand(anchor, pattern)) == \
+            [name for name in expected if _reference_glob(pattern, name)]
