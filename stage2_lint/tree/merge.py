@@ -62,8 +62,9 @@ class Merge:
         if order is None:
             return None
         for file, refs in order:  # parents first: each finds its own already merged
-            if self.store.key(file) not in self._resolved:
-                self._resolved[self.store.key(file)] = self._merged(file, refs)
+            file_key = self.store.key(file)
+            if file_key not in self._resolved:
+                self._resolved[file_key] = self._merged(file, refs)
         return self._resolved[key]
 
     def _merged(self, path: str, refs) -> Resolved:
