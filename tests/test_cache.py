@@ -116,6 +116,23 @@ def test_no_entry_outlives_a_change_of_any_input(project, monkeypatch, mutation)
     assert expected in after and cached < len(list(project.glob("configs/**/*.yaml"))), (after, cached)
 
 
+def test_a_parent_reached_through_a_directory_symlink_is_checked_again_when_the_link_moves(project):
+    """``extends: ../shared/base.yaml`` where ``shared`` is a symlink: retargeting the link
+    changes the parent while no file's bytes change (in one process too: the run forgets
+    where directories led)."""
+    import os
+
+    write_tree(project, {"configs/fam/v1/base.yaml": "model:\n  depth: 2\n",
+                         "configs/fam/v2/base.yaml": "extends: ../exp/x.yaml\n",
+                         "configs/fam/exp/x.yaml": "extends: ../shared/base.yaml\nmodel:\n  name: m\n"},
+               contract=False)
+    os.symlink("v1", project / "configs/fam/shared")
+    assert _run(["configs/fam/exp/x.yaml"]) == ([], 0) and _run(["configs/fam/exp/x.yaml"]) == ([], 1)
+    os.unlink(project / "configs/fam/shared")
+    os.symlink("v2", project / "configs/fam/shared")  # now x.yaml -> v2/base.yaml -> x.yaml
+    assert _run(["configs/fam/exp/x.yaml"]) == (["configs/fam/exp/x.yaml:S2L011"], 0)
+
+
 def _finding_more(lint_file):
     from stage2_lint.core.records import Violation
 

@@ -41,14 +41,16 @@ MISSING = "missing"
 
 
 class Inputs:
-    """What linting one file read: canonical paths opened or looked for, and the canonical
-    children it was told of (``canonical path -> answer``)."""
+    """What linting one file read: canonical paths opened or looked for, the canonical
+    children it was told of (``canonical path -> answer``), and each parent spelled through a
+    symlinked directory (``absolute spelling -> the canonical path it led to``)."""
 
-    __slots__ = ("files", "children")
+    __slots__ = ("files", "children", "spellings")
 
     def __init__(self):
         self.files: Dict[str, None] = {}
         self.children: Dict[str, List[str]] = {}
+        self.spellings: Dict[str, str] = {}
 
 
 def user_secret() -> Optional[bytes]:
@@ -198,6 +200,8 @@ class ResultCache:
         try:
             if any(self.digest(file) != digest for file, digest in entry["files"]):
                 return False
+            if any(paths.canonical(spelled) != canonical for spelled, canonical in entry["spellings"]):
+                return False  # a directory symlink on a parent's path now leads elsewhere
             return all(surface_parents(file) == answer for file, answer in entry["children"])
         except (TypeError, ValueError, KeyError):
             return False
@@ -212,6 +216,7 @@ class ResultCache:
         self.entries[key] = self.made[key] = {
             "files": [[file, self.digest(file)] for file in inputs.files],
             "children": [[file, answer] for file, answer in inputs.children.items()],
+            "spellings": [[spelled, canonical] for spelled, canonical in inputs.spellings.items()],
             "violations": [list(violation) for violation in violations]}
         self.used[key] = None
 

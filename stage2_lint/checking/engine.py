@@ -178,8 +178,8 @@ def lint_run(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] =
     extends graph of the files from the documents this run parsed."""
     skipped: List[str] = []
     empty: List[str] = []
+    resolver = resolver or Resolver(settings)  # first: it starts the run's view of the disk
     files = discover(paths, settings, skipped, empty)
-    resolver = resolver or Resolver(settings)
     if with_dependents:
         files = _unique_files(files + resolver.extends.dependents(files))
     if with_surface and paths:

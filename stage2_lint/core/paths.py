@@ -46,6 +46,14 @@ def real_directory(directory: str) -> str:
     return real
 
 
+def forget() -> None:
+    """Start a new run: what the disk said of directories (their real paths) may have changed
+    since the last one, in a process that lives through several (the guard, an editor)."""
+    _REAL.clear()
+    _canonical_relative.cache_clear()
+    _canonical_absolute.cache_clear()
+
+
 def known_real(directory: str) -> None:
     """Record that ``directory`` is its own real path (a walk from a real directory that
     follows no symlink visits only such directories), so no realpath is asked again."""

@@ -94,8 +94,12 @@ class ExtendsGraph:
 
     def _unreachable(self, target: str, key: str, root: str) -> Tuple[Optional[Unusable], Optional[str]]:
         """Why a parent cannot be used (outside the root, missing), cached: leaves share parents."""
-        if self.store.recording is not None:  # a missing parent that appears later changes the verdict
-            self.store.recording.files[key] = None
+        recording = self.store.recording
+        if recording is not None:  # a missing parent that appears later changes the verdict
+            recording.files[key] = None
+            spelled = os.path.abspath(target)
+            if spelled != key:  # through a symlinked directory, which may lead elsewhere later
+                recording.spellings[spelled] = key
         if (target, root) not in self._reachability:
             self._reachability[target, root] = _unreachable(target, root)
         return self._reachability[target, root]

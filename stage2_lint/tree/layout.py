@@ -135,6 +135,13 @@ def _relative(base: str, canonical: str) -> Optional[str]:
     return paths.relative_posix(canonical, base)
 
 
+def forget() -> None:
+    """Start a new run: a ``configs`` directory's real path and a project's markers are the
+    disk's answers, which may have changed since the last run (``paths.forget``)."""
+    paths.forget()
+    _outermost_configs_dir.cache_clear()
+
+
 @lru_cache(maxsize=4096)
 def _outermost_configs_dir(directory: str, project_dir: str, resolve: bool = True) -> str:
     """The outermost directory named ``configs`` from ``directory`` up to the top of its

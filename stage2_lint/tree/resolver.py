@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from stage2_lint.contracts.settings import Settings
 from stage2_lint.tree.hierarchy import ExtendsGraph
+from stage2_lint.tree import layout
 from stage2_lint.tree.layout import Layout
 from stage2_lint.tree.merge import Merge
 from stage2_lint.tree.store import DocumentStore
@@ -18,6 +19,7 @@ class Resolver:
     """The layout, document store, extends graph and merge of one run, for one settings."""
 
     def __init__(self, settings: Settings):
+        layout.forget()  # a new run asks the disk afresh where directories lead
         self.settings = settings
         self.layout = Layout(settings)
         self.documents = DocumentStore(self.layout)
