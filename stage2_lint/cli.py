@@ -10,9 +10,8 @@ import sys
 from typing import List, Optional
 
 from stage2_lint import __version__, commands
-from stage2_lint.checking.engine import Terminated, UsageError, WorkerDied
 from stage2_lint.core.escape import printable
-from stage2_lint.core.records import SchemaError, UnreadableDirectory
+from stage2_lint.core.records import SchemaError, Terminated, UnreadableDirectory, UsageError, WorkerDied
 from stage2_lint.contracts.settings import SettingsError
 
 COMMANDS = {

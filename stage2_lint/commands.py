@@ -10,13 +10,13 @@ import sys
 from typing import List, Optional, Tuple
 
 from stage2_lint.core import paths
-from stage2_lint.checking.engine import UsageError, lint_paths, lint_run, select_rules
 from stage2_lint.core.escape import printable
-from stage2_lint.tree.resolver import Resolver
-from stage2_lint.checking.rules import BY_CODE, REGISTRY, as_violations
-from stage2_lint.checking.rules.s2l030_moved_key import RULE as MOVED
+from stage2_lint.core.records import UsageError
 from stage2_lint.contracts.settings import Settings, find_settings, read_settings_file, settings_for
-from stage2_lint.tree import layout
+
+# The engine, the rules and the tree are imported where a command uses them: a check that the
+# run memo answers (``checking.run_memo``) needs none of them, nor PyYAML, and every commit's
+# hook pays for each import.
 
 
 def check(args) -> int:
@@ -31,23 +31,25 @@ def check(args) -> int:
     if args.show_settings:
         sys.stdout.write(_describe_settings(settings))
         return 0
-    chosen = select_rules(settings, args.select, args.ignore)
-    from stage2_lint.reporting.output import FORMATS, SHOWS_GRAPH  # json/sarif machinery only when reporting
+    from stage2_lint.reporting.output import FORMATS, SHOWS_GRAPH
 
-    refused = 0
-    if args.fix or args.diff:
-        pending, refused = _fix(args.paths, settings, write=not args.diff)
-        if args.diff:
-            return 1 if pending or refused else 0
     with_graph = args.format in SHOWS_GRAPH
-    if "-" in args.paths:
-        run = _lint_stdin(args, settings, chosen, with_graph)
-    else:
-        from stage2_lint.checking.cache import ResultCache
+    cache = _cache(args, settings)
+    run = _recalled(args, settings, cache) if not (args.fix or args.diff or with_graph) else None
+    refused = 0
+    if run is None:
+        from stage2_lint.checking.engine import lint_run, select_rules
 
-        cache = None if args.no_cache else ResultCache.open(settings, [rule.code for rule in chosen])
-        run = lint_run(args.paths, settings, chosen, with_dependents=args.with_dependents, jobs=args.jobs,
-                       with_surface=args.with_surface, cache=cache, with_graph=with_graph)
+        chosen = select_rules(settings, args.select, args.ignore)
+        if args.fix or args.diff:
+            pending, refused = _fix(args.paths, settings, write=not args.diff)
+            if args.diff:
+                return 1 if pending or refused else 0
+        if "-" in args.paths:
+            run = _lint_stdin(args, settings, chosen, with_graph)
+        else:
+            run = lint_run(args.paths, settings, chosen, with_dependents=args.with_dependents, jobs=args.jobs,
+                           with_surface=args.with_surface, cache=cache, with_graph=with_graph)
     report = run.report
     if args.format == "text":
         from stage2_lint.reporting.output import text, use_colour
@@ -69,6 +71,26 @@ def check(args) -> int:
     return 0 if args.exit_zero else code
 
 
+def _cache(args, settings: Settings):
+    """The result cache of the run (None: ``--no-cache``, standard input, or none configured)."""
+    if args.no_cache or "-" in args.paths:
+        return None
+    from stage2_lint.checking.cache import ResultCache, rule_choice
+
+    return ResultCache.open(settings, rule_choice(args.select, args.ignore))
+
+
+def _recalled(args, settings: Settings, cache):
+    """The run memo's report of this very request, before the engine or PyYAML is imported."""
+    if cache is None:
+        return None
+    from stage2_lint.checking import run_memo
+    from stage2_lint.core.records import Run
+
+    report = run_memo.recall(cache, run_memo.request_of(args.paths, args.with_dependents, args.with_surface))
+    return None if report is None else Run(report, settings)
+
+
 def _lint_stdin(args, settings: Settings, chosen, with_graph: bool):
     """``-``: standard input, as the file ``--stdin-filename`` names (ruff's convention)."""
     from stage2_lint.checking.engine import lint_text
@@ -82,6 +104,8 @@ def _lint_stdin(args, settings: Settings, chosen, with_graph: bool):
 
 def _statistics(report) -> str:
     """A count per rule, most frequent first, as ruff's --statistics prints it."""
+    from stage2_lint.checking.rules import BY_CODE
+
     counts: dict = {}
     for violation in report.violations:
         counts[violation.code] = counts.get(violation.code, 0) + 1
@@ -99,6 +123,8 @@ def fix(args) -> int:
 
 
 def rules(args) -> int:
+    from stage2_lint.checking.rules import REGISTRY
+
     for rule in REGISTRY:
         print(f"{rule.code}  {rule.name:<26} {rule.severity:<8} {rule.summary}")
     return 0
@@ -107,6 +133,8 @@ def rules(args) -> int:
 def explain(args) -> int:
     """A rule's summary, rationale and fix, then each failing example with its fixed form
     (ruff's "use instead"), and the other examples that pass."""
+    from stage2_lint.checking.rules import BY_CODE
+
     rule = BY_CODE.get(args.code.upper())
     if rule is None:
         raise UsageError(f"unknown rule {args.code} (see stage2-lint rules)")
@@ -220,8 +248,10 @@ def diff(args) -> int:
 
 
 def graph(args) -> int:
+    from stage2_lint.checking.engine import lint_paths
     from stage2_lint.reporting.pictures import RENDERERS
     from stage2_lint.tree import graph as hierarchy_graph
+    from stage2_lint.tree.resolver import Resolver
 
     settings = _settings(args)
     if args.contract:
@@ -371,7 +401,9 @@ CHANGED, NOT_FIXED = "changed", "not fixed"
 def _fix_one(path: str, settings, write: bool) -> Optional[str]:
     """Relocate one file's moved keys: CHANGED when it changed (or would), NOT_FIXED when a
     move was refused (said on stderr, the file left alone), None when there was nothing to do."""
+    from stage2_lint.checking.rules.s2l030_moved_key import RULE as MOVED
     from stage2_lint.core import safe_write
+    from stage2_lint.tree import layout
     from stage2_lint.documents.document import load_bytes
     from stage2_lint.editing.fix import fix_moved, moves_for
 
@@ -437,6 +469,9 @@ def _text_of(path: str) -> str:
 
 
 def _resolved_or_error(path: str):
+    from stage2_lint.checking.rules import as_violations
+    from stage2_lint.tree.resolver import Resolver
+
     if not os.path.isfile(path):
         raise UsageError(f"{path}: no such file")
     resolver = Resolver(settings_for(path))

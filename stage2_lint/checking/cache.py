@@ -22,6 +22,7 @@ import json
 import os
 import stat
 import sys
+import time
 from typing import Dict, List, Optional, Sequence
 
 try:  # the builtin module: hashlib would load OpenSSL first, 4 ms of every hook's start-up
@@ -30,9 +31,8 @@ except ImportError:  # pragma: no cover - a Python built without it
     from hashlib import blake2b
 
 from stage2_lint import __version__
-from stage2_lint.core import paths
+from stage2_lint.core import paths, witness
 from stage2_lint.core.records import Violation
-from stage2_lint.checking.rules.s2l004_unsafe_yaml import RULE as UNSAFE
 
 FILE_NAME = "results.json"
 MAX_ENTRIES = 50_000  # files; older entries go first
@@ -79,19 +79,38 @@ def user_secret() -> Optional[bytes]:
 
 
 def _tool_fingerprint() -> str:
-    """The tool as it runs: its version, Python, PyYAML (and whether libyaml parses), and
-    the size and time of every module of the package (an edited checkout is another tool)."""
-    import yaml
-
+    """The tool as it runs: its version, Python, and the size and time of every module of the
+    package (an edited checkout is another tool) and of PyYAML's (another version, or libyaml's
+    binding there or not, is another parser). PyYAML is found, not imported: a recalled run
+    never parses."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # stage2_lint/, every folder
-    parts = [__version__, sys.version, yaml.__version__, str(getattr(yaml, "__with_libyaml__", False))]
-    for directory, _, names in sorted(os.walk(package)):
-        for name in sorted(names):
-            if name.endswith(".py"):
-                info = os.stat(os.path.join(directory, name))
-                parts.append(f"{os.path.relpath(os.path.join(directory, name), package)}:{info.st_size}:"
-                             f"{info.st_mtime_ns}")
+    parts = [__version__, sys.version]
+    for top in (package, _package_directory("yaml")):
+        parts.append(f"{top}")
+        for directory, _, names in sorted(os.walk(top) if top else ()):
+            for name in sorted(names):
+                if name.endswith((".py", ".so", ".pyd")):
+                    info = os.stat(os.path.join(directory, name))
+                    parts.append(f"{os.path.relpath(os.path.join(directory, name), top)}:{info.st_size}:"
+                                 f"{info.st_mtime_ns}")
     return "\n".join(parts)
+
+
+def _package_directory(name: str) -> Optional[str]:
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__file__", None):
+        return os.path.dirname(loaded.__file__)
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    return os.path.dirname(spec.origin) if spec is not None and spec.origin else None
+
+
+def rule_choice(select: Sequence[str], ignore: Sequence[str]) -> List[str]:
+    """The rules a command line chose, as the salt records them: the choice itself, not the
+    rules it selects, so no rule need be imported to salt a run. With the settings file and
+    the tool (both in the salt) it names the same rules every time."""
+    return ["select", *(code.upper() for code in select), "ignore", *(code.upper() for code in ignore)]
 
 
 class ResultCache:
@@ -99,21 +118,37 @@ class ResultCache:
 
     def __init__(self, directory: str, secret: bytes, salt: str, project_dir: str):
         self.directory, self.secret, self.salt, self.project_dir = directory, secret, salt, project_dir
-        self.entries: Dict[str, dict] = {}
-        self.extends: Dict[str, List[str]] = {}
+        self.started_ns = time.time_ns()  # before this run read any profile (the run memo's racy-clean rule)
+        self._entries: Optional[Dict[str, dict]] = None  # loaded on first use: a recalled run needs none
+        self._extends: Dict[str, List[str]] = {}
         self.used: Dict[str, None] = {}
         self.made: Dict[str, dict] = {}  # entries and extends records this process added
         self.made_extends: Dict[str, List[str]] = {}
         self.hits = self.misses = 0
         self._digests: Dict[str, str] = {}
-        self._load()
+        self.recalled: Dict[str, object] = {}  # the run memo's answer to each request, once a run
+
+    @property
+    def entries(self) -> Dict[str, dict]:
+        self._load_once()
+        return self._entries
+
+    @property
+    def extends(self) -> Dict[str, List[str]]:
+        self._load_once()
+        return self._extends
+
+    def _load_once(self) -> None:
+        if self._entries is None:
+            self._entries = {}
+            self._load()
 
     # -- opening and saving
 
     @classmethod
-    def open(cls, settings, rule_codes: Sequence[str]) -> Optional["ResultCache"]:
+    def open(cls, settings, choice: Sequence[str]) -> Optional["ResultCache"]:
         """The cache of ``settings``' project, or None where there is none (no settings file,
-        ``cache = false``, no user secret)."""
+        ``cache = false``, no user secret). ``choice``: the rules chosen (``rule_choice``)."""
         if settings.source is None or not settings.cache:
             return None
         secret = user_secret()
@@ -123,7 +158,7 @@ class ResultCache:
         if schema_files is None:
             return None  # a schema that does not load: the run reports it, file by file
         directory = os.path.join(settings.project_dir, settings.cache_dir)
-        inputs = [_tool_fingerprint(), os.getcwd(), ",".join(rule_codes), _file_digest(settings.source, secret)]
+        inputs = [_tool_fingerprint(), os.getcwd(), ",".join(choice), _file_digest(settings.source, secret)]
         inputs += [f"{path}:{_file_digest(path, secret)}" for path in schema_files]
         salt = blake2b("\0".join(inputs).encode("utf-8", "surrogateescape"), key=secret, digest_size=16).hexdigest()
         return cls(directory, secret, salt, settings.project_dir)
@@ -140,27 +175,70 @@ class ResultCache:
             return
         if isinstance(data, dict) and data.get("salt") == self.salt and isinstance(data.get("entries"), dict) \
                 and isinstance(data.get("extends"), dict):
-            self.entries, self.extends = data["entries"], data["extends"]
+            self._entries, self._extends = data["entries"], data["extends"]
 
     def save(self) -> None:
         """Write the entries used or made this run first, then older ones, up to the bound;
         quietly nothing when the directory cannot be written."""
-        from stage2_lint.core import safe_write
-
         if not self.made and not self.made_extends:  # a warm run: the file on disk already says it all
             return
         kept = dict.fromkeys(list(self.used) + [key for key in self.entries if key not in self.used])
         entries = {key: self.entries[key] for key in list(kept)[:MAX_ENTRIES] if key in self.entries}
         extends = dict(list(self.extends.items())[-MAX_ENTRIES:])
-        text = json.dumps({"salt": self.salt, "entries": entries, "extends": extends}, separators=(",", ":"))
+        self._replace(FILE_NAME, json.dumps({"salt": self.salt, "entries": entries, "extends": extends},
+                                            separators=(",", ":")))
+
+    def _replace(self, name: str, text: str) -> bool:
+        """Write ``name`` in the cache directory whole or not at all (a temp file and a rename);
+        False, quietly, when the directory cannot be written."""
+        from stage2_lint.core import safe_write
+
+        try:
+            if not self.make_directory():
+                return False
+            temp = os.path.join(self.directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+            _write_new(temp, text)
+            os.replace(temp, os.path.join(self.directory, name))
+            return True
+        except (OSError, safe_write.WriteRefused):
+            return False
+
+    def make_directory(self) -> bool:
+        """Make (and mark) the cache directory inside the project if it is not there; False,
+        quietly, when it cannot be (a symlink out of the project, a read-only checkout)."""
+        from stage2_lint.core import safe_write
+
         try:
             safe_write.ensure_directory(self.directory, self.project_dir)
             _mark_directory(self.directory)
-            temp = os.path.join(self.directory, f".{FILE_NAME}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-            _write_new(temp, text)
-            os.replace(temp, os.path.join(self.directory, FILE_NAME))
+            return True
         except (OSError, safe_write.WriteRefused):
-            pass
+            return False
+
+    # -- records of whole runs (``run_memo``): named and sealed with the secret
+
+    def keyed(self, text: str) -> str:
+        """A name for ``text`` under this salt that nobody without the secret can compute."""
+        return self._key(text)
+
+    def write_record(self, name: str, text: str) -> bool:
+        return self._replace(name, self._seal(text) + "\n" + text)
+
+    def read_record(self, name: str):
+        """The JSON value of record ``name``, or None when missing, damaged or not sealed by this user."""
+        try:
+            path = os.path.join(self.directory, name)
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+                return None
+            with open(path, "rb") as handle:
+                seal, _, text = handle.read().decode("utf-8").partition("\n")
+            return json.loads(text) if seal == self._seal(text) else None
+        except (OSError, ValueError, RecursionError):
+            return None
+
+    def _seal(self, text: str) -> str:
+        return blake2b(text.encode("utf-8", "surrogateescape"), key=self.secret, digest_size=16).hexdigest()
 
     # -- digests
 
@@ -168,6 +246,7 @@ class ResultCache:
         """A keyed digest of what ``path`` is now (its bytes, or that it is missing, a symlink's
         target too), computed once per run."""
         key = paths.canonical(path)
+        witness.saw(key)
         found = self._digests.get(key)
         if found is None:
             found = self._digests[key] = _file_digest(key, self.secret)
@@ -200,8 +279,10 @@ class ResultCache:
         try:
             if any(self.digest(file) != digest for file, digest in entry["files"]):
                 return False
-            if any(paths.canonical(spelled) != canonical for spelled, canonical in entry["spellings"]):
-                return False  # a directory symlink on a parent's path now leads elsewhere
+            for spelled, canonical in entry["spellings"]:
+                witness.saw(spelled)
+                if paths.canonical(spelled) != canonical:
+                    return False  # a directory symlink on a parent's path now leads elsewhere
             return all(surface_parents(file) == answer for file, answer in entry["children"])
         except (TypeError, ValueError, KeyError):
             return False
@@ -209,10 +290,14 @@ class ResultCache:
     def remember(self, path: str, violations: List[Violation], inputs: Inputs) -> None:
         """Store a fresh verdict with what it read. A verdict that a file could not be read or
         was refused as unsafe (S2L004) is not kept: an I/O error is the machine's, not the file's."""
+        from stage2_lint.checking.rules.s2l004_unsafe_yaml import RULE as UNSAFE  # (the cache's reader needs no rule)
+
         if any(violation.code == UNSAFE.code for violation in violations):
             self.misses += 1
             return
         key = self._key(path)
+        for spelled in inputs.spellings:
+            witness.saw(spelled)
         self.entries[key] = self.made[key] = {
             "files": [[file, self.digest(file)] for file in inputs.files],
             "children": [[file, answer] for file, answer in inputs.children.items()],

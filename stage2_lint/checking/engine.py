@@ -4,34 +4,23 @@ from __future__ import annotations
 import gc
 import os
 from contextlib import contextmanager
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from stage2_lint.core import globs, paths
+from stage2_lint.core import globs, paths, witness
 from stage2_lint.documents import suppressions
+from stage2_lint.checking import run_memo
 from stage2_lint.checking.cache import Inputs
 from stage2_lint.documents.document import load_bytes
 from stage2_lint.tree.hierarchy import canonical_files
 from stage2_lint.tree.resolver import Resolver
-from stage2_lint.core.records import Report, UnreadableDirectory, Violation
+from stage2_lint.core.records import (  # noqa: F401 - UsageError and Run are the engine's API too
+    Report, Run, Terminated, UnreadableDirectory, UsageError, Violation, WorkerDied)
 from stage2_lint.checking.rule import FileContext, Rule
 from stage2_lint.checking.rules import YAML_RULES
 from stage2_lint.contracts.settings import Settings
 from stage2_lint.tree import layout
 
 YAML_SUFFIXES = (".yaml", ".yml")
-
-
-class UsageError(ValueError):
-    """Bad paths or options: exit code 2."""
-
-
-class Run(NamedTuple):
-    """One lint run: its report and the facts it computed that a report format may show, so
-    that every format is a function of this object and none reads a file again."""
-
-    report: Report
-    settings: Optional[Settings] = None  # what governed the run
-    graph: Any = None  # the extends graph of the files checked (a ``tree.graph.Graph``), when asked for
 
 
 def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Tuple[Rule, ...]:
@@ -61,6 +50,7 @@ def discover(named: Sequence[str], settings: Settings, skipped: Optional[List[st
         return _canonical_surface(settings, empty)
     files: List[str] = []
     for path in named:
+        witness.saw(path)  # as spelled: a symlink named may lead elsewhere later
         if os.path.isdir(path):
             found = _walk_directory(paths.canonical(path), path, settings.exclude,
                                     skipped if skipped is not None else [])
@@ -145,6 +135,7 @@ def _walk_directory(top: str, named: str, exclude: Tuple[str, ...], skipped: Lis
     found = []
     for directory, subdirs, names in os.walk(top, onerror=_unreadable):  # followlinks=False: all real below
         paths.known_real(directory)
+        witness.saw(directory)
         kept = []
         for name in sorted(subdirs):
             if excluded(name):
@@ -176,9 +167,26 @@ def lint_run(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] =
              with_surface: bool = False, cache=None, with_graph: bool = False) -> Run:
     """``lint_paths``, and the facts a report format may show: ``with_graph`` draws the
     extends graph of the files from the documents this run parsed."""
+    request = None if cache is None or with_graph else run_memo.request_of(paths, with_dependents, with_surface)
+    seen = None
+    if request is not None:
+        recalled = run_memo.recall(cache, request)
+        if recalled is not None:
+            return Run(recalled, settings)
+        seen = witness.start()
+    resolver = resolver or Resolver(settings)  # before discovery: it starts the run's view of the disk
+    try:
+        report = _checked(paths, settings, rules, with_dependents, jobs, resolver, with_surface, cache)
+    finally:
+        witness.stop()
+    if seen is not None:
+        run_memo.remember(cache, request, report, seen)
+    return Run(report, settings, _graph(report, settings, resolver) if with_graph else None)
+
+
+def _checked(paths, settings, rules, with_dependents, jobs, resolver, with_surface, cache) -> Report:
     skipped: List[str] = []
     empty: List[str] = []
-    resolver = resolver or Resolver(settings)  # first: it starts the run's view of the disk
     files = discover(paths, settings, skipped, empty)
     if with_dependents:
         files = _unique_files(files + resolver.extends.dependents(files))
@@ -199,9 +207,8 @@ def lint_run(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] =
         cache.save()
     ungoverned = tuple(path for path in files
                        if not (placed[path] if path in placed else resolver.layout.of(path).contract is not None))
-    report = Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
-                    ungoverned, len(files) - len(files_left))
-    return Run(report, settings, _graph(report, settings, resolver) if with_graph else None)
+    return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
+                  ungoverned, len(files) - len(files_left))
 
 
 def _graph(report: Report, settings: Settings, resolver: Resolver):
@@ -261,10 +268,6 @@ def _cached(files: Sequence[str], resolver: Resolver, cache, violations: List[Vi
     return left
 
 
-class WorkerDied(RuntimeError):
-    """A worker process ended without answering (killed, e.g. by the OOM killer): exit 2."""
-
-
 def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
                        placed: Optional[Dict[str, bool]] = None) -> List[Violation]:
     """Big trees: one forked worker per core, each with its own resolver over a contiguous
@@ -294,12 +297,14 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
                     children.append(_fork_worker((shares[index], settings, codes, cache)))
             violations = []
             for child in children:
-                found, governed, made, made_extends = _collect(*child)
+                found, governed, made, made_extends, seen = _collect(*child)
                 violations += found
                 if placed is not None:
                     placed.update(governed)
                 if cache is not None:
                     cache.absorb(made, made_extends)
+                if seen is not None and witness.current() is not None:
+                    witness.current().add(seen)
             return violations
         finally:
             for pid, read_end in children:
@@ -319,10 +324,6 @@ def _shares(files: Sequence[str], workers: int) -> List[List[str]]:
         shares.append(ordered[start:end])
         start = end
     return shares
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM during a parallel run: unwinds like Ctrl-C, so every worker is stopped."""
 
 
 _STOP_SIGNALS = ("SIGINT", "SIGTERM")
@@ -447,14 +448,15 @@ def _end_worker(pid: int, read_end: int) -> None:
 
 
 def _lint_share(share):
-    """A worker's answer: its violations, whether each of its files is governed, and the cache
-    entries it made (the parent saves them)."""
+    """A worker's answer: its violations, whether each of its files is governed, the cache
+    entries it made (the parent saves them) and what it looked at on disk (for the run memo)."""
     files, settings, codes, cache = share
     rules = tuple(rule for rule in YAML_RULES if rule.code in codes)
     resolver = Resolver(settings)
     violations = _lint_files(files, resolver, rules, cache)
     governed = {path: resolver.layout.of(path).contract is not None for path in files}
-    return violations, governed, (cache.made if cache else {}), (cache.made_extends if cache else {})
+    return violations, governed, (cache.made if cache else {}), (cache.made_extends if cache else {}), \
+        witness.current()
 
 
 def _contract_severity(violations: List[Violation], contract) -> List[Violation]:

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from typing import Iterator, Optional, Sequence
 
+from stage2_lint.core import witness
 from stage2_lint.core.records import UnreadableDirectory
 
 _WILD = re.compile(r"[*?\[{]")
@@ -319,7 +320,9 @@ def _walk(anchor: str, base: str, depth: Optional[int], automata) -> Iterator[st
     sliced = os.path.normpath(anchor) == anchor and os.path.normpath(base) == base and \
         (base == anchor or base.startswith(anchor.rstrip(os.sep) + os.sep))
     start = len(anchor.rstrip(os.sep)) + 1
+    witness.saw(base)  # a base that does not exist yet matters too
     for directory, subdirs, names in os.walk(base, onerror=_unreadable):
+        witness.saw(directory)
         if depth is not None:
             level = 0 if directory == base else directory[len(base):].strip(os.sep).count(os.sep) + 1
             if level >= depth:

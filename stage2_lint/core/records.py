@@ -4,7 +4,7 @@ nothing of stage2-lint but ``escape``."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import NamedTuple, Optional, Tuple
+from typing import Any, NamedTuple, Optional, Tuple
 
 from stage2_lint.core.escape import MESSAGE_LIMIT, clip, printable
 
@@ -118,3 +118,24 @@ class Report(NamedTuple):
     @property
     def exit_code(self) -> int:
         return 1 if self.errors or self.empty else 0
+
+
+class Run(NamedTuple):
+    """One lint run: its report and the facts it computed that a report format may show, so
+    that every format is a function of this object and none reads a file again."""
+
+    report: Report
+    settings: Any = None  # what governed the run (a ``contracts.settings.Settings``)
+    graph: Any = None  # the extends graph of the files checked (a ``tree.graph.Graph``), when asked for
+
+
+class UsageError(ValueError):
+    """Bad paths or options: exit code 2."""
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without answering (killed, e.g. by the OOM killer): exit 2."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a parallel run: unwinds like Ctrl-C, so every worker is stopped."""

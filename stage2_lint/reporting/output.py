@@ -1,5 +1,6 @@
 """Report formats: text (one ``path:line:col: CODE message`` a line), json, github, sarif,
-markdown. Each is a function of one ``engine.Run`` and reads no file.
+markdown. Each is a function of one ``records.Run`` and reads no file; the text format
+imports nothing more (the rule registry is loaded only by a format that names rules).
 
 Every text field of a violation is escaped and bounded (``Violation.printable``) before any
 format sees it, so no key name, value or file name can forge a line or drive a terminal.
@@ -14,28 +15,33 @@ import os
 from typing import Callable, Dict
 
 from stage2_lint import __version__
-from stage2_lint.checking.engine import Run
-from stage2_lint.core.escape import clip, markdown_literal, printable
-from stage2_lint.core.records import Report, Violation
-from stage2_lint.checking.rules import BY_CODE, REGISTRY
+from stage2_lint.core.escape import MESSAGE_LIMIT, clip, markdown_literal, printable
+from stage2_lint.core.records import Report, Run, Violation
 
 
 def text(run: Run, colour: bool = False) -> str:
     """``path:line:col: CODE message`` a line; a warning says so (``CODE [warning] message``).
     ``colour``: the code in red (error) or yellow (warning), the location bold, as ruff does."""
-    report = run.report
-    return "".join(_text_line(violation, colour) for violation in report.violations)
+    escaped: Dict[str, str] = {}  # a tree's paths and messages repeat: each is escaped once
+
+    def once(text: str, limit: int) -> str:
+        found = escaped.get(text)
+        if found is None:
+            found = escaped[text] = printable(clip(text, limit))
+        return found
+
+    return "".join(_text_line(violation, colour, once) for violation in run.report.violations)
 
 
 _BOLD, _RED, _YELLOW, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[0m"
 
 
-def _text_line(violation: Violation, colour: bool) -> str:
-    where = f"{printable(violation.path)}:{violation.line}:{violation.col}:"
+def _text_line(violation: Violation, colour: bool, escaped) -> str:
+    where = f"{escaped(violation.path, 1 << 30)}:{violation.line}:{violation.col}:"
     code = violation.code if violation.is_error else f"{violation.code} [warning]"
     if colour:
         where, code = f"{_BOLD}{where}{_RESET}", f"{_RED if violation.is_error else _YELLOW}{code}{_RESET}"
-    return f"{where} {code} {violation.printable_message}\n"
+    return f"{where} {code} {escaped(violation.message, MESSAGE_LIMIT)}\n"
 
 
 def use_colour(stream, environ=os.environ) -> bool:
@@ -63,6 +69,8 @@ def as_json(run: Run) -> str:
 
 
 def _record(v: Violation) -> dict:
+    from stage2_lint.checking.rules import BY_CODE  # the registry, only for a format that names rules
+
     rule = BY_CODE.get(v.code)
     return {"path": v.path, "line": v.line, "col": v.col, "code": v.code, "name": rule.name if rule else None,
             "severity": v.severity, "message": v.message, "key_path": v.key_path, "fix": v.fix}
@@ -110,6 +118,8 @@ def _srcroot() -> dict:
 
 
 def sarif(run: Run) -> str:
+    from stage2_lint.checking.rules import REGISTRY
+
     report = run.report
     index = {rule.code: position for position, rule in enumerate(REGISTRY)}
     results = [{
@@ -166,6 +176,8 @@ def markdown(run: Run) -> str:
 
 
 def _rule_counts(report: Report) -> list:
+    from stage2_lint.checking.rules import BY_CODE
+
     counts: Dict[str, int] = {}
     for v in report.violations:
         counts[v.code] = counts.get(v.code, 0) + 1

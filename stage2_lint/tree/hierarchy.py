@@ -10,7 +10,7 @@ import os
 from enum import Enum
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
-from stage2_lint.core import globs, paths
+from stage2_lint.core import globs, paths, witness
 from stage2_lint.core.escape import shown
 from stage2_lint.core.records import Kind, Problem
 from stage2_lint.contracts.settings import Settings
@@ -101,6 +101,8 @@ class ExtendsGraph:
             if spelled != key:  # through a symlinked directory, which may lead elsewhere later
                 recording.spellings[spelled] = key
         if (target, root) not in self._reachability:
+            witness.saw(key)
+            witness.saw(os.path.abspath(target))
             self._reachability[target, root] = _unreachable(target, root)
         return self._reachability[target, root]
 

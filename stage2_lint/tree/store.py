@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Dict, Optional
 
-from stage2_lint.core import paths
+from stage2_lint.core import paths, witness
 from stage2_lint.core.records import Kind, Problem
 from stage2_lint.documents.document import Document, load_document
 from stage2_lint.tree.layout import Layout
@@ -40,6 +40,7 @@ class DocumentStore:
             self.recording.files[key] = None
         doc = self._documents.get(key)
         if doc is None:
+            witness.saw(key)
             doc = self._documents[key] = self._refused(path) or load_document(path, self.limits)
         return doc
 
