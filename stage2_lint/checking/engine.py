@@ -303,8 +303,8 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
                     placed.update(governed)
                 if cache is not None:
                     cache.absorb(made, made_extends)
-                if seen is not None and witness.current() is not None:
-                    witness.current().add(seen)
+                if witness.current() is not None:
+                    witness.current().paths.update(seen)
             return violations
         finally:
             for pid, read_end in children:
@@ -455,8 +455,9 @@ def _lint_share(share):
     resolver = Resolver(settings)
     violations = _lint_files(files, resolver, rules, cache)
     governed = {path: resolver.layout.of(path).contract is not None for path in files}
+    seen = witness.current()
     return violations, governed, (cache.made if cache else {}), (cache.made_extends if cache else {}), \
-        witness.current()
+        (seen.paths if seen is not None else {})
 
 
 def _contract_severity(violations: List[Violation], contract) -> List[Violation]:

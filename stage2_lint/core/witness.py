@@ -22,9 +22,6 @@ class Seen:
     def __init__(self):
         self.paths: Dict[str, None] = {}
 
-    def add(self, other: "Seen") -> None:
-        self.paths.update(other.paths)
-
 
 _current: Optional[Seen] = None
 
