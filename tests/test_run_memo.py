@@ -288,6 +288,32 @@ def test_a_record_sealed_by_another_user_or_damaged_is_ignored(project, trusting
         assert _run() == (["configs/fam/prod/leaf2.yaml:S2L040"], False)
 
 
+def test_every_format_says_the_same_from_the_memo(project, trusting, capsys):
+    """The command line in one process: each format of a recalled run is the fresh run's."""
+    from stage2_lint import cli
+
+    (project / "configs/fam/prod/leaf2.yaml").write_text("extends: ../base.yaml\nmodel:\n  name: [2]\n")
+    (project / "configs/fam/prod/leaf3.yaml").write_text("extends: ../base.yaml\nmodel:\n  name: m3\n  x: 1\n")
+    _into_the_past(project)
+    for form in ("text", "json", "github", "sarif"):
+        outputs = []
+        for options in (["--no-cache"], [], []):  # fresh; recorded; recalled
+            code = cli.main([*options, "--format", form, "--statistics", "configs"])
+            outputs.append((code,) + tuple(capsys.readouterr()))
+        fresh, _, recalled = outputs
+        assert recalled[0] == fresh[0] == 1 and recalled[1] == fresh[1], form
+        assert recalled[2].replace(" (5 from the cache)", "") == fresh[2], form  # the summary says where
+    assert len(_records(project)) == 1  # one record serves every format: it holds the report, not its text
+
+
+def test_a_file_system_that_keeps_no_times_is_never_trusted(project, trusting):
+    _into_the_past(project)
+    os.utime(project / "configs/fam/prod/leaf1.yaml", ns=(0, 0))
+    _run()
+    _run()
+    assert _records(project) == []
+
+
 def test_records_are_bounded(project, trusting, monkeypatch):
     monkeypatch.setattr(run_memo, "MAX_RECORDS", 2)
     _into_the_past(project)
