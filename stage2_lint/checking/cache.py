@@ -191,16 +191,14 @@ class ResultCache:
     def _replace(self, name: str, text: str) -> bool:
         """Write ``name`` in the cache directory whole or not at all (a temp file and a rename);
         False, quietly, when the directory cannot be written."""
-        from stage2_lint.core import safe_write
-
+        if not self.make_directory():
+            return False
         try:
-            if not self.make_directory():
-                return False
             temp = os.path.join(self.directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
             _write_new(temp, text)
             os.replace(temp, os.path.join(self.directory, name))
             return True
-        except (OSError, safe_write.WriteRefused):
+        except OSError:
             return False
 
     def make_directory(self) -> bool:
