@@ -314,6 +314,19 @@ def test_a_file_system_that_keeps_no_times_is_never_trusted(project, trusting):
     assert _records(project) == []
 
 
+def test_a_checkout_reached_through_a_symlink_sees_a_changed_yml_profile(project, trusting, tmp_path, monkeypatch):
+    """The doors a check can slip through: a checkout entered through a symlink, a ``.yml``."""
+    link = tmp_path / "checkout"
+    link.symlink_to(project)
+    monkeypatch.chdir(link)
+    (project / "configs/fam/exp").mkdir()
+    (project / "configs/fam/exp/x.yml").write_text("extends: ../base.yaml\nmodel:\n  name: x\n")
+    _into_the_past(project)
+    assert _run() == ([], False) and _run() == ([], True)
+    (project / "configs/fam/exp/x.yml").write_text("extends: ../base.yaml\nmodel: {}\nmodel: {}\n")
+    assert _run() == (["configs/fam/exp/x.yml:S2L002"], False)  # (out of the scope's *.yaml: generic rules)
+
+
 def test_records_are_bounded(project, trusting, monkeypatch):
     monkeypatch.setattr(run_memo, "MAX_RECORDS", 2)
     _into_the_past(project)
