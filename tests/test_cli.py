@@ -1,5 +1,6 @@
 """The CLI as a user meets it: exact lines, exit codes, formats, selection, suppressions."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -199,6 +200,23 @@ def test_python_dash_m_entry_point(tree):
     root = tree({"configs/x.yaml": "a: 1\n"})
     result = run_cli_process(["configs/x.yaml"], cwd=root)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_yaml_run_does_not_import_what_only_the_source_rules_need(tree):
+    """``ast`` is the source rules' (S2P*) alone: a YAML run, as every commit's hook starts,
+    does not pay 2.5 ms to import it. The rules still see Python: ``test_flake8_plugin``."""
+    import os
+    import subprocess
+    import sys
+
+    root = tree({"configs/x.yaml": "a: 1\na: 2\n"})
+    script = ("import sys\nfrom stage2_lint import cli\ncode = cli.main(['--no-cache', 'configs/x.yaml'])\n"
+              "print('ast imported:', 'ast' in sys.modules, file=sys.stderr)\nsys.exit(code)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1 and result.stdout.startswith("configs/x.yaml:2:1: S2L002")
+    assert "ast imported: False" in result.stderr
 
 
 def test_settings_from_pyproject_toml(tree, cli):
