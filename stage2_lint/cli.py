@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import List, Optional
 
 from stage2_lint import __version__, commands
 from stage2_lint.core.escape import printable
@@ -27,7 +26,7 @@ COMMANDS = {
 }
 
 
-def _codes(value: str) -> List[str]:
+def _codes(value: str) -> list[str]:
     return [code.strip() for code in value.split(",") if code.strip()]
 
 
@@ -170,7 +169,7 @@ BUILDERS.update(check=_check, fix=_fix, flatten=_flatten, resolve=_resolve, diff
                 schema=_schema, explain=_explain, rules=None)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "help":  # `stage2-lint help [COMMAND]`, as git and ruff answer it
         argv = [argv[1], "--help"] if len(argv) > 1 and argv[1] in COMMANDS else ["--help"]
@@ -195,7 +194,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stdout = real_stdout
 
 
-def _run(argv: List[str]) -> int:
+def _run(argv: list[str]) -> int:
     try:
         if argv[0] not in COMMANDS:  # --help, --version
             build_parser().parse_args(argv)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional, Tuple
 
 from stage2_lint.core import paths
 from stage2_lint.core.escape import printable
@@ -359,7 +358,7 @@ def _describe_settings(settings: Settings) -> str:
     return "".join(printable(line) + "\n" for line in lines)
 
 
-def _setting_line(name: str, value, origin: Optional[str]) -> str:
+def _setting_line(name: str, value, origin: str | None) -> str:
     if isinstance(value, tuple):
         value = ", ".join(str(item) if not isinstance(item, tuple)
                           else f"{item[0]}: {','.join(item[1])}" if isinstance(item[1], tuple)  # per-file ignores
@@ -368,15 +367,15 @@ def _setting_line(name: str, value, origin: Optional[str]) -> str:
     return f"{name} = {value}    # {origin or 'default'}"
 
 
-def _fix(named, settings, write: bool) -> Tuple[int, int]:
+def _fix(named, settings, write: bool) -> tuple[int, int]:
     """Apply (or, with ``write=False``, show as a diff) every S2L030 relocation, file by
     file: a file that cannot be written safely is refused and the run goes on. Returns how
     many files changed (or would change) and how many were refused or could not be fixed."""
     from stage2_lint.checking.engine import discover
     from stage2_lint.core.safe_write import WriteRefused
 
-    changed: List[str] = []
-    refused: List[Tuple[str, str]] = []
+    changed: list[str] = []
+    refused: list[tuple[str, str]] = []
     unfixed = 0
     for path in discover(named, settings):
         try:
@@ -398,7 +397,7 @@ def _fix(named, settings, write: bool) -> Tuple[int, int]:
 CHANGED, NOT_FIXED = "changed", "not fixed"
 
 
-def _fix_one(path: str, settings, write: bool) -> Optional[str]:
+def _fix_one(path: str, settings, write: bool) -> str | None:
     """Relocate one file's moved keys: CHANGED when it changed (or would), NOT_FIXED when a
     move was refused (said on stderr, the file left alone), None when there was nothing to do."""
     from stage2_lint.checking.rules.s2l030_moved_key import RULE as MOVED
@@ -446,7 +445,7 @@ def _summary(report) -> str:
     return line
 
 
-def _ungoverned_notice(report, settings: Optional[Settings]) -> str:
+def _ungoverned_notice(report, settings: Settings | None) -> str:
     """Never a silent "no contract": say how many files got the generic rules only, and why."""
     why = ("no settings file with a [stage2_lint] section was found" if settings is None or settings.source is None
            else "no contract's scope covers them" if settings.contracts else f"{settings.source} declares no contract")

@@ -5,19 +5,21 @@ from __future__ import annotations
 import ast
 import os
 from functools import lru_cache
-from typing import Dict, Iterator, NamedTuple, Optional, Tuple
+from collections.abc import Iterator
 
+from stage2_lint.core.records import record
 from stage2_lint import __version__
 from stage2_lint.core import paths
 from stage2_lint.checking.rules import PYTHON_RULES
 
 
-class SourceContract(NamedTuple):
+@record
+class SourceContract:
     """What the Python-source rules look for, taken from the settings that govern a file:
     every contract's and the repository's, since code reads profiles of any family."""
 
-    moves: Tuple = ()  # settings.Move: key prefixes that moved (S2P001)
-    not_sized_from: Tuple[Tuple[str, str], ...] = ()  # (knob, other key): S2P002
+    moves: tuple = ()  # settings.Move: key prefixes that moved (S2P001)
+    not_sized_from: tuple[tuple[str, str], ...] = ()  # (knob, other key): S2P002
 
 
 class PythonContext:
@@ -27,7 +29,7 @@ class PythonContext:
     def __init__(self, path: str, tree: ast.AST, contract: SourceContract = SourceContract()):
         self.path, self.tree, self.contract = path, tree, contract
         self.moves = contract.moves
-        self.parents: Dict[ast.AST, ast.AST] = {
+        self.parents: dict[ast.AST, ast.AST] = {
             child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
 
 
@@ -42,7 +44,7 @@ def source_contract_near(directory: str) -> SourceContract:
     return SourceContract(tuple(dict.fromkeys(moves)), tuple(dict.fromkeys(sized)))
 
 
-def check_source(path: str, tree: ast.AST, contract: Optional[SourceContract] = None):
+def check_source(path: str, tree: ast.AST, contract: SourceContract | None = None):
     if contract is None:
         contract = source_contract_near(os.path.dirname(paths.canonical(path)))
     ctx = PythonContext(path, tree, contract)
@@ -57,6 +59,6 @@ class Plugin:
     def __init__(self, tree: ast.AST, filename: str = "<unknown>"):
         self.tree, self.filename = tree, filename
 
-    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
         for violation in check_source(self.filename, self.tree):
             yield violation.line, violation.col - 1, f"{violation.code} {violation.message}", type(self)

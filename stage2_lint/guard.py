@@ -6,7 +6,6 @@ the whole resolved mapping, each finding at the file:line that set the key.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
 
 from stage2_lint.contracts.contract_check import contract_findings
 from stage2_lint.checking.engine import lint_paths
@@ -14,7 +13,7 @@ from stage2_lint.core.escape import dotted, printable
 from stage2_lint.tree.merge import Resolved
 from stage2_lint.tree.resolver import Resolver
 from stage2_lint.documents.keypath import deep_merge
-from stage2_lint.core.records import Finding, Problem, Violation
+from stage2_lint.core.records import Finding, Problem, record, Violation
 from stage2_lint.checking.rules import as_violations
 from stage2_lint.contracts.settings import Contract, Settings, settings_for
 
@@ -22,7 +21,7 @@ from stage2_lint.contracts.settings import Contract, Settings, settings_for
 class ConfigContractError(ValueError):
     """A profile breaks its contract; the message lists every violation."""
 
-    def __init__(self, path: str, violations: Tuple[Violation, ...], contract: Optional[str] = None):
+    def __init__(self, path: str, violations: tuple[Violation, ...], contract: str | None = None):
         self.path = path
         self.violations = violations
         self.contract = contract
@@ -31,10 +30,11 @@ class ConfigContractError(ValueError):
         super().__init__(f"{printable(path)} breaks {which} ({len(violations)} violation(s)):\n{lines}")
 
 
-class CheckedProfile(NamedTuple):
+@record
+class CheckedProfile:
     path: str
     config: dict  # the resolved mapping (an extra base profile merged under it)
-    contract: Optional[Contract]  # the contract it was held to
+    contract: Contract | None  # the contract it was held to
 
 
 def runtime_settings(settings: Settings) -> Settings:
@@ -44,8 +44,8 @@ def runtime_settings(settings: Settings) -> Settings:
     return settings._replace(runtime=True) if settings.contracts and not settings.runtime else settings
 
 
-def checked_profile(path: str, settings: Optional[Settings] = None,
-                    base_path: Optional[str] = None) -> CheckedProfile:
+def checked_profile(path: str, settings: Settings | None = None,
+                    base_path: str | None = None) -> CheckedProfile:
     """``path`` resolved, after every rule passed on it (and on ``base_path``, merged under
     it, the profile winning) and the contract's findings on the whole resolved mapping came
     back empty; else ConfigContractError. Keys set in files outside the contract's scope are
@@ -90,8 +90,8 @@ def _located(resolved: Resolved, finding: Finding) -> Violation:
                                         finding.fix)])[0]
 
 
-def enforce(path: str, settings: Optional[Settings] = None,
-            resolver: Optional[Resolver] = None) -> Tuple[Violation, ...]:
+def enforce(path: str, settings: Settings | None = None,
+            resolver: Resolver | None = None) -> tuple[Violation, ...]:
     """Lint ``path`` with every rule; raise ConfigContractError on any error, else return warnings.
     ``resolver`` lets a loader reuse the files parsed here."""
     settings = runtime_settings(settings or (resolver.settings if resolver is not None else settings_for(path)))
@@ -100,7 +100,7 @@ def enforce(path: str, settings: Optional[Settings] = None,
     return _refuse_errors(path, resolver)
 
 
-def _refuse_errors(path: str, resolver: Resolver) -> Tuple[Violation, ...]:
+def _refuse_errors(path: str, resolver: Resolver) -> tuple[Violation, ...]:
     report = lint_paths([path], resolver.settings, resolver=resolver)
     errors = tuple(v for v in report.violations if v.is_error)
     if errors:

@@ -23,7 +23,7 @@ import os
 import stat
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
 try:  # the builtin module: hashlib would load OpenSSL first, 4 ms of every hook's start-up
     from _blake2 import blake2b
@@ -48,12 +48,12 @@ class Inputs:
     __slots__ = ("files", "children", "spellings")
 
     def __init__(self):
-        self.files: Dict[str, None] = {}
-        self.children: Dict[str, List[str]] = {}
-        self.spellings: Dict[str, str] = {}
+        self.files: dict[str, None] = {}
+        self.children: dict[str, list[str]] = {}
+        self.spellings: dict[str, str] = {}
 
 
-def user_secret() -> Optional[bytes]:
+def user_secret() -> bytes | None:
     """The key of every digest, created once per user outside any repository; None (no cache)
     when it cannot be read or made."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -96,7 +96,7 @@ def _tool_fingerprint() -> str:
     return "\n".join(parts)
 
 
-def _package_directory(name: str) -> Optional[str]:
+def _package_directory(name: str) -> str | None:
     loaded = sys.modules.get(name)
     if loaded is not None and getattr(loaded, "__file__", None):
         return os.path.dirname(loaded.__file__)
@@ -106,7 +106,7 @@ def _package_directory(name: str) -> Optional[str]:
     return os.path.dirname(spec.origin) if spec is not None and spec.origin else None
 
 
-def rule_choice(select: Sequence[str], ignore: Sequence[str]) -> List[str]:
+def rule_choice(select: Sequence[str], ignore: Sequence[str]) -> list[str]:
     """The rules a command line chose, as the salt records them: the choice itself, not the
     rules it selects, so no rule need be imported to salt a run. With the settings file and
     the tool (both in the salt) it names the same rules every time."""
@@ -119,22 +119,22 @@ class ResultCache:
     def __init__(self, directory: str, secret: bytes, salt: str, project_dir: str):
         self.directory, self.secret, self.salt, self.project_dir = directory, secret, salt, project_dir
         self.started_ns = time.time_ns()  # before this run read any profile (the run memo's racy-clean rule)
-        self._entries: Optional[Dict[str, dict]] = None  # loaded on first use: a recalled run needs none
-        self._extends: Dict[str, List[str]] = {}
-        self.used: Dict[str, None] = {}
-        self.made: Dict[str, dict] = {}  # entries and extends records this process added
-        self.made_extends: Dict[str, List[str]] = {}
+        self._entries: dict[str, dict] | None = None  # loaded on first use: a recalled run needs none
+        self._extends: dict[str, list[str]] = {}
+        self.used: dict[str, None] = {}
+        self.made: dict[str, dict] = {}  # entries and extends records this process added
+        self.made_extends: dict[str, list[str]] = {}
         self.hits = self.misses = 0
-        self._digests: Dict[str, str] = {}
-        self.recalled: Dict[str, object] = {}  # the run memo's answer to each request, once a run
+        self._digests: dict[str, str] = {}
+        self.recalled: dict[str, object] = {}  # the run memo's answer to each request, once a run
 
     @property
-    def entries(self) -> Dict[str, dict]:
+    def entries(self) -> dict[str, dict]:
         self._load_once()
         return self._entries
 
     @property
-    def extends(self) -> Dict[str, List[str]]:
+    def extends(self) -> dict[str, list[str]]:
         self._load_once()
         return self._extends
 
@@ -146,7 +146,7 @@ class ResultCache:
     # -- opening and saving
 
     @classmethod
-    def open(cls, settings, choice: Sequence[str]) -> Optional["ResultCache"]:
+    def open(cls, settings, choice: Sequence[str]) -> "ResultCache" | None:
         """The cache of ``settings``' project, or None where there is none (no settings file,
         ``cache = false``, no user secret). ``choice``: the rules chosen (``rule_choice``)."""
         if settings.source is None or not settings.cache:
@@ -256,7 +256,7 @@ class ResultCache:
 
     # -- entries
 
-    def lookup(self, path: str, surface_parents) -> Optional[List[Violation]]:
+    def lookup(self, path: str, surface_parents) -> list[Violation] | None:
         """The violations stored for ``path`` (as spelled), if nothing they read has changed.
         ``surface_parents(path)`` answers canonical children again (the resolver's own question)."""
         key = self._key(path)
@@ -285,7 +285,7 @@ class ResultCache:
         except (TypeError, ValueError, KeyError):
             return False
 
-    def remember(self, path: str, violations: List[Violation], inputs: Inputs) -> None:
+    def remember(self, path: str, violations: list[Violation], inputs: Inputs) -> None:
         """Store a fresh verdict with what it read. A verdict that a file could not be read or
         was refused as unsafe (S2L004) is not kept: an I/O error is the machine's, not the file's."""
         from stage2_lint.checking.rules.s2l004_unsafe_yaml import RULE as UNSAFE  # (the cache's reader needs no rule)
@@ -309,7 +309,7 @@ class ResultCache:
         for file, targets in links:
             self.extends[f"{file}\0{self.digest(file)}"] = self.made_extends[f"{file}\0{self.digest(file)}"] = targets
 
-    def absorb(self, made: Dict[str, dict], made_extends: Dict[str, List[str]]) -> None:
+    def absorb(self, made: dict[str, dict], made_extends: dict[str, list[str]]) -> None:
         """What a worker process added (it linted a share of the files with a copy of this)."""
         self.entries.update(made)
         self.extends.update(made_extends)
@@ -318,16 +318,16 @@ class ResultCache:
         self.used.update(dict.fromkeys(made))
         self.misses += len(made)
 
-    def extends_of(self, path: str) -> Optional[List[str]]:
+    def extends_of(self, path: str) -> list[str] | None:
         """The canonical targets ``path``'s ``extends`` named when it had its current bytes."""
         return self.extends.get(f"{paths.canonical(path)}\0{self.digest(path)}")
 
 
-def _schema_files(settings) -> Optional[List[str]]:
+def _schema_files(settings) -> list[str] | None:
     """Every schema file the contracts read, ``$ref`` targets included (None: one fails to load)."""
     from stage2_lint.contracts import schema
 
-    files: List[str] = []
+    files: list[str] = []
     try:
         for contract in settings.contracts:
             if contract.schema:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import os
 from contextlib import contextmanager
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from collections.abc import Iterable, Sequence
 
 from stage2_lint.core import globs, paths, witness
 from stage2_lint.documents import suppressions
@@ -23,7 +23,7 @@ from stage2_lint.tree import layout
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Tuple[Rule, ...]:
+def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> tuple[Rule, ...]:
     """Rules whose code starts with a selected prefix (all by default) and no ignored one."""
     chosen = tuple(code.upper() for code in (select or settings.select))
     dropped = tuple(code.upper() for code in (*settings.ignore, *ignore))
@@ -35,8 +35,8 @@ def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequenc
                  and not (dropped and rule.code.startswith(dropped)))
 
 
-def discover(named: Sequence[str], settings: Settings, skipped: Optional[List[str]] = None,
-             empty: Optional[List[str]] = None) -> List[str]:
+def discover(named: Sequence[str], settings: Settings, skipped: list[str] | None = None,
+             empty: list[str] | None = None) -> list[str]:
     """Files to lint: given files as they are, directories walked for YAML, no path = the
     canonical surface. Every file is put in its canonical form (``paths``) before anything
     is decided about it, so a symlinked checkout gets the verdict of the real path; one file
@@ -48,7 +48,7 @@ def discover(named: Sequence[str], settings: Settings, skipped: Optional[List[st
     empty = empty if empty is not None else []
     if not named:
         return _canonical_surface(settings, empty)
-    files: List[str] = []
+    files: list[str] = []
     for path in named:
         witness.saw(path)  # as spelled: a symlink named may lead elsewhere later
         if os.path.isdir(path):
@@ -65,11 +65,11 @@ def discover(named: Sequence[str], settings: Settings, skipped: Optional[List[st
     return _unique_files(paths.spelled(path) for path in files)
 
 
-def _canonical_surface(settings: Settings, empty: List[str]) -> List[str]:
+def _canonical_surface(settings: Settings, empty: list[str]) -> list[str]:
     if not settings.contracts:
         raise UsageError("no path given and no contract configured ([stage2_lint.contract.NAME] in setup.cfg or "
                          "pyproject.toml, see --show-settings); name the files or directories to lint")
-    files: List[str] = []
+    files: list[str] = []
     for contract in settings.contracts:
         found = canonical_files(settings, contract.canonical)
         if contract.canonical and not found:
@@ -80,7 +80,7 @@ def _canonical_surface(settings: Settings, empty: List[str]) -> List[str]:
     return _unique_files(files)
 
 
-def _stale_globs(settings: Settings, contract) -> List[str]:
+def _stale_globs(settings: Settings, contract) -> list[str]:
     """A scope or canonical glob that matches no file is stale (a renamed directory?): the
     contract silently governs less than it says. Checked on whole-surface runs."""
     stale = []
@@ -94,7 +94,7 @@ def _stale_globs(settings: Settings, contract) -> List[str]:
     return stale
 
 
-def _ungoverned_directory(named: str, found: Sequence[str], settings: Settings) -> List[str]:
+def _ungoverned_directory(named: str, found: Sequence[str], settings: Settings) -> list[str]:
     """A directory of profiles (in a config tree) of which no contract governs a single one,
     where the repository declares contracts: most likely a family renamed without its
     settings. Not a pass."""
@@ -106,7 +106,7 @@ def _ungoverned_directory(named: str, found: Sequence[str], settings: Settings) 
             f"or moved? update the contracts' scope in {settings.source}"]
 
 
-def _unique_files(files: Iterable[str]) -> List[str]:
+def _unique_files(files: Iterable[str]) -> list[str]:
     """Each file once: the canonical path is its identity, and a symlinked file is the file
     it leads to (one lstat per file; the real path only for links)."""
     seen, unique = set(), []
@@ -126,7 +126,7 @@ def _unreadable(error: OSError) -> None:
                               f"checked")
 
 
-def _walk_directory(top: str, named: str, exclude: Tuple[str, ...], skipped: List[str]) -> List[str]:
+def _walk_directory(top: str, named: str, exclude: tuple[str, ...], skipped: list[str]) -> list[str]:
     """The YAML files below the canonical directory ``top`` (``named`` by the user), as
     canonical paths."""
     def excluded(name: str) -> bool:
@@ -151,8 +151,8 @@ def _walk_directory(top: str, named: str, exclude: Tuple[str, ...], skipped: Lis
     return found
 
 
-def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
-               with_dependents: bool = False, jobs: int = 0, resolver: Optional[Resolver] = None,
+def lint_paths(paths: Sequence[str], settings: Settings, rules: tuple[Rule, ...] = YAML_RULES,
+               with_dependents: bool = False, jobs: int = 0, resolver: Resolver | None = None,
                with_surface: bool = False, cache=None) -> Report:
     """Lint ``paths``; ``jobs`` 0 picks one process per core for big trees, 1 stays serial.
     ``with_dependents`` adds the canonical leaves whose chain includes a given file;
@@ -162,8 +162,8 @@ def lint_paths(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...]
     return lint_run(paths, settings, rules, with_dependents, jobs, resolver, with_surface, cache).report
 
 
-def lint_run(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
-             with_dependents: bool = False, jobs: int = 0, resolver: Optional[Resolver] = None,
+def lint_run(paths: Sequence[str], settings: Settings, rules: tuple[Rule, ...] = YAML_RULES,
+             with_dependents: bool = False, jobs: int = 0, resolver: Resolver | None = None,
              with_surface: bool = False, cache=None, with_graph: bool = False) -> Run:
     """``lint_paths``, and the facts a report format may show: ``with_graph`` draws the
     extends graph of the files from the documents this run parsed."""
@@ -185,20 +185,20 @@ def lint_run(paths: Sequence[str], settings: Settings, rules: Tuple[Rule, ...] =
 
 
 def _checked(paths, settings, rules, with_dependents, jobs, resolver, with_surface, cache) -> Report:
-    skipped: List[str] = []
-    empty: List[str] = []
+    skipped: list[str] = []
+    empty: list[str] = []
     files = discover(paths, settings, skipped, empty)
     if with_dependents:
         files = _unique_files(files + resolver.extends.dependents(files))
     if with_surface and paths:
         files = _unique_files(files + canonical_files(settings))
-    violations: List[Violation] = []
+    violations: list[Violation] = []
     if cache is not None:
         resolver.extends.stored_links = cache.extends_of
         files_left = _cached(files, resolver, cache, violations)
     else:
         files_left = files
-    placed: Dict[str, bool] = {}  # path -> governed, as the workers placed their files
+    placed: dict[str, bool] = {}  # path -> governed, as the workers placed their files
     if len(files_left) >= PARALLEL_FROM and jobs != 1:
         violations += _lint_in_processes(files_left, settings, rules, jobs, cache, placed)
     else:
@@ -217,7 +217,7 @@ def _graph(report: Report, settings: Settings, resolver: Resolver):
     return graph.build(report.files, settings, graph.counts(report.violations), resolver=resolver)
 
 
-def lint_text(path: str, data: bytes, settings: Settings, rules: Tuple[Rule, ...] = YAML_RULES,
+def lint_text(path: str, data: bytes, settings: Settings, rules: tuple[Rule, ...] = YAML_RULES,
               with_graph: bool = False) -> Run:
     """Lint ``data`` (an editor's unsaved buffer, read from stdin) as the file at ``path``:
     its contract, its role and its parents are those of that path, which need not exist."""
@@ -234,8 +234,8 @@ def lint_text(path: str, data: bytes, settings: Settings, rules: Tuple[Rule, ...
 PARALLEL_FROM = 200
 
 
-def _lint_files(files: Sequence[str], resolver: Resolver, rules: Tuple[Rule, ...], cache=None) -> List[Violation]:
-    violations: List[Violation] = []
+def _lint_files(files: Sequence[str], resolver: Resolver, rules: tuple[Rule, ...], cache=None) -> list[Violation]:
+    violations: list[Violation] = []
     with _collector_paused():
         for path in files:
             if cache is None:
@@ -253,7 +253,7 @@ def _lint_files(files: Sequence[str], resolver: Resolver, rules: Tuple[Rule, ...
     return violations
 
 
-def _cached(files: Sequence[str], resolver: Resolver, cache, violations: List[Violation]) -> List[str]:
+def _cached(files: Sequence[str], resolver: Resolver, cache, violations: list[Violation]) -> list[str]:
     """Add the stored violations of every file whose inputs are unchanged to ``violations``;
     return the files left to lint. A stored canonical-children answer is checked by asking the
     resolver again, which reads the surface's extends from the cache's records and parses only
@@ -269,7 +269,7 @@ def _cached(files: Sequence[str], resolver: Resolver, cache, violations: List[Vi
 
 
 def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
-                       placed: Optional[Dict[str, bool]] = None) -> List[Violation]:
+                       placed: dict[str, bool] | None = None) -> list[Violation]:
     """Big trees: one forked worker per core, each with its own resolver over a contiguous
     share of the files (a shared parent is parsed once per worker); only violations and
     whether each file is governed travel back (into ``placed``), pickled through a pipe.
@@ -289,7 +289,7 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
     codes = tuple(rule.code for rule in rules)
     shares = _shares(files, workers)
     _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
-    children: List[Tuple[int, int]] = []
+    children: list[tuple[int, int]] = []
     with _terminate_raises():
         try:
             for index in range(workers):
@@ -311,7 +311,7 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
                 _end_worker(pid, read_end)
 
 
-def _shares(files: Sequence[str], workers: int) -> List[List[str]]:
+def _shares(files: Sequence[str], workers: int) -> list[list[str]]:
     """``workers`` contiguous runs of the files in path order, of equal length: files of one
     directory tree share their parents, so each worker parses a shared parent once and the
     trees split between workers (an interleaved split made every worker parse nearly every
@@ -371,7 +371,7 @@ def _load_schemas(settings: Settings) -> None:
             schema.load(contract.schema, settings.project_dir)
 
 
-def _fork_worker(share) -> Tuple[int, int]:
+def _fork_worker(share) -> tuple[int, int]:
     import signal
 
     read_end, write_end = os.pipe()
@@ -417,7 +417,7 @@ def _send(fd: int, message) -> None:
     os.close(fd)
 
 
-def _collect(pid: int, read_end: int) -> List[Violation]:
+def _collect(pid: int, read_end: int) -> list[Violation]:
     import pickle
 
     chunks = []
@@ -460,7 +460,7 @@ def _lint_share(share):
         (seen.paths if seen is not None else {})
 
 
-def _contract_severity(violations: List[Violation], contract) -> List[Violation]:
+def _contract_severity(violations: list[Violation], contract) -> list[Violation]:
     """A contract's own ``severity`` for a rule: relaxing one family never relaxes another."""
     if contract is None or not contract.severity:
         return violations
@@ -482,7 +482,7 @@ def _collector_paused():
             gc.enable()
 
 
-def lint_file(path: str, resolver: Resolver, rules: Tuple[Rule, ...] = YAML_RULES) -> List[Violation]:
+def lint_file(path: str, resolver: Resolver, rules: tuple[Rule, ...] = YAML_RULES) -> list[Violation]:
     ctx = FileContext(path, resolver)
     found = [v for rule in rules if not rule.after_suppressions for v in rule.run(ctx)]
     written = suppressions.parse(ctx.document.text)

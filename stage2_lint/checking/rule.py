@@ -4,7 +4,7 @@ from __future__ import annotations
 from enum import Enum
 from functools import cached_property
 from types import MappingProxyType
-from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from collections.abc import Callable, Iterable, Mapping
 
 from stage2_lint.contracts.contract_check import contract_findings
 from stage2_lint.documents.document import Document
@@ -15,10 +15,11 @@ from stage2_lint.tree.layout import RETIRED, Place
 from stage2_lint.tree import layout
 from stage2_lint.contracts.settings import Contract, Settings
 from stage2_lint.documents.keypath import nearest_mark, value_mark
-from stage2_lint.core.records import ERROR, Finding, Kind, Problem, Violation
+from stage2_lint.core.records import ERROR, Finding, Kind, Problem, record, Violation
 
 
-class Example(NamedTuple):
+@record
+class Example:
     """A file tree a rule must pass or fail. ``text`` is the file under test at ``path``;
     ``files`` are the other files around it (parents). ``marks`` are the ``line:col`` of
     the violations a failing example must produce, in order; ``fixed`` is the same file
@@ -28,10 +29,10 @@ class Example(NamedTuple):
     text: str
     path: str = "configs/recipes/example.yaml"
     files: Mapping[str, str] = MappingProxyType({})
-    marks: Tuple[str, ...] = ()
-    fixed: Optional[str] = None
-    fixed_path: Optional[str] = None  # where the fixed file lives, when the fix moves it
-    fixed_files: Optional[Mapping[str, str]] = None  # the other files, when the fix changes them
+    marks: tuple[str, ...] = ()
+    fixed: str | None = None
+    fixed_path: str | None = None  # where the fixed file lives, when the fix moves it
+    fixed_files: Mapping[str, str] | None = None  # the other files, when the fix changes them
 
     def repaired(self) -> "Example":
         """The fixed form as an example of its own (it must pass)."""
@@ -46,7 +47,8 @@ class Target(Enum):
     SOURCE = "source"  # Python source: the flake8 plugin
 
 
-class Rule(NamedTuple):
+@record
+class Rule:
     """One contract rule: its identity and docs, its detection, and examples that are tests.
 
     A rule detects in ``check``, or reports the problems of kind ``reports`` that a detector
@@ -57,14 +59,14 @@ class Rule(NamedTuple):
     summary: str
     rationale: str
     fix: str
-    check: Optional[Callable[["FileContext"], Iterable[Violation]]] = None
-    passing: Tuple[Example, ...] = ()
-    failing: Tuple[Example, ...] = ()
+    check: Callable[["FileContext"], Iterable[Violation]] | None = None
+    passing: tuple[Example, ...] = ()
+    failing: tuple[Example, ...] = ()
     severity: str = ERROR
     after_suppressions: bool = False  # runs once suppressions are applied (S2L070)
     target: Target = Target.PROFILE
-    settings: Tuple[str, ...] = ()  # the settings that say what it looks for (``stage2-lint explain`` shows them)
-    reports: Optional[Kind] = None  # the kind of problem this rule turns into its violations
+    settings: tuple[str, ...] = ()  # the settings that say what it looks for (``stage2-lint explain`` shows them)
+    reports: Kind | None = None  # the kind of problem this rule turns into its violations
 
     def run(self, ctx) -> Iterable[Violation]:
         """This rule's violations in one file: the reported problems first, then its own."""
@@ -73,8 +75,8 @@ class Rule(NamedTuple):
         if self.check is not None:
             yield from self.check(ctx)
 
-    def violation(self, ctx: "FileContext", mark, message: str, key_path: Optional[str] = None,
-                  fix: Optional[str] = None) -> Violation:
+    def violation(self, ctx: "FileContext", mark, message: str, key_path: str | None = None,
+                  fix: str | None = None) -> Violation:
         line, col = mark
         return Violation(ctx.path, line, col, self.code, message, key_path=key_path,
                          severity=self.severity, fix=fix or self.fix)
@@ -104,7 +106,7 @@ class FileContext:
         return self.resolver.layout.of(self.path)
 
     @property
-    def contract(self) -> Optional[Contract]:
+    def contract(self) -> Contract | None:
         """The contract whose scope holds this file (None: the generic rules only)."""
         return self.place.contract
 
@@ -138,11 +140,11 @@ class FileContext:
         return self.contract is not None and self.contract.schema is not None
 
     @cached_property
-    def resolved(self) -> Optional[Resolved]:
+    def resolved(self) -> Resolved | None:
         return self.resolver.merge.resolve(self.path)
 
     @cached_property
-    def problems(self) -> List[Problem]:
+    def problems(self) -> list[Problem]:
         """What the detectors found wrong with this file, without codes yet: the parser, the
         extends graph, and what its contract says of its own keys."""
         if not self.document.usable:
@@ -160,16 +162,16 @@ class FileContext:
         return Problem(finding.kind, line, col, finding.message, dotted(finding.keys), finding.fix)
 
     @cached_property
-    def _problems_by_kind(self) -> Mapping[Kind, List[Problem]]:
+    def _problems_by_kind(self) -> Mapping[Kind, list[Problem]]:
         grouped: dict = {}
         for problem in self.problems:
             grouped.setdefault(problem.kind, []).append(problem)
         return grouped
 
-    def reported(self, rule: Rule) -> List[Violation]:
+    def reported(self, rule: Rule) -> list[Violation]:
         """This file's problems of the kind ``rule`` reports, as ``rule``'s violations."""
         return [rule.reported(self.path, problem) for problem in self._problems_by_kind.get(rule.reports, ())]
 
-    def canonical_children(self) -> List[str]:
+    def canonical_children(self) -> list[str]:
         """Other canonical-surface files that name this file as a parent."""
         return self.resolver.extends.canonical_children(self.path)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, Optional, Sequence
+from collections.abc import Sequence
 
 from stage2_lint.core import paths, witness
 from stage2_lint.core.records import Report, Violation
@@ -37,7 +37,7 @@ def request_of(named: Sequence[str], with_dependents: bool, with_surface: bool) 
     return [list(named), bool(with_dependents), bool(with_surface)]
 
 
-def recall(cache, request: list) -> Optional[Report]:
+def recall(cache, request: list) -> Report | None:
     """The report of the last run of ``request``, if nothing it looked at has changed (asked
     once a run: the command line asks before it imports the engine, the engine asks again)."""
     name = _name(cache, request)
@@ -46,7 +46,7 @@ def recall(cache, request: list) -> Optional[Report]:
     return cache.recalled[name]
 
 
-def _recalled(data, request: list) -> Optional[Report]:
+def _recalled(data, request: list) -> Report | None:
     try:
         if data is None or data["request"] != request:
             return None
@@ -83,11 +83,11 @@ def remember(cache, request: list, report: Report, seen: witness.Seen) -> None:
         _prune(cache.directory)
 
 
-def _signatures(seen: witness.Seen, project_dir: str) -> Dict[str, witness.Signature]:
+def _signatures(seen: witness.Seen, project_dir: str) -> dict[str, witness.Signature]:
     """The signature of each path seen, and of every directory above it: in full at and below
     the project directory (and for a path outside it), else its identity only."""
-    looked: Dict[str, witness.Signature] = {path: witness.signature(path) for path in seen.paths}
-    full_above: Dict[str, bool] = {}
+    looked: dict[str, witness.Signature] = {path: witness.signature(path) for path in seen.paths}
+    full_above: dict[str, bool] = {}
     for path in seen.paths:
         outside = not paths.inside(path, project_dir)
         for directory in witness.ancestors(path):
@@ -107,7 +107,7 @@ _TEXT_FIELDS = (0, 3, 4, 5, 6, 7)  # path, code, message, key_path, severity, fi
 
 
 def _table(violations) -> tuple:
-    places: Dict[str, int] = {}
+    places: dict[str, int] = {}
     rows = []
     for violation in violations:
         row = list(violation)

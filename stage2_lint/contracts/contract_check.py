@@ -7,14 +7,13 @@ holds (a file's marks, a resolved profile's provenance).
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
 
 from stage2_lint.core.escape import dotted
 from stage2_lint.core.records import Finding, Kind
 from stage2_lint.contracts.settings import Contract, Settings
 
 
-def contract_findings(tree: dict, contract: Optional[Contract], settings: Settings) -> List[Finding]:
+def contract_findings(tree: dict, contract: Contract | None, settings: Settings) -> list[Finding]:
     """Removed keys first (REMOVED_KEY, with what to use instead), then the schema's findings
     (UNKNOWN_KEY, VALUE_TYPE named by their key). A removed key the schema does not know is
     reported once, as removed."""
@@ -45,7 +44,7 @@ def removal_fix(old: str, instead: str) -> str:
     return f"delete {old}" if instead.startswith("nothing") else f"replace {old} with {instead.split()[0]}"
 
 
-def _is_set(tree, keys: Tuple[str, ...]) -> bool:
+def _is_set(tree, keys: tuple[str, ...]) -> bool:
     node = tree
     for key in keys:
         if not isinstance(node, dict) or key not in node:

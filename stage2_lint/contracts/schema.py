@@ -28,11 +28,11 @@ import math
 import os
 import re
 from functools import lru_cache
-from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
+from collections.abc import Iterator
 
 from stage2_lint.core import ecma_regex, paths, reading
 from stage2_lint.core.escape import dotted, shown
-from stage2_lint.core.records import Finding, Kind, SchemaError
+from stage2_lint.core.records import Finding, Kind, record, SchemaError
 
 _FLOATISH = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 ROOT_ONLY = ("extends",)  # the file format's own key, never part of a schema's properties
@@ -45,7 +45,7 @@ MAX_REF_DEPTH = 64  # $ref hops in one evaluation path: a cycle through $ref end
 # -- the schema's own shape (what the 2020-12 metaschema says of each keyword)
 
 _SCHEMA, _SCHEMAS, _SCHEMA_MAP, _ANY = "schema", "schemas", "schema-map", "any"
-KEYWORDS: Dict[str, str] = {
+KEYWORDS: dict[str, str] = {
     **dict.fromkeys(("not", "if", "then", "else", "items", "contains", "additionalProperties", "propertyNames",
                      "unevaluatedItems", "unevaluatedProperties", "contentSchema"), _SCHEMA),
     **dict.fromkeys(("allOf", "anyOf", "oneOf", "prefixItems"), _SCHEMAS),
@@ -116,15 +116,16 @@ FORMATS = {
 }
 
 
-class Schema(NamedTuple):
+@record
+class Schema:
     """A loaded, checked schema: its root, where it came from, and every ``$anchor`` in it."""
 
     root: object
     path: str
-    anchors: Dict[str, object]
+    anchors: dict[str, object]
 
 
-def load(path: str, repository: Optional[str] = None) -> Schema:
+def load(path: str, repository: str | None = None) -> Schema:
     """The schema at ``path`` (read once a run, and again in a long-lived process once the
     file has changed), checked before any profile meets it. ``repository`` bounds where
     ``$ref`` may lead (default: the schema file's directory)."""
@@ -138,10 +139,10 @@ def load(path: str, repository: Optional[str] = None) -> Schema:
     return schema
 
 
-_LOADED: Dict[Tuple[str, Optional[str]], Tuple[tuple, "Schema"]] = {}
+_LOADED: dict[tuple[str, str | None], tuple[tuple, "Schema"]] = {}
 
 
-def _signature(files: List[str]) -> tuple:
+def _signature(files: list[str]) -> tuple:
     """What the files are on disk now (time, size, inode), to tell a changed one cheaply."""
     found = []
     for name in files:
@@ -153,7 +154,7 @@ def _signature(files: List[str]) -> tuple:
     return tuple(found)
 
 
-def files_of(schema: Schema) -> List[str]:
+def files_of(schema: Schema) -> list[str]:
     """The schema's own file and every file its ``$ref``s lead to, transitively (real paths)."""
     found, todo = [schema.path], [schema.path]
     while todo:
@@ -168,7 +169,7 @@ def files_of(schema: Schema) -> List[str]:
     return found
 
 
-def _load(path: str, repository: Optional[str]) -> Schema:
+def _load(path: str, repository: str | None) -> Schema:
     if repository is not None and _escapes(path, os.path.realpath(repository)):
         raise SchemaError(f"schema file {path}: a symlink to {os.path.realpath(path)}, outside the repository; "
                           f"stage2-lint does not read it")
@@ -185,7 +186,7 @@ def _escapes(path: str, repository: str) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _referenced(path: str, repository: Optional[str] = None) -> Schema:
+def _referenced(path: str, repository: str | None = None) -> Schema:
     """Any schema file: a contract's, or one a ``$ref`` leads to."""
     schema, refs = _register(_read_json(path), os.path.realpath(path))
     for ref in refs:  # every $ref resolves now, so evaluation never meets a dangling one
@@ -193,15 +194,15 @@ def _referenced(path: str, repository: Optional[str] = None) -> Schema:
     return schema
 
 
-_DOCUMENTS: Dict[str, Tuple[object, dict]] = {}  # a schema file's root and anchors, by real path
-_REFS: Dict[str, Tuple[str, ...]] = {}  # the $ref values a schema file holds, by real path
+_DOCUMENTS: dict[str, tuple[object, dict]] = {}  # a schema file's root and anchors, by real path
+_REFS: dict[str, tuple[str, ...]] = {}  # the $ref values a schema file holds, by real path
 
 
-def _register(root, path: str) -> Tuple[Schema, List[str]]:
+def _register(root, path: str) -> tuple[Schema, list[str]]:
     """Check ``root`` and record it under ``path``, where ``$ref`` finds it; also returns
     the ``$ref`` values it holds."""
-    anchors: Dict[str, object] = {}
-    refs: List[str] = []
+    anchors: dict[str, object] = {}
+    refs: list[str] = []
     check_schema(root, path, anchors=anchors, refs=refs)
     _DOCUMENTS[path] = (root, anchors)
     _REFS[path] = tuple(refs)
@@ -225,8 +226,8 @@ def _read_json(path: str):
         raise SchemaError(f"schema file {path}: {error}") from None
 
 
-def check_schema(schema, path: str, where: str = "#", anchors: Optional[dict] = None,
-                 refs: Optional[list] = None) -> None:
+def check_schema(schema, path: str, where: str = "#", anchors: dict | None = None,
+                 refs: list | None = None) -> None:
     """Refuse (SchemaError naming the file and the JSON pointer) a schema whose keywords do not
     have the shape 2020-12 gives them, or that uses a keyword this validator does not enforce.
     One walk also collects the ``$anchor`` subschemas and the ``$ref`` values."""
@@ -372,7 +373,7 @@ def walk(tree: dict, schema) -> Iterator[Finding]:
         schema = _inline(schema)
     instance = {key: value for key, value in tree.items() if key not in ROOT_ONLY} \
         if isinstance(tree, dict) and any(key in tree for key in ROOT_ONLY) else tree
-    findings: List[Finding] = []
+    findings: list[Finding] = []
     _Evaluation(schema, findings).value(instance, schema.root, (), 0)
     yield from findings
 
@@ -388,11 +389,11 @@ def _inline(root) -> Schema:
 class _Evaluation:
     """One profile against one schema; findings are appended to ``out``."""
 
-    def __init__(self, schema: Schema, out: List[Finding]):
+    def __init__(self, schema: Schema, out: list[Finding]):
         self.schema = schema
         self.out = out
 
-    def value(self, value, node, keys: tuple, depth: int, out: Optional[List[Finding]] = None):
+    def value(self, value, node, keys: tuple, depth: int, out: list[Finding] | None = None):
         """Evaluate ``value`` against ``node``; returns the evaluated (property names, item
         count) for ``unevaluated*`` in the caller."""
         out = self.out if out is None else out
@@ -421,8 +422,8 @@ class _Evaluation:
             seen_items |= self._array(value, node, keys, depth, out, seen_items)
         return seen_props, seen_items
 
-    def valid(self, value, node, keys: tuple, depth: int) -> Tuple[bool, list, tuple]:
-        found: List[Finding] = []
+    def valid(self, value, node, keys: tuple, depth: int) -> tuple[bool, list, tuple]:
+        found: list[Finding] = []
         evaluated = self.value(value, node, keys, depth, found)
         return not found, found, evaluated
 
@@ -588,7 +589,7 @@ def _nothing():
     return set(), set()
 
 
-def _alternatives(keys: tuple, keyword: str, failures: List[List[Finding]]) -> Finding:
+def _alternatives(keys: tuple, keyword: str, failures: list[list[Finding]]) -> Finding:
     reasons = "; ".join(found[0].message for found in failures if found)
     return Finding(TYPE, keys, f"matches none of {keyword}'s {len(failures)} schemas ({reasons})")
 
@@ -601,12 +602,12 @@ def _search(pattern: str, text: str) -> bool:
 
 # -- scalar keywords: type, enum, const, numbers, strings, format
 
-def _types(schema: dict) -> Tuple[str, ...]:
+def _types(schema: dict) -> tuple[str, ...]:
     declared = schema.get("type", ())
     return (declared,) if isinstance(declared, str) else tuple(declared)
 
 
-def _scalar_problem(value, schema: dict, keys: tuple) -> Optional[str]:
+def _scalar_problem(value, schema: dict, keys: tuple) -> str | None:
     """What is wrong with ``value`` by the keywords that look at one value, or None."""
     types = _types(schema)
     if "enum" in schema and not any(json_equal(value, option) for option in schema["enum"]):
@@ -643,7 +644,7 @@ def _is_number(value) -> bool:
 _NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 
 
-def _number_problem(value, schema: dict, types) -> Optional[str]:
+def _number_problem(value, schema: dict, types) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         if "number" in types or "integer" in types or any(keyword in schema for keyword in _NUMERIC):
             return f"expected a finite number, got {value}"
@@ -678,7 +679,7 @@ def _multiple(value, step) -> bool:
         return False
 
 
-def _string_problem(value: str, schema: dict) -> Optional[str]:
+def _string_problem(value: str, schema: dict) -> str | None:
     low, high = schema.get("minLength"), schema.get("maxLength")
     length = len(value)  # code points, as JSON Schema counts
     if low is not None and length < low:
@@ -754,7 +755,7 @@ def _json_text(value) -> str:
 
 
 @lru_cache(maxsize=32)
-def residual_paths(path: str, repository: Optional[str] = None) -> Tuple[Tuple[str, ...], ...]:
+def residual_paths(path: str, repository: str | None = None) -> tuple[tuple[str, ...], ...]:
     """Key paths of the untyped bags (``x-residual``) in the schema at ``path``: any key left
     there is a knob without a type (S2L031)."""
     found, todo = [], [((), load(path, repository).root)]

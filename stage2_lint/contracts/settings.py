@@ -13,10 +13,10 @@ from __future__ import annotations
 import configparser
 import os
 import re
-from typing import Callable, Dict, NamedTuple, Optional, Tuple
+from collections.abc import Callable
 
 from stage2_lint.core import globs, paths, reading
-from stage2_lint.core.records import Limits
+from stage2_lint.core.records import Limits, record
 
 # What marks the top of a project when a file lies outside the settings' own project.
 PROJECT_MARKERS = (".git", "setup.cfg", "pyproject.toml")
@@ -30,7 +30,7 @@ class SettingsError(ValueError):
 
 # -- parsers: (raw value, where it came from) -> value; a bad value raises SettingsError
 
-def _words(raw, where: str) -> Tuple[str, ...]:
+def _words(raw, where: str) -> tuple[str, ...]:
     if isinstance(raw, (list, tuple)):
         if not all(isinstance(item, str) for item in raw):
             raise SettingsError(f"{where}: expected a list of strings")
@@ -40,7 +40,7 @@ def _words(raw, where: str) -> Tuple[str, ...]:
     return tuple(item for item in re.split(r"[\s,]+", raw.strip()) if item)
 
 
-def _key_sets(raw, where: str) -> Tuple[str, ...]:
+def _key_sets(raw, where: str) -> tuple[str, ...]:
     """Dotted keys, one per entry; ``a | b`` is one entry that either key satisfies."""
     if isinstance(raw, str):
         raw = re.sub(r"\s*\|\s*", "|", raw)
@@ -63,7 +63,7 @@ def _choice(*allowed: str):
 SEVERITIES = ("error", "warning", "off")
 
 
-def _severities(raw, where: str) -> Tuple[Tuple[str, str], ...]:
+def _severities(raw, where: str) -> tuple[tuple[str, str], ...]:
     """``CODE: error|warning|off`` a line (or comma-separated)."""
     pairs = _pairs(raw, where, ":")
     for code, level in pairs:
@@ -72,7 +72,7 @@ def _severities(raw, where: str) -> Tuple[Tuple[str, str], ...]:
     return tuple((code.upper(), level) for code, level in pairs)
 
 
-def _codes(raw, where: str) -> Tuple[str, ...]:
+def _codes(raw, where: str) -> tuple[str, ...]:
     codes = tuple(code.upper() for code in _words(raw, where))
     bad = [code for code in codes if not re.fullmatch(r"S2[LP]\d{0,3}|S2[LP]?", code)]
     if bad:
@@ -86,7 +86,7 @@ def _text(raw, where: str) -> str:
     return raw.strip()
 
 
-def _globs(raw, where: str) -> Tuple[str, ...]:
+def _globs(raw, where: str) -> tuple[str, ...]:
     """Glob settings: separated like words, but a comma inside ``{a,b}`` belongs to the glob;
     refused here when the matcher could not read them."""
     patterns = tuple(_split_outside_braces(raw)) if isinstance(raw, str) else _words(raw, where)
@@ -128,7 +128,7 @@ def _positive_int(raw, where: str) -> int:
     return number
 
 
-def _pairs(raw, where: str, separator: str) -> Tuple[Tuple[str, str], ...]:
+def _pairs(raw, where: str, separator: str) -> tuple[tuple[str, str], ...]:
     """``left SEP right`` a line (text) or a table (pyproject)."""
     if isinstance(raw, dict):
         items = list(raw.items())
@@ -146,16 +146,17 @@ def _pairs(raw, where: str, separator: str) -> Tuple[Tuple[str, str], ...]:
     return tuple(items)
 
 
-def _arrows(raw, where: str) -> Tuple[Tuple[str, str], ...]:
+def _arrows(raw, where: str) -> tuple[tuple[str, str], ...]:
     return _pairs(raw, where, "->")
 
 
-def _per_file_ignores(raw, where: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+def _per_file_ignores(raw, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     pairs = tuple(raw.items()) if isinstance(raw, dict) else _pairs(raw, where, ":")
     return tuple((_globs(glob, where)[0], _codes(codes, where)) for glob, codes in pairs)
 
 
-class Setting(NamedTuple):
+@record
+class Setting:
     name: str
     where: str  # "engine" ([stage2_lint]) or "contract" ([stage2_lint.contract.NAME])
     parse: Callable
@@ -163,7 +164,7 @@ class Setting(NamedTuple):
     help: str
 
 
-DECLARED: Tuple[Setting, ...] = (
+DECLARED: tuple[Setting, ...] = (
     Setting("select", "engine", _codes, (), "only these rule codes or prefixes"),
     Setting("ignore", "engine", _codes, (), "never these rule codes or prefixes"),
     Setting("per_file_ignores", "engine", _per_file_ignores, (), "`glob: CODES` a line"),
@@ -223,7 +224,7 @@ DECLARED: Tuple[Setting, ...] = (
     Setting("moved", "contract", _arrows, (), "`old.prefix -> new.prefix` a line: keys that moved"),
     Setting("removed", "contract", _arrows, (), "`old.key -> what to use instead` a line: keys that are gone"),
 )
-BY_NAME: Dict[Tuple[str, str], Setting] = {(s.where, s.name): s for s in DECLARED}
+BY_NAME: dict[tuple[str, str], Setting] = {(s.where, s.name): s for s in DECLARED}
 # Engine settings that say how one file is read: (setting, field of ``Limits``).
 LIMIT_FIELDS = (("max_file_bytes", "max_bytes"), ("max_depth", "max_depth"), ("max_nodes", "max_nodes"),
                 ("key_aliases", "key_aliases"))
@@ -241,79 +242,82 @@ def settings_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-class Move(NamedTuple):
+@record
+class Move:
     """A contract's ``moved = old -> new`` entry, as key tuples."""
 
-    old: Tuple[str, ...]  # e.g. ("custom", "extra", "sampler")
-    new: Tuple[str, ...]  # e.g. ("sampler",)
+    old: tuple[str, ...]  # e.g. ("custom", "extra", "sampler")
+    new: tuple[str, ...]  # e.g. ("sampler",)
 
     @classmethod
     def parse(cls, old: str, new: str) -> "Move":
         return cls(tuple(old.split(".")), tuple(new.split(".")))
 
 
-class Contract(NamedTuple):
+@record
+class Contract:
     """One family of profiles and the rules they obey. Globs, like every glob setting, are
     relative to the directory of the settings file (``Settings.project_dir``)."""
 
     name: str
-    scope: Tuple[str, ...]
-    canonical: Tuple[str, ...] = ()
-    required_parent: Optional[str] = None
-    required_keys: Tuple[str, ...] = ()
+    scope: tuple[str, ...]
+    canonical: tuple[str, ...] = ()
+    required_parent: str | None = None
+    required_keys: tuple[str, ...] = ()
     required_keys_in: str = "leaf"
     max_hops: int = 1
     multiple_parents: bool = False
-    severity: Tuple[Tuple[str, str], ...] = ()
-    retired_parents: Tuple[str, ...] = ()
-    schema: Optional[str] = None  # absolute path of the JSON Schema file
-    schema_source: Optional[str] = None
-    schema_stand_ins: Tuple[str, ...] = ()
-    section_classes: Tuple[Tuple[str, str], ...] = ()
-    catch_all: Tuple[str, ...] = ()
-    not_sized_from: Tuple[Tuple[str, str], ...] = ()
-    moved: Tuple[Tuple[str, str], ...] = ()
-    removed: Tuple[Tuple[str, str], ...] = ()
+    severity: tuple[tuple[str, str], ...] = ()
+    retired_parents: tuple[str, ...] = ()
+    schema: str | None = None  # absolute path of the JSON Schema file
+    schema_source: str | None = None
+    schema_stand_ins: tuple[str, ...] = ()
+    section_classes: tuple[tuple[str, str], ...] = ()
+    catch_all: tuple[str, ...] = ()
+    not_sized_from: tuple[tuple[str, str], ...] = ()
+    moved: tuple[tuple[str, str], ...] = ()
+    removed: tuple[tuple[str, str], ...] = ()
 
     @property
-    def moves(self) -> Tuple[Move, ...]:
+    def moves(self) -> tuple[Move, ...]:
         return tuple(Move.parse(old, new) for old, new in self.moved)
 
 
-class Settings(NamedTuple):
-    select: Tuple[str, ...] = ()
-    ignore: Tuple[str, ...] = ()
-    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
-    exclude: Tuple[str, ...] = BY_NAME["engine", "exclude"].default
-    root: Optional[str] = None
+@record
+class Settings:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = BY_NAME["engine", "exclude"].default
+    root: str | None = None
     require_contract: bool = False
     runtime: bool = False  # set by the runtime guard: every profile it is handed must be governed
-    moved: Tuple[Tuple[str, str], ...] = ()  # repository-wide, for every profile
+    moved: tuple[tuple[str, str], ...] = ()  # repository-wide, for every profile
     cache: bool = True
     cache_dir: str = ".stage2_lint_cache"
-    removed: Tuple[Tuple[str, str], ...] = ()
+    removed: tuple[tuple[str, str], ...] = ()
     limits: Limits = Limits()
-    contracts: Tuple[Contract, ...] = ()
+    contracts: tuple[Contract, ...] = ()
     project_dir: str = "."  # canonical: the settings file's directory, the base of every glob
-    source: Optional[str] = None  # the settings file, None for defaults
-    origins: Tuple[Tuple[str, str], ...] = ()  # (setting, where its value came from)
+    source: str | None = None  # the settings file, None for defaults
+    origins: tuple[tuple[str, str], ...] = ()  # (setting, where its value came from)
 
-    def moves_for(self, contract: Optional["Contract"]) -> Tuple[Move, ...]:
+    def moves_for(self, contract: "Contract" | None) -> tuple[Move, ...]:
         """The moved prefixes a profile governed by ``contract`` (None: ungoverned) obeys: the
         repository's own, then its contract's."""
         return tuple(Move.parse(old, new) for old, new in self._removed_and_moved(contract)[1])
 
-    def removals_for(self, contract: Optional["Contract"]) -> Tuple[Tuple[str, str], ...]:
+    def removals_for(self, contract: "Contract" | None) -> tuple[tuple[str, str], ...]:
         """The removed keys (``old``, what to use instead) such a profile obeys."""
         return self._removed_and_moved(contract)[0]
 
-    def _removed_and_moved(self, contract: Optional["Contract"]):
+    def _removed_and_moved(self, contract: "Contract" | None):
         if contract is None:
             return self.removed, self.moved
         return self.removed + contract.removed, self.moved + contract.moved
 
     @property
-    def canonical(self) -> Tuple[str, ...]:
+    def canonical(self) -> tuple[str, ...]:
         return tuple(glob for contract in self.contracts for glob in contract.canonical)
 
 
@@ -334,7 +338,7 @@ def project_top(directory: str, project_dir: str) -> str:
 
 # -- reading settings files
 
-def _parse_section(raw: Dict[str, object], where: str, source: str) -> Tuple[Dict[str, object], list]:
+def _parse_section(raw: dict[str, object], where: str, source: str) -> tuple[dict[str, object], list]:
     values, origins = {}, []
     for name, value in raw.items():
         setting = BY_NAME.get((where, name))
@@ -346,7 +350,7 @@ def _parse_section(raw: Dict[str, object], where: str, source: str) -> Tuple[Dic
     return values, origins
 
 
-def _build(engine: Dict[str, object], contracts: Dict[str, Dict[str, object]], path: str,
+def _build(engine: dict[str, object], contracts: dict[str, dict[str, object]], path: str,
            project_dir: str) -> Settings:
     values, origins = _parse_section(engine, "engine", f"{path} [{SECTION}]")
     limits = {field: values.pop(name) for name, field in LIMIT_FIELDS if name in values}
@@ -367,7 +371,7 @@ def _build(engine: Dict[str, object], contracts: Dict[str, Dict[str, object]], p
 MAX_SETTINGS_BYTES = 4 << 20  # a setup.cfg or pyproject.toml is a few kilobytes
 
 
-def read_settings_file(path: str) -> Optional[Settings]:
+def read_settings_file(path: str) -> Settings | None:
     """Settings from one setup.cfg or pyproject.toml; None when it has no stage2_lint section."""
     path = os.path.abspath(path)
     project_dir = paths.real_directory(os.path.dirname(path))
@@ -424,7 +428,7 @@ def _settings_text(path: str, project_dir: str) -> str:
         raise SettingsError(f"{path}: not UTF-8 ({error.reason} at byte {error.start})") from None
 
 
-def _read_directory(directory: str) -> Optional[Settings]:
+def _read_directory(directory: str) -> Settings | None:
     for name in ("setup.cfg", "pyproject.toml"):
         candidate = os.path.join(directory, name)
         if os.path.lexists(candidate):  # a FIFO or dangling link named setup.cfg is refused, not skipped
@@ -434,7 +438,7 @@ def _read_directory(directory: str) -> Optional[Settings]:
     return None
 
 
-def _find_upwards(directory: str, top: Optional[str]) -> Optional[Settings]:
+def _find_upwards(directory: str, top: str | None) -> Settings | None:
     while True:
         found = _read_directory(directory)
         if found is not None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Optional
 
 try:  # the parser behind re (its module name changed in Python 3.11)
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -64,7 +63,7 @@ def compiled(pattern: str) -> "re.Pattern":
     return re.compile(translate(pattern), re.ASCII)
 
 
-def problem(pattern: str) -> Optional[str]:
+def problem(pattern: str) -> str | None:
     """Why ``pattern`` cannot be used (invalid, or too slow to run safely), or None."""
     try:
         parsed = _sre_parse.parse(translate(pattern), re.ASCII)

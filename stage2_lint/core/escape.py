@@ -17,7 +17,7 @@ to escape gets through raw.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 QUOTE_LIMIT = 120  # characters of one key or value a message quotes
 MESSAGE_LIMIT = 2000  # characters of one whole message, the output layer's last bound

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from typing import Iterator, Optional, Sequence
+from collections.abc import Iterator, Sequence
 
 from stage2_lint.core import witness
 from stage2_lint.core.records import UnreadableDirectory
@@ -313,7 +313,7 @@ def expand_all(anchor: str, patterns: Sequence[str]) -> Iterator[str]:
         yield from _walk(anchor, base, depth, automata)
 
 
-def _walk(anchor: str, base: str, depth: Optional[int], automata) -> Iterator[str]:
+def _walk(anchor: str, base: str, depth: int | None, automata) -> Iterator[str]:
     # os.walk builds every directory path by joining onto ``base``; when both are normalized
     # and ``base`` is below ``anchor``, a path relative to the anchor is a slice of it (relpath
     # would normalize both sides again for every file)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import NamedTuple, Optional
 
 from stage2_lint.core import reading
+from stage2_lint.core.records import record
 
 BOM = b"\xef\xbb\xbf"
 
@@ -28,9 +28,10 @@ class WriteRefused(Exception):
     """This file was not written; the message says why. Nothing on disk changed."""
 
 
-class Snapshot(NamedTuple):
+@record
+class Snapshot:
     path: str
-    data: Optional[bytes]  # None: the file did not exist when read
+    data: bytes | None  # None: the file did not exist when read
 
     @property
     def has_bom(self) -> bool:
@@ -57,7 +58,7 @@ def snapshot(path: str, max_bytes: int = 1 << 24) -> Snapshot:
         raise WriteRefused(str(refused)) from None
 
 
-def replace(snap: Snapshot, new_data: bytes, config_root: Optional[str] = None) -> None:
+def replace(snap: Snapshot, new_data: bytes, config_root: str | None = None) -> None:
     """Put ``new_data`` at ``snap.path`` atomically, or raise WriteRefused and change nothing."""
     path = snap.path
     directory = os.path.dirname(os.path.abspath(path))
@@ -99,12 +100,13 @@ def _swap(temp: str, path: str) -> None:
         raise WriteRefused(f"cannot replace it: {error.strerror}") from None
 
 
-class _Keep(NamedTuple):
+@record
+class _Keep:
     """What the new file keeps of the old one: mode, and owner and group (None: new file)."""
 
     mode: int
-    owner: Optional[int] = None
-    group: Optional[int] = None
+    owner: int | None = None
+    group: int | None = None
 
 
 def _refuse_unless_regular(info: os.stat_result) -> None:
@@ -114,7 +116,7 @@ def _refuse_unless_regular(info: os.stat_result) -> None:
         raise WriteRefused("it is not a regular file")
 
 
-def _refuse_outside(path: str, directory: str, config_root: Optional[str]) -> None:
+def _refuse_outside(path: str, directory: str, config_root: str | None) -> None:
     if config_root is None:
         return
     real = os.path.join(os.path.realpath(directory), os.path.basename(path))

@@ -22,7 +22,7 @@ import os
 import sys
 import types
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
 
 
 class SourceError(ValueError):
@@ -57,7 +57,7 @@ def load_class(spec: str, project_dir: str, setting: str = "schema_source") -> t
     return target
 
 
-def module_file(module_name: str, project: str) -> Optional[str]:
+def module_file(module_name: str, project: str) -> str | None:
     """The file of ``module_name`` below ``project`` (a module or a package), else None."""
     base = os.path.join(project, *module_name.split("."))
     for candidate in (base + ".py", os.path.join(base, "__init__.py")):

@@ -5,7 +5,6 @@ result by parsing it again (see fix.py and flatten.py).
 """
 from __future__ import annotations
 
-from typing import List, Tuple
 
 import yaml
 
@@ -20,7 +19,7 @@ def is_content(line: str) -> bool:
     return bool(stripped) and not stripped.startswith("#")
 
 
-def block_span(lines: List[str], key_index: int) -> Tuple[int, int]:
+def block_span(lines: list[str], key_index: int) -> tuple[int, int]:
     """Lines [start, end) of the block-style entry whose key is on ``key_index``: the key
     line, every line up to its last deeper-indented content line (comments between them
     included, whatever their column), and the deeper comments right after it."""
@@ -39,15 +38,15 @@ def block_span(lines: List[str], key_index: int) -> Tuple[int, int]:
     return key_index, end
 
 
-def dedent(lines: List[str], amount: int) -> List[str]:
+def dedent(lines: list[str], amount: int) -> list[str]:
     return [line[min(amount, indent_of(line)):] if line.strip() else line for line in lines]
 
 
-def reindent(lines: List[str], amount: int) -> List[str]:
+def reindent(lines: list[str], amount: int) -> list[str]:
     return [(" " * amount + line) if line.strip() else line for line in lines]
 
 
-def child_indent(lines: List[str], start: int, end: int, parent_indent: int) -> int:
+def child_indent(lines: list[str], start: int, end: int, parent_indent: int) -> int:
     """The indentation of a block's children (parent + 2 when it has none yet)."""
     for line in lines[start + 1:end]:
         if is_content(line):
@@ -55,13 +54,13 @@ def child_indent(lines: List[str], start: int, end: int, parent_indent: int) -> 
     return parent_indent + 2
 
 
-def dump_entry(key, value, indent: int) -> List[str]:
+def dump_entry(key, value, indent: int) -> list[str]:
     """``key: value`` as block YAML lines at ``indent`` (values keep their YAML types)."""
     text = yaml.safe_dump({key: value}, default_flow_style=False, sort_keys=False, width=120, allow_unicode=True)
     return reindent(text.splitlines(keepends=True), indent)
 
 
-def comment_lines(text: str) -> List[str]:
+def comment_lines(text: str) -> list[str]:
     """Every comment as written (whole-line and trailing), to check none is lost."""
     comments = []
     for token in _comment_tokens(text):
@@ -93,7 +92,7 @@ def trailing_comment_start(line: str):
     return None
 
 
-def trailing_comment_line(line: str, indent: int, newline: str) -> List[str]:
+def trailing_comment_line(line: str, indent: int, newline: str) -> list[str]:
     """The trailing comment of ``line`` as a line of its own (none: an empty list)."""
     start = trailing_comment_start(line)
     return [" " * indent + line[start:].strip() + newline] if start is not None else []

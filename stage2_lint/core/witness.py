@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Dict, List, Optional
 
 
 class Seen:
@@ -20,10 +19,10 @@ class Seen:
     __slots__ = ("paths",)
 
     def __init__(self):
-        self.paths: Dict[str, None] = {}
+        self.paths: dict[str, None] = {}
 
 
-_current: Optional[Seen] = None
+_current: Seen | None = None
 
 
 def start() -> Seen:
@@ -37,7 +36,7 @@ def stop() -> None:
     _current = None
 
 
-def current() -> Optional[Seen]:
+def current() -> Seen | None:
     return _current
 
 
@@ -49,7 +48,7 @@ def saw(path: str) -> None:
 
 # -- signatures
 
-Signature = Optional[List[int]]
+Signature = "list[int] | None"
 
 
 def signature(path: str) -> Signature:
@@ -90,7 +89,7 @@ def settled(found: Signature, before_ns: int) -> bool:
     return all(0 < moment < before_ns for moment in times)  # a zero time: a file system that keeps none
 
 
-def ancestors(path: str) -> List[str]:
+def ancestors(path: str) -> list[str]:
     """Every directory above the absolute ``path``, nearest first."""
     found = []
     directory = os.path.dirname(path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import List, Optional
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -67,7 +66,7 @@ class YSeq(list):
     def __init__(self, mark: Mark):
         super().__init__()
         self.mark = mark
-        self.item_marks: List[Mark] = []
+        self.item_marks: list[Mark] = []
 
 
 class Document:
@@ -77,14 +76,14 @@ class Document:
 
     def __init__(self, path: str, text: str = ""):
         self.path, self.text = path, text
-        self.root: Optional[YMap] = None
-        self.problems: List[Problem] = []
+        self.root: YMap | None = None
+        self.problems: list[Problem] = []
 
     @property
     def usable(self) -> bool:
         return self.root is not None
 
-    def find(self, keys) -> Optional[tuple]:
+    def find(self, keys) -> tuple | None:
         """The value at ``keys`` and the mark of its key, or None when absent."""
         return keypath.find(self.root, keys)
 
@@ -134,7 +133,7 @@ def load_text(text: str, path: str = "<string>", limits: Limits = Limits()) -> D
     return doc
 
 
-def _read_aliases(root: YMap, aliases, problems: List[Problem]) -> YMap:
+def _read_aliases(root: YMap, aliases, problems: list[Problem]) -> YMap:
     """``root`` with each top-level alias key (``inherit``) renamed to the key it spells
     (``extends``), in place and with its marks, so every rule sees one name. Both spelled in
     one file is a duplicate key."""
@@ -200,7 +199,7 @@ class _Frame:
 
     __slots__ = ("node", "is_map", "anchor", "key", "key_mark", "merges")
 
-    def __init__(self, node, is_map: bool, anchor: Optional[str]):
+    def __init__(self, node, is_map: bool, anchor: str | None):
         self.node, self.is_map, self.anchor = node, is_map, anchor
         self.key = _NO_KEY
         self.key_mark: Mark = (1, 1)
@@ -220,14 +219,14 @@ class _Builder:
     alias bombs early, including one long string used as thousands of keys.
     """
 
-    def __init__(self, path: str, limits: Limits, problems: List[Problem]):
+    def __init__(self, path: str, limits: Limits, problems: list[Problem]):
         self.path, self.limits, self.problems = path, limits, problems
         self.budget = limits.max_nodes
         self.anchors: dict = {}  # anchor -> (value, weight); weight None while the anchor is open
-        self.stack: List[_Frame] = []
-        self.root: Optional[YMap] = None
+        self.stack: list[_Frame] = []
+        self.root: YMap | None = None
 
-    def build(self, text: str) -> Optional[YMap]:
+    def build(self, text: str) -> YMap | None:
         loader = _Loader(text)
         try:
             self._consume(loader.get_event)
@@ -325,7 +324,7 @@ class _Builder:
         if self.budget < 0:
             raise _Refused(Kind.UNSAFE_YAML, mark, f"aliases expand past {self.limits.max_nodes} nodes (alias bomb?)")
 
-    def _add(self, value, mark: Mark, size: int, anchor: Optional[str]) -> None:
+    def _add(self, value, mark: Mark, size: int, anchor: str | None) -> None:
         """Place a finished value (``size`` nodes not yet counted) into the open collection."""
         if not self.stack:
             raise _Refused(Kind.ROOT_NOT_MAPPING, mark, "top level is a scalar; a profile must be a mapping")

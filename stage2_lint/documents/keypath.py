@@ -6,9 +6,9 @@ tuples (``("training", "eval_steps")``); ``MISSING`` marks a key path that is no
 """
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
 
-Mark = Tuple[int, int]  # 1-based (line, col)
+Mark = tuple[int, int]  # 1-based (line, col)
 
 
 class _Missing:
@@ -28,7 +28,7 @@ def get(tree, keys: Sequence) -> object:
     return tree
 
 
-def find(tree, keys: Sequence) -> Optional[Tuple[object, Mark]]:
+def find(tree, keys: Sequence) -> tuple[object, Mark] | None:
     """The value at ``keys`` and where its key is written, or None when it is not set."""
     node, mark = tree, (1, 1)
     for key in keys:
@@ -61,7 +61,7 @@ def value_mark(tree, keys: Sequence) -> Mark:
     return mark
 
 
-def leaves(tree: dict, prefix: tuple = ()) -> Iterator[Tuple[tuple, object]]:
+def leaves(tree: dict, prefix: tuple = ()) -> Iterator[tuple[tuple, object]]:
     """(key path, value) for every leaf; lists and empty mappings are leaves."""
     for key, value in tree.items():
         keys = prefix + (key,)
@@ -71,7 +71,7 @@ def leaves(tree: dict, prefix: tuple = ()) -> Iterator[Tuple[tuple, object]]:
             yield keys, value
 
 
-def marked_leaves(tree, prefix: tuple = ()) -> Iterator[Tuple[tuple, object, Mark]]:
+def marked_leaves(tree, prefix: tuple = ()) -> Iterator[tuple[tuple, object, Mark]]:
     """(key path, value, key mark) for every leaf of a positioned tree."""
     for key, value in tree.items():
         keys = prefix + (key,)
@@ -117,7 +117,7 @@ def without(tree: dict, keys: tuple) -> dict:
     return result
 
 
-def newline_of(lines: List[str]) -> str:
+def newline_of(lines: list[str]) -> str:
     """The line ending a file uses (its first line's), so edits keep CRLF files CRLF."""
     return "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
 

@@ -3,19 +3,20 @@ line silences those codes on that line; ``disable-file=`` anywhere silences them
 from __future__ import annotations
 
 import re
-from typing import Iterable, List, NamedTuple, Tuple
+from collections.abc import Iterable
 
-from stage2_lint.core.records import Violation
+from stage2_lint.core.records import record, Violation
 
 MARKER = "stage2-lint:"
 _PATTERN = re.compile(r"#\s*stage2-lint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_,\s]*?)\s*(?:--\s*(.*?))?\s*$")
 
 
-class Suppression(NamedTuple):
+@record
+class Suppression:
     line: int
     col: int
     whole_file: bool
-    codes: Tuple[str, ...]
+    codes: tuple[str, ...]
     reason: str = ""
 
     def covers(self, violation: Violation) -> bool:
@@ -24,7 +25,7 @@ class Suppression(NamedTuple):
         return any(violation.code.startswith(code) for code in self.codes)
 
 
-def parse(text: str) -> List[Suppression]:
+def parse(text: str) -> list[Suppression]:
     """Suppressions written in YAML comments. Text that only looks like one, inside a quoted or
     block scalar, is a value and silences nothing."""
     if MARKER not in text:  # the common case costs one substring search
@@ -62,7 +63,7 @@ def _inside(index: int, spans) -> bool:
     return any(start <= index < end for start, end in spans)
 
 
-def apply(violations: Iterable[Violation], suppressions: List[Suppression]) -> Tuple[List[Violation], set]:
+def apply(violations: Iterable[Violation], suppressions: list[Suppression]) -> tuple[list[Violation], set]:
     """The violations no suppression covers, and the suppressions that covered something."""
     kept, used = [], set()
     for violation in violations:
@@ -74,7 +75,7 @@ def apply(violations: Iterable[Violation], suppressions: List[Suppression]) -> T
     return kept, used
 
 
-def unused(written: List[Suppression], used: set, selected: Tuple[str, ...]) -> List[Suppression]:
+def unused(written: list[Suppression], used: set, selected: tuple[str, ...]) -> list[Suppression]:
     """Suppressions that silenced nothing, among those whose every code was checked this run
     (with --select S2L002, a suppression of S2L031 cannot be judged)."""
     return [s for s in written if s not in used

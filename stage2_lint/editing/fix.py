@@ -7,8 +7,9 @@ with the prefix relocated, and carry every comment of the old text.
 """
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
+from stage2_lint.core.records import record
 from stage2_lint.documents import keypath
 from stage2_lint.core import textedit
 from stage2_lint.documents.document import Document, load_text
@@ -17,16 +18,17 @@ from stage2_lint.contracts.settings import Move
 from stage2_lint.tree import layout
 
 
-def moves_for(settings, path: str) -> Tuple[Move, ...]:
+def moves_for(settings, path: str) -> tuple[Move, ...]:
     """The moved prefixes ``path`` obeys (the repository's and its contract's)."""
     return settings.moves_for(layout.contract_for(settings, path))
 
 
-class FixResult(NamedTuple):
+@record
+class FixResult:
     path: str
     old: str
-    new: Optional[str]  # None: nothing to do, or refused (see problem)
-    problem: Optional[str] = None
+    new: str | None  # None: nothing to do, or refused (see problem)
+    problem: str | None = None
     line: int = 1
     col: int = 1
 
@@ -84,7 +86,7 @@ def _fix_one(doc: Document, move: Move) -> FixResult:
     return FixResult(doc.path, doc.text, new_text)
 
 
-def _refusal(doc: Document, legacy, move: Move) -> Optional[str]:
+def _refusal(doc: Document, legacy, move: Move) -> str | None:
     lines = doc.text.splitlines(keepends=True)
     flow = _flow_section(doc, lines, move.old)
     if flow:
@@ -109,7 +111,7 @@ def _refusal(doc: Document, legacy, move: Move) -> Optional[str]:
     return None
 
 
-def _flow_section(doc: Document, lines: List[str], keys) -> Optional[str]:
+def _flow_section(doc: Document, lines: list[str], keys) -> str | None:
     """The dotted name of the first mapping around ``keys`` written in flow style, if any."""
     node = doc.root
     for depth, key in enumerate(keys[:-1], start=1):
@@ -147,7 +149,7 @@ def _move_block(doc: Document, move: Move) -> str:
     return "".join(lines[:top_end] + header_comment + children + lines[top_end:])
 
 
-def _drop_if_empty(lines: List[str], doc: Document, keys) -> List[str]:
+def _drop_if_empty(lines: list[str], doc: Document, keys) -> list[str]:
     """Remove the key line of a mapping left with no content; its comment survives."""
     name = keys[-1]
     expected_indent = doc.find(keys)[1][1] - 1
@@ -162,7 +164,7 @@ def _drop_if_empty(lines: List[str], doc: Document, keys) -> List[str]:
     return lines
 
 
-def _is_key_of(lines: List[str], index: int, keys, doc: Document) -> bool:
+def _is_key_of(lines: list[str], index: int, keys, doc: Document) -> bool:
     """Is line ``index`` the key ``keys`` (and not a same-named key elsewhere)?"""
     if len(keys) == 1:
         return True
@@ -173,11 +175,11 @@ def _is_key_of(lines: List[str], index: int, keys, doc: Document) -> bool:
     return False
 
 
-def _line_of(lines: List[str], top_key: str) -> int:
+def _line_of(lines: list[str], top_key: str) -> int:
     return next(i for i, line in enumerate(lines) if line.startswith(top_key + ":"))
 
 
-def _prove(doc: Document, new_text: str, move: Move) -> Optional[str]:
+def _prove(doc: Document, new_text: str, move: Move) -> str | None:
     after = load_text(new_text, doc.path)
     if not after.usable or after.problems:
         return "the relocation would not parse cleanly; move it by hand"

@@ -10,8 +10,8 @@ nothing is touched and the first differing key is named. The write itself goes t
 from __future__ import annotations
 
 import os
-from typing import List, NamedTuple, Optional, Tuple
 
+from stage2_lint.core.records import record
 from stage2_lint.core import paths, safe_write, textedit
 from stage2_lint.documents.document import load_bytes, load_text
 from stage2_lint.core.escape import dotted
@@ -24,14 +24,15 @@ from stage2_lint.contracts.settings import Settings
 from stage2_lint.tree import layout
 
 
-class FlattenResult(NamedTuple):
+@record
+class FlattenResult:
     path: str  # where the flattened profile goes
-    text: Optional[str]  # None when refused
-    problem: Optional[str] = None
-    changed: Tuple[str, ...] = ()  # profiles extending it that now resolve differently (--change-dependents)
+    text: str | None  # None when refused
+    problem: str | None = None
+    changed: tuple[str, ...] = ()  # profiles extending it that now resolve differently (--change-dependents)
 
 
-def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: Optional[str] = None,
+def flatten(leaf: str, settings: Settings, onto: str | None = None, output: str | None = None,
             write: bool = True, change_dependents: bool = False) -> FlattenResult:
     """Flatten ``leaf`` into ``output`` (default: over itself). Refused, naming each one,
     when profiles that extend ``output`` would resolve differently, unless
@@ -85,7 +86,7 @@ def flatten(leaf: str, settings: Settings, onto: Optional[str] = None, output: O
     return FlattenResult(output, text, changed=tuple(changed))
 
 
-def _own_text_relocated(resolver: Resolver, leaf: str, moves) -> Optional[str]:
+def _own_text_relocated(resolver: Resolver, leaf: str, moves) -> str | None:
     doc = resolver.documents.get(leaf)
     result = fix_moved(doc, moves)
     if result.problem:
@@ -110,7 +111,7 @@ def _replace_extends(text: str, parent: str) -> str:
     return "".join(lines[:start] + comment + kept + [line] + lines[end:])
 
 
-def _pin_differences(text: str, wanted: dict, base: dict, required: Tuple[str, ...]) -> Tuple[str, Optional[str]]:
+def _pin_differences(text: str, wanted: dict, base: dict, required: tuple[str, ...]) -> tuple[str, str | None]:
     """Insert every key whose value the new chain would get wrong, and every required key.
     Each pass pins one key; a key that is still wrong after it was pinned cannot be made
     right by adding lines (a deep merge never removes what the parent sets), so the search
@@ -137,7 +138,7 @@ def _pin_differences(text: str, wanted: dict, base: dict, required: Tuple[str, .
             return text, problem
 
 
-def _first_gap(wanted, candidate, own, required) -> Optional[Tuple[tuple, object]]:
+def _first_gap(wanted, candidate, own, required) -> tuple[tuple, object] | None:
     for name in required:
         keys = tuple(name.split("."))
         if get(own, keys) is MISSING and get(wanted, keys) is not MISSING:
@@ -145,7 +146,7 @@ def _first_gap(wanted, candidate, own, required) -> Optional[Tuple[tuple, object
     return _difference(wanted, candidate, ())
 
 
-def _difference(wanted, candidate, prefix) -> Optional[Tuple[tuple, object]]:
+def _difference(wanted, candidate, prefix) -> tuple[tuple, object] | None:
     for key, value in wanted.items():
         keys = prefix + (key,)
         other = candidate.get(key, MISSING) if isinstance(candidate, dict) else MISSING
@@ -162,7 +163,7 @@ def _difference(wanted, candidate, prefix) -> Optional[Tuple[tuple, object]]:
     return None
 
 
-def _insert(text: str, doc, keys: tuple, value) -> Tuple[str, Optional[str]]:
+def _insert(text: str, doc, keys: tuple, value) -> tuple[str, str | None]:
     """Add ``keys: value`` at the end of its deepest existing block-style mapping."""
     lines = text.splitlines(keepends=True)
     newline = newline_of(lines)
@@ -190,7 +191,7 @@ def _insert(text: str, doc, keys: tuple, value) -> Tuple[str, Optional[str]]:
     return "".join(lines[:end] + entry + lines[end:]), None
 
 
-def _verify(text: str, output: str, settings: Settings, wanted: dict) -> Optional[str]:
+def _verify(text: str, output: str, settings: Settings, wanted: dict) -> str | None:
     """Resolve the candidate as if it stood at ``output`` (in memory: nothing is written);
     it must load without a problem (no duplicate key) and equal the old resolved config,
     type for type."""
@@ -209,7 +210,7 @@ def _verify(text: str, output: str, settings: Settings, wanted: dict) -> Optiona
     return None
 
 
-def changed_dependents(before: Resolver, output: str, text: str, settings: Settings) -> List[str]:
+def changed_dependents(before: Resolver, output: str, text: str, settings: Settings) -> list[str]:
     """Every profile in ``output``'s config tree that extends it (directly or through
     others) and whose resolved config would change if ``output`` held ``text``, each with
     the first key that would change."""

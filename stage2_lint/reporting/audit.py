@@ -3,7 +3,6 @@ and ``diff`` of two profiles after inheritance."""
 from __future__ import annotations
 
 import json
-from typing import Dict, List
 
 import yaml
 
@@ -32,7 +31,7 @@ def _scalar(value) -> str:
 
 def blame_yaml(resolved: Resolved) -> str:
     """The resolved config as block YAML, each leaf followed by ``# file:line`` of its setter."""
-    out: List[str] = []
+    out: list[str] = []
 
     def emit(tree: dict, prefix: tuple, indent: int) -> None:
         for key, value in tree.items():
@@ -50,15 +49,15 @@ def blame_yaml(resolved: Resolved) -> str:
     return "\n".join(out) + "\n"
 
 
-def blame_map(resolved: Resolved) -> Dict[str, Dict[str, object]]:
+def blame_map(resolved: Resolved) -> dict[str, dict[str, object]]:
     return {dotted(keys): _origin_record(resolved.origin(keys)) for keys, _ in leaves(resolved.config)}
 
 
-def _origin_record(origin: Origin) -> Dict[str, object]:
+def _origin_record(origin: Origin) -> dict[str, object]:
     return {"file": origin.path, "line": origin.line} if origin else {"file": None, "line": None}
 
 
-def key_chain(resolved: Resolved, key: str) -> Dict[str, object]:
+def key_chain(resolved: Resolved, key: str) -> dict[str, object]:
     """The override chain of one key, winner last."""
     keys = tuple(key.split("."))
     value = resolved.config
@@ -80,7 +79,7 @@ def render(data, fmt: str) -> str:
     return _dump(data, sort_keys=False, default_flow_style=False, width=120)
 
 
-def differences(a: Resolved, b: Resolved) -> List[Dict[str, object]]:
+def differences(a: Resolved, b: Resolved) -> list[dict[str, object]]:
     """Added, removed and changed leaves from ``a`` to ``b``, sorted by key path."""
     left, right = dict(leaves(a.config)), dict(leaves(b.config))
     found = []
@@ -98,7 +97,7 @@ def differences(a: Resolved, b: Resolved) -> List[Dict[str, object]]:
     return found
 
 
-def diff_text(found: List[Dict[str, object]]) -> str:
+def diff_text(found: list[dict[str, object]]) -> str:
     lines = []
     for entry in found:
         sides = [f"{_scalar(side['value'])} ({printable(str(side['file']))}:{side['line']})"

@@ -12,7 +12,7 @@ JSON schema (version 1): ``{"version": 1, "files_checked": int, "errors": int,
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict
+from collections.abc import Callable
 
 from stage2_lint import __version__
 from stage2_lint.core.escape import MESSAGE_LIMIT, clip, markdown_literal, printable
@@ -22,7 +22,7 @@ from stage2_lint.core.records import Report, Run, Violation
 def text(run: Run, colour: bool = False) -> str:
     """``path:line:col: CODE message`` a line; a warning says so (``CODE [warning] message``).
     ``colour``: the code in red (error) or yellow (warning), the location bold, as ruff does."""
-    escaped: Dict[str, str] = {}  # a tree's paths and messages repeat: each is escaped once
+    escaped: dict[str, str] = {}  # a tree's paths and messages repeat: each is escaped once
 
     def once(text: str, limit: int) -> str:
         found = escaped.get(text)
@@ -178,7 +178,7 @@ def markdown(run: Run) -> str:
 def _rule_counts(report: Report) -> list:
     from stage2_lint.checking.rules import BY_CODE
 
-    counts: Dict[str, int] = {}
+    counts: dict[str, int] = {}
     for v in report.violations:
         counts[v.code] = counts.get(v.code, 0) + 1
     rows = ["| rule | name | count |", "| --- | --- | ---: |"]
@@ -229,7 +229,7 @@ def _graph_section(drawn) -> list:
 
     if len(drawn.nodes) <= MAX_GRAPH_NODES:
         return ["### extends hierarchy", "", "```mermaid", to_mermaid(drawn).rstrip("\n"), "```"]
-    by_directory: Dict[str, list] = {}
+    by_directory: dict[str, list] = {}
     for node in drawn.nodes:
         entry = by_directory.setdefault(os.path.dirname(node.label) or ".", [0, 0, 0])
         entry[0] += 1
@@ -243,6 +243,6 @@ def _graph_section(drawn) -> list:
     return rows
 
 
-FORMATS: Dict[str, Callable[[Run], str]] = {"text": text, "json": as_json, "github": github, "sarif": sarif,
+FORMATS: dict[str, Callable[[Run], str]] = {"text": text, "json": as_json, "github": github, "sarif": sarif,
                                             "markdown": markdown}
 SHOWS_GRAPH = frozenset({"markdown"})  # formats that need the run's extends graph (``lint_run(with_graph=True)``)

@@ -10,8 +10,8 @@ an extends cycle: a broken tree is drawn, never a crash. Every label passes thro
 from __future__ import annotations
 
 import os
-from typing import Dict, List, NamedTuple, Tuple
 
+from stage2_lint.core.records import record
 from stage2_lint.core.escape import printable
 from stage2_lint.tree.graph import KINDS, Edge, Graph, Node
 
@@ -46,7 +46,7 @@ COLUMN = 16  # in a big picture, a block of leaves stands in columns of this man
 BUNDLE = 8  # this many leaves of one directory extending one parent get one arrow, not one each
 
 
-def _caption(node: Node) -> List[str]:
+def _caption(node: Node) -> list[str]:
     """The file's name (its directory is the group's label) and its figures."""
     lines = [printable(os.path.basename(node.label) or node.label)]
     if node.kind in ("missing", "outside"):
@@ -68,26 +68,27 @@ def _direction(graph: Graph) -> str:
     return "LR" if len(graph.nodes) > WIDE else "BT"
 
 
-class Bundle(NamedTuple):
+@record
+class Bundle:
     """Leaves of one directory that all extend one parent and nothing else: drawn as a block in
     columns with one arrow to the parent, not one arrow each (180 arrows into one file make a
     picture 10,000 pixels tall whatever the layout)."""
 
     id: str
     parent: str  # node id
-    members: Tuple[str, ...]  # node ids, in the graph's order
+    members: tuple[str, ...]  # node ids, in the graph's order
 
 
-def _bundles(graph: Graph) -> List[Bundle]:
+def _bundles(graph: Graph) -> list[Bundle]:
     """The bundles of a big picture (``BUNDLE`` or more such leaves), none in a small one."""
     if _direction(graph) != "LR":
         return []
     parents = {edge.parent for edge in graph.edges}
-    edges_of: Dict[str, List[Edge]] = {}
+    edges_of: dict[str, list[Edge]] = {}
     for edge in graph.edges:
         edges_of.setdefault(edge.child, []).append(edge)
     directory = {node.id: os.path.dirname(node.label) for node in graph.nodes}
-    groups: Dict[Tuple[str, str], List[str]] = {}
+    groups: dict[tuple[str, str], list[str]] = {}
     for child, edges in edges_of.items():
         if child not in parents and len(edges) == 1 and not edges[0].broken:
             groups.setdefault((directory.get(child, ""), edges[0].parent), []).append(child)
@@ -95,7 +96,7 @@ def _bundles(graph: Graph) -> List[Bundle]:
             for number, ((_, parent), members) in enumerate(item for item in groups.items() if len(item[1]) >= BUNDLE)]
 
 
-def _column_links(bundle: Bundle) -> List[Tuple[str, str]]:
+def _column_links(bundle: Bundle) -> list[tuple[str, str]]:
     """Invisible links that stack a bundle's members in columns of ``COLUMN``: each member
     points at the one a column before it (a cluster is ranked on its own, so only links
     inside it move its nodes)."""
@@ -103,13 +104,13 @@ def _column_links(bundle: Bundle) -> List[Tuple[str, str]]:
     return [(members[index], members[index - COLUMN]) for index in range(COLUMN, len(members))]
 
 
-def _bundled(bundles: List[Bundle]) -> Dict[str, Bundle]:
+def _bundled(bundles: list[Bundle]) -> dict[str, Bundle]:
     return {member: bundle for bundle in bundles for member in bundle.members}
 
 
-def _groups(graph: Graph) -> List[Tuple[str, List[Node]]]:
+def _groups(graph: Graph) -> list[tuple[str, list[Node]]]:
     """The nodes by directory (below the config root), in the order they first appear."""
-    groups: Dict[str, List[Node]] = {}
+    groups: dict[str, list[Node]] = {}
     for node in graph.nodes:
         groups.setdefault(os.path.dirname(node.label) or ".", []).append(node)
     return list(groups.items())
@@ -157,7 +158,7 @@ def _dot_node(node: Node) -> str:
     return f'    {node.id} [label="{label}", {DOT_STYLE[node.kind]}{outline}];'
 
 
-def _legend_kinds(graph: Graph) -> List[str]:
+def _legend_kinds(graph: Graph) -> list[str]:
     used = {node.kind for node in graph.nodes} | ({"errors"} if any(node.errors for node in graph.nodes) else set())
     return [kind for kind in (*KINDS[:3], "errors", *KINDS[3:]) if kind in used]
 

@@ -6,8 +6,9 @@ too, never a crash. ``reporting/pictures`` draws it.
 from __future__ import annotations
 
 import os
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
+from stage2_lint.core.records import record
 from stage2_lint.core import paths
 from stage2_lint.documents.keypath import leaves
 from stage2_lint.contracts.settings import Settings
@@ -20,7 +21,8 @@ from stage2_lint.tree.layout import RETIRED, Layout, glob_relative
 KINDS = ("missing", "outside", "cycle", "retired", "required", "canonical", "file")
 
 
-class Node(NamedTuple):
+@record
+class Node:
     id: str
     path: str  # as linted (display form)
     label: str  # below the config root
@@ -30,39 +32,41 @@ class Node(NamedTuple):
     warnings: int
 
 
-class Edge(NamedTuple):
+@record
+class Edge:
     child: str  # node ids
     parent: str
     order: int  # 1-based position in the child's extends list
-    broken: Optional[str]  # why the parent cannot be used, or None
+    broken: str | None  # why the parent cannot be used, or None
 
 
-class Graph(NamedTuple):
-    nodes: Tuple[Node, ...]
-    edges: Tuple[Edge, ...]
+@record
+class Graph:
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
 
 
-def counts(violations) -> Dict[str, Tuple[int, int]]:
+def counts(violations) -> dict[str, tuple[int, int]]:
     """(errors, warnings) by path, for ``build``."""
-    found: Dict[str, Tuple[int, int]] = {}
+    found: dict[str, tuple[int, int]] = {}
     for v in violations:
         errors, warnings = found.get(v.path, (0, 0))
         found[v.path] = (errors + 1, warnings) if v.is_error else (errors, warnings + 1)
     return found
 
 
-def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int, int]],
-          resolver: Optional[Resolver] = None) -> Graph:
+def build(start: Sequence[str], settings: Settings, tallies: dict[str, tuple[int, int]],
+          resolver: Resolver | None = None) -> Graph:
     """The graph of ``start`` and every file their chains reach. ``tallies``: (errors,
     warnings) by display path, from a lint of the same files (see ``counts``); that lint's
     ``resolver``, when there is one, saves parsing the files again."""
     from collections import deque
 
     resolver = resolver or Resolver(settings)
-    order: List[str] = []
-    index: Dict[str, int] = {}
-    raw_edges: List[Tuple[str, str, int, Optional[str]]] = []
-    unusable: Dict[str, Unusable] = {}  # canonical path of a parent that cannot be used -> why
+    order: list[str] = []
+    index: dict[str, int] = {}
+    raw_edges: list[tuple[str, str, int, str | None]] = []
+    unusable: dict[str, Unusable] = {}  # canonical path of a parent that cannot be used -> why
     todo = deque(start)
     while todo:
         path = todo.popleft()
@@ -93,7 +97,7 @@ def build(start: Sequence[str], settings: Settings, tallies: Dict[str, Tuple[int
 
 def _in_cycles(edges) -> set:
     """Files on some extends cycle (strongly connected, or extending themselves)."""
-    children: Dict[str, List[str]] = {}
+    children: dict[str, list[str]] = {}
     for child, parent, _, why in edges:
         if why is None:
             children.setdefault(paths.canonical(child), []).append(paths.canonical(parent))
@@ -111,9 +115,10 @@ def _in_cycles(edges) -> set:
     return found
 
 
-class _Facts(NamedTuple):
+@record
+class _Facts:
     cycles: set  # absolute paths on a cycle
-    unusable: Dict[str, Unusable]  # absolute path of a parent that cannot be used -> why
+    unusable: dict[str, Unusable]  # absolute path of a parent that cannot be used -> why
     required: set  # absolute paths that canonical leaves name as their required parent
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 from enum import Enum
-from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from stage2_lint.core import globs, paths, witness
 from stage2_lint.core.escape import shown
-from stage2_lint.core.records import Kind, Problem
+from stage2_lint.core.records import Kind, Problem, record
 from stage2_lint.contracts.settings import Settings
 from stage2_lint.documents.document import Mark
 from stage2_lint.tree.store import DocumentStore
@@ -29,13 +28,14 @@ class Unusable(Enum):
     NOT_A_FILE = "not a regular file"
 
 
-class ParentRef(NamedTuple):
+@record
+class ParentRef:
     raw: str  # as written in the child
     path: str  # joined to the child's directory, normalized (display form)
     key: str  # the same path, canonical (the document store's key)
     mark: Mark  # where the child writes it
-    failure: Optional[str] = None  # why it cannot be used, in words (None: usable)
-    unusable: Optional[Unusable] = None  # the same reason, as a kind
+    failure: str | None = None  # why it cannot be used, in words (None: usable)
+    unusable: Unusable | None = None  # the same reason, as a kind
 
 
 _OK = "ok"  # memo marker: this file's chain is sound
@@ -47,19 +47,19 @@ class ExtendsGraph:
     def __init__(self, store: DocumentStore):
         self.store = store
         self.layout = store.layout
-        self._links: Dict[str, Tuple[List[ParentRef], List[Problem]]] = {}
-        self._chain_failure: Dict[str, str] = {}
-        self._surface_children: Dict[str, Dict[str, List[str]]] = {}
-        self._reachability: Dict[Tuple[str, str], Tuple[Optional[Unusable], Optional[str]]] = {}
+        self._links: dict[str, tuple[list[ParentRef], list[Problem]]] = {}
+        self._chain_failure: dict[str, str] = {}
+        self._surface_children: dict[str, dict[str, list[str]]] = {}
+        self._reachability: dict[tuple[str, str], tuple[Unusable | None, str | None]] = {}
         # path -> the canonical targets its extends named, from the result cache (None: parse it)
         self.stored_links = None
 
-    def parents(self, path: str) -> Tuple[List[ParentRef], List[Problem]]:
+    def parents(self, path: str) -> tuple[list[ParentRef], list[Problem]]:
         """The usable parents a file names, and what is wrong with naming the others."""
         links, problems = self.links(path)
         return [link for link in links if link.failure is None], problems
 
-    def links(self, path: str) -> Tuple[List[ParentRef], List[Problem]]:
+    def links(self, path: str) -> tuple[list[ParentRef], list[Problem]]:
         """Every parent a file names, in order, usable or not (``failure`` says), and the
         problems of the entries that are not paths at all."""
         key = self.store.key(path)
@@ -67,7 +67,7 @@ class ExtendsGraph:
             self._links[key] = self._read_parents(path)
         return self._links[key]
 
-    def _read_parents(self, path: str) -> Tuple[List[ParentRef], List[Problem]]:
+    def _read_parents(self, path: str) -> tuple[list[ParentRef], list[Problem]]:
         doc = self.store.get(path)
         if not doc.usable or EXTENDS not in doc.root:
             return [], []
@@ -92,7 +92,7 @@ class ExtendsGraph:
                                         EXTENDS))
         return links, problems
 
-    def _unreachable(self, target: str, key: str, root: str) -> Tuple[Optional[Unusable], Optional[str]]:
+    def _unreachable(self, target: str, key: str, root: str) -> tuple[Unusable | None, str | None]:
         """Why a parent cannot be used (outside the root, missing), cached: leaves share parents."""
         recording = self.store.recording
         if recording is not None:  # a missing parent that appears later changes the verdict
@@ -106,11 +106,11 @@ class ExtendsGraph:
             self._reachability[target, root] = _unreachable(target, root)
         return self._reachability[target, root]
 
-    def problems(self, path: str) -> List[Problem]:
+    def problems(self, path: str) -> list[Problem]:
         """Why ``path`` cannot be resolved: its own load problems, else its chain's."""
         return self.store.get(path).problems or self.lineage_problems(path)
 
-    def lineage_problems(self, path: str) -> List[Problem]:
+    def lineage_problems(self, path: str) -> list[Problem]:
         """Every reason this file's chain cannot be resolved, located at its ``extends``."""
         refs, problems = self.parents(path)
         problems = list(problems)
@@ -120,7 +120,7 @@ class ExtendsGraph:
                 problems.append(Problem(Kind.EXTENDS_UNRESOLVABLE, ref.mark[0], ref.mark[1], failure, EXTENDS))
         return problems
 
-    def _failure(self, path: str, stack_keys: List[str], stack_names: List[str]) -> Optional[str]:
+    def _failure(self, path: str, stack_keys: list[str], stack_names: list[str]) -> str | None:
         key = self.store.key(path)
         if key in stack_keys:
             cycle = stack_names[stack_keys.index(key):] + [path]
@@ -132,7 +132,7 @@ class ExtendsGraph:
         self._chain_failure[key] = failure or _OK
         return failure
 
-    def _failure_uncached(self, path, stack_keys, stack_names) -> Optional[str]:
+    def _failure_uncached(self, path, stack_keys, stack_names) -> str | None:
         if len(stack_keys) > MAX_CHAIN:
             return f"extends chain longer than {MAX_CHAIN} files"
         doc = self.store.get(path)
@@ -147,13 +147,13 @@ class ExtendsGraph:
                 return failure
         return None
 
-    def merge_order(self, path: str) -> Optional[List[Tuple[str, List[ParentRef]]]]:
+    def merge_order(self, path: str) -> list[tuple[str, list[ParentRef]]] | None:
         """``path`` and every file its chain names, each once with its usable parents, every
         parent before the files that name it: the order a merge visits them in. None when the
         chain cannot be resolved (``lineage_problems`` says why)."""
         if self.lineage_problems(path):
             return None
-        order: List[Tuple[str, List[ParentRef]]] = []
+        order: list[tuple[str, list[ParentRef]]] = []
         seen = set()
 
         def visit(file: str, key: str) -> None:
@@ -167,7 +167,7 @@ class ExtendsGraph:
         visit(path, self.store.key(path))
         return order
 
-    def canonical_children(self, path: str) -> List[str]:
+    def canonical_children(self, path: str) -> list[str]:
         """Files on the canonical surface of ``path``'s own contract (in its config tree)
         that name ``path`` as a parent."""
         contract = self.layout.of(path).contract
@@ -189,7 +189,7 @@ class ExtendsGraph:
             store.recording.children[store.key(path)] = list(answer)
         return answer
 
-    def _link_targets(self, path: str) -> List[str]:
+    def _link_targets(self, path: str) -> list[str]:
         """The canonical files ``path``'s extends names: from the result cache when it holds a
         record for these bytes (no parse), else parsed. A target that cannot be used (missing,
         outside the root) is no parent of an existing file inside it, so both answer alike for
@@ -203,7 +203,7 @@ class ExtendsGraph:
         """(canonical path, canonical targets of its ``extends``) of every file parsed so far."""
         return [(key, [link.key for link in links]) for key, (links, _) in self._links.items()]
 
-    def chain_files(self, path: str) -> List[str]:
+    def chain_files(self, path: str) -> list[str]:
         """Every file ``path`` names directly or through its parents (cycles stop the walk)."""
         seen, todo, found = {self.store.key(path)}, [path], []
         while todo and len(found) < MAX_CHAIN * 4:
@@ -214,12 +214,12 @@ class ExtendsGraph:
                     todo.append(ref.path)
         return found
 
-    def dependents(self, changed: List[str]) -> List[str]:
+    def dependents(self, changed: list[str]) -> list[str]:
         """Canonical leaves whose chain includes one of ``changed`` (for a changed parent,
         the leaves it can break)."""
         key = self.store.key
         changed_keys = {key(path) for path in changed}
-        leaves: List[str] = []
+        leaves: list[str] = []
         for leaf in canonical_files(self.layout.settings):
             if leaf not in leaves and changed_keys & {key(p) for p in self.chain_files(leaf)}:
                 leaves.append(leaf)
@@ -230,7 +230,7 @@ def _located(path: str, problem: Problem) -> str:
     return f"{path}:{problem.line}:{problem.col}: {problem.message}"
 
 
-def _extends_entries(value, mark: Mark) -> Optional[List[Tuple[object, Mark]]]:
+def _extends_entries(value, mark: Mark) -> list[tuple[object, Mark]] | None:
     if isinstance(value, str):
         return [(value, mark)]
     if isinstance(value, list):
@@ -238,7 +238,7 @@ def _extends_entries(value, mark: Mark) -> Optional[List[Tuple[object, Mark]]]:
     return None
 
 
-def _unreachable(target: str, root: str) -> Tuple[Optional[Unusable], Optional[str]]:
+def _unreachable(target: str, root: str) -> tuple[Unusable | None, str | None]:
     real = os.path.realpath(target)
     if not paths.inside(real, root):
         through = " through a symlink" if os.path.islink(target) or real != os.path.abspath(target) else ""
@@ -260,7 +260,7 @@ def _described(value) -> str:
     return f"{type(value).__name__} {shown(value)}"
 
 
-def canonical_files(settings: Settings, patterns=None) -> List[str]:
+def canonical_files(settings: Settings, patterns=None) -> list[str]:
     """The canonical surface (every contract's, or only ``patterns``), found from the glob
     base, as paths relative to the working directory."""
     found = set(globs.expand_all(settings.project_dir, settings.canonical if patterns is None else patterns))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Dict, NamedTuple, Optional, Tuple
 
+from stage2_lint.core.records import record
 from stage2_lint.core import globs, paths
 from stage2_lint.contracts.settings import Contract, Settings, SettingsError, project_top
 
@@ -20,13 +20,14 @@ from stage2_lint.contracts.settings import Contract, Settings, SettingsError, pr
 LEAF, RETIRED, GOVERNED, UNGOVERNED = "canonical-leaf", "retired-parent", "governed", "ungoverned"
 
 
-class Place(NamedTuple):
+@record
+class Place:
     path: str  # as the caller spelled it
     canonical: str
-    contract: Optional[Contract]
+    contract: Contract | None
     role: str
     on_surface: bool  # matched by the contract's canonical globs (a retired parent can be)
-    required_parent: Optional[str]  # canonical path of the parent a surface file must extend
+    required_parent: str | None  # canonical path of the parent a surface file must extend
     config_root: str
 
     @property
@@ -39,7 +40,7 @@ class Layout:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._places: Dict[str, Place] = {}
+        self._places: dict[str, Place] = {}
 
     def of(self, path: str) -> Place:
         place = self._places.get(path)
@@ -59,7 +60,7 @@ class Layout:
             required = paths.canonical(os.path.join(os.path.dirname(canonical), contract.required_parent))
         return Place(path, canonical, contract, role, on_surface, required, config_root(settings, canonical))
 
-    def required_parent_of(self, path: str, contract: Optional[Contract] = None) -> Optional[str]:
+    def required_parent_of(self, path: str, contract: Contract | None = None) -> str | None:
         """The canonical parent a file at ``path`` must extend (``contract`` for a file that
         does not exist yet, such as flatten's output)."""
         place = self.of(path)
@@ -70,7 +71,7 @@ class Layout:
 
 # -- what the settings' globs and root mean for one path
 
-def glob_relative(settings: Settings, path: str) -> Optional[str]:
+def glob_relative(settings: Settings, path: str) -> str | None:
     """``path`` relative to the glob base (the settings file's directory), in posix form
     as globs are written; None outside it."""
     # Both sides canonical: a cache key free of the working directory, and a project
@@ -78,13 +79,13 @@ def glob_relative(settings: Settings, path: str) -> Optional[str]:
     return _relative(paths.real_directory(settings.project_dir), paths.canonical(path))
 
 
-def matches(settings: Settings, path: str, patterns: Tuple[str, ...]) -> bool:
+def matches(settings: Settings, path: str, patterns: tuple[str, ...]) -> bool:
     """Does ``path`` match one of ``patterns``, written relative to the glob base?"""
     found = glob_relative(settings, path)
     return found is not None and globs.matches(found, patterns)
 
 
-def contract_for(settings: Settings, path: str) -> Optional[Contract]:
+def contract_for(settings: Settings, path: str) -> Contract | None:
     """The contract whose scope holds ``path`` (None: generic rules only)."""
     found = glob_relative(settings, path)
     if found is None or not settings.contracts:
@@ -112,7 +113,7 @@ def in_config_tree(settings: Settings, path: str) -> bool:
     return False
 
 
-def ignored_codes(settings: Settings, path: str) -> Tuple[str, ...]:
+def ignored_codes(settings: Settings, path: str) -> tuple[str, ...]:
     """The codes ``per_file_ignores`` turns off for ``path``."""
     if not settings.per_file_ignores:
         return ()
@@ -122,7 +123,7 @@ def ignored_codes(settings: Settings, path: str) -> Tuple[str, ...]:
 
 
 @lru_cache(maxsize=65536)
-def _contract_for(contracts: Tuple[Contract, ...], relative: str) -> Optional[Contract]:
+def _contract_for(contracts: tuple[Contract, ...], relative: str) -> Contract | None:
     found = [c for c in contracts if globs.matches(relative, c.scope)]
     if len(found) > 1:
         raise SettingsError(f"{relative} is in the scope of two contracts, {found[0].name} and {found[1].name}; "
@@ -131,7 +132,7 @@ def _contract_for(contracts: Tuple[Contract, ...], relative: str) -> Optional[Co
 
 
 @lru_cache(maxsize=65536)
-def _relative(base: str, canonical: str) -> Optional[str]:
+def _relative(base: str, canonical: str) -> str | None:
     return paths.relative_posix(canonical, base)
 
 

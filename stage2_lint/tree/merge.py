@@ -4,8 +4,8 @@ replaced whole; each file of a diamond is merged once.
 """
 from __future__ import annotations
 
-from typing import Dict, List, NamedTuple, Optional, Tuple
 
+from stage2_lint.core.records import record
 from stage2_lint.documents.keypath import deep_merge
 from stage2_lint.tree.hierarchy import EXTENDS, ExtendsGraph
 
@@ -20,7 +20,8 @@ class _Section:
 SECTION = _Section()
 
 
-class Origin(NamedTuple):
+@record
+class Origin:
     """One file setting one key: a link in that key's override chain."""
 
     path: str
@@ -32,13 +33,14 @@ class Origin(NamedTuple):
         return f"{self.path}:{self.line}"
 
 
-class Resolved(NamedTuple):
+@record
+class Resolved:
     path: str
     config: dict  # plain nested dicts/lists, as yaml.safe_load of one flat file would give
-    provenance: Dict[tuple, Tuple[Origin, ...]]  # key path -> origins, winner last
-    files: Tuple[str, ...]  # every file merged, root-most first
+    provenance: dict[tuple, tuple[Origin, ...]]  # key path -> origins, winner last
+    files: tuple[str, ...]  # every file merged, root-most first
 
-    def origin(self, keys: tuple) -> Optional[Origin]:
+    def origin(self, keys: tuple) -> Origin | None:
         chain = self.provenance.get(tuple(keys))
         return chain[-1] if chain else None
 
@@ -49,9 +51,9 @@ class Merge:
     def __init__(self, graph: ExtendsGraph):
         self.graph = graph
         self.store = graph.store
-        self._resolved: Dict[str, Resolved] = {}
+        self._resolved: dict[str, Resolved] = {}
 
-    def resolve(self, path: str) -> Optional[Resolved]:
+    def resolve(self, path: str) -> Resolved | None:
         """The merged config with provenance, or None when the file or its chain is broken
         (``ExtendsGraph.problems`` says why)."""
         key = self.store.key(path)
@@ -70,8 +72,8 @@ class Merge:
     def _merged(self, path: str, refs) -> Resolved:
         """``path``'s own keys over its parents' resolved configs (later parents win)."""
         config: dict = {}
-        provenance: Dict[tuple, Tuple[Origin, ...]] = {}
-        files: List[str] = []
+        provenance: dict[tuple, tuple[Origin, ...]] = {}
+        files: list[str] = []
         last = {ref.key: index for index, ref in enumerate(refs)}
         for index, ref in enumerate(refs):
             if last[ref.key] != index:
@@ -87,13 +89,13 @@ class Merge:
         return Resolved(path, config, provenance, tuple(files))
 
 
-def _merge_provenance(into: Dict[tuple, Tuple[Origin, ...]], parent: Dict[tuple, Tuple[Origin, ...]]) -> None:
+def _merge_provenance(into: dict[tuple, tuple[Origin, ...]], parent: dict[tuple, tuple[Origin, ...]]) -> None:
     for keys, chain in parent.items():
         mine = into.get(keys, ())
         into[keys] = mine + tuple(origin for origin in chain if origin not in mine)
 
 
-def _record_own(provenance: Dict[tuple, Tuple[Origin, ...]], tree: dict, merged: dict, path: str,
+def _record_own(provenance: dict[tuple, tuple[Origin, ...]], tree: dict, merged: dict, path: str,
                 prefix: tuple = ()) -> None:
     """Record ``path`` as the winner of every key its own ``tree`` sets; ``merged`` is the
     config after that tree was merged in, so its value at each such key is the plain form of
@@ -112,7 +114,7 @@ def _record_own(provenance: Dict[tuple, Tuple[Origin, ...]], tree: dict, merged:
             _record_own(provenance, value, merged[key], path, keys)
 
 
-def _drop_below(provenance: Dict[tuple, Tuple[Origin, ...]], keys: tuple) -> None:
+def _drop_below(provenance: dict[tuple, tuple[Origin, ...]], keys: tuple) -> None:
     depth = len(keys)
     for stale in [k for k in provenance if len(k) > depth and k[:depth] == keys]:
         del provenance[stale]

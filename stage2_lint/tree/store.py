@@ -7,7 +7,6 @@ never read: it becomes an empty document that carries the reason.
 from __future__ import annotations
 
 import os
-from typing import Dict, Optional
 
 from stage2_lint.core import paths, witness
 from stage2_lint.core.records import Kind, Problem
@@ -21,7 +20,7 @@ class DocumentStore:
     def __init__(self, layout: Layout):
         self.layout = layout
         self.limits = layout.settings.limits
-        self._documents: Dict[str, Document] = {}
+        self._documents: dict[str, Document] = {}
         self.recording = None  # a cache.Inputs while one file is linted for the result cache
 
     def key(self, path: str) -> str:
@@ -44,7 +43,7 @@ class DocumentStore:
             doc = self._documents[key] = self._refused(path) or load_document(path, self.limits)
         return doc
 
-    def _refused(self, path: str) -> Optional[Document]:
+    def _refused(self, path: str) -> Document | None:
         """An empty document carrying the reason, for a path that must not be read at all:
         a symlink (or a file in a symlinked directory) that leads outside its config root."""
         place = self.layout.of(path)

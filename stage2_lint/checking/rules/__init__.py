@@ -1,7 +1,9 @@
 """The one registry of rules. The CLI, the runtime guard and the flake8 plugin all read it.
 One module a rule, named after its code; this list is the registry's order."""
+from __future__ import annotations
+
+from collections.abc import Iterable
 from importlib import import_module
-from typing import Dict, Iterable, List, Tuple
 
 from stage2_lint.core.records import Kind, Problem, Violation
 from stage2_lint.checking.rule import Rule, Target
@@ -28,15 +30,15 @@ _MODULES = (
     "s2p002_knob_sized_from_another",
 )
 
-REGISTRY: Tuple[Rule, ...] = tuple(import_module(f"{__name__}.{name}").RULE for name in _MODULES)
-BY_CODE: Dict[str, Rule] = {rule.code: rule for rule in REGISTRY}
-BY_NAME: Dict[str, Rule] = {rule.name: rule for rule in REGISTRY}
-BY_KIND: Dict[Kind, Rule] = {rule.reports: rule for rule in REGISTRY if rule.reports is not None}
-YAML_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.target is Target.PROFILE)
-PYTHON_RULES: Tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.target is Target.SOURCE)
+REGISTRY: tuple[Rule, ...] = tuple(import_module(f"{__name__}.{name}").RULE for name in _MODULES)
+BY_CODE: dict[str, Rule] = {rule.code: rule for rule in REGISTRY}
+BY_NAME: dict[str, Rule] = {rule.name: rule for rule in REGISTRY}
+BY_KIND: dict[Kind, Rule] = {rule.reports: rule for rule in REGISTRY if rule.reports is not None}
+YAML_RULES: tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.target is Target.PROFILE)
+PYTHON_RULES: tuple[Rule, ...] = tuple(rule for rule in REGISTRY if rule.target is Target.SOURCE)
 
 
-def check_kind_owners(registry: Tuple[Rule, ...]) -> None:
+def check_kind_owners(registry: tuple[Rule, ...]) -> None:
     """Every kind of problem a detector can emit is reported by exactly one rule, named after
     it: a kind no rule owns would be found and never shown. Run at import."""
     owners = [rule.reports for rule in registry if rule.reports is not None]
@@ -51,7 +53,7 @@ def check_kind_owners(registry: Tuple[Rule, ...]) -> None:
 check_kind_owners(REGISTRY)
 
 
-def as_violations(path: str, problems: Iterable[Problem]) -> List[Violation]:
+def as_violations(path: str, problems: Iterable[Problem]) -> list[Violation]:
     """Problems found outside a lint run (the loader's whole-profile check, a chain that
     cannot be resolved) as the violations of the rules that report their kinds."""
     return [BY_KIND[problem.kind].reported(path, problem) for problem in problems]
