@@ -41,6 +41,10 @@ CASES = {
     "invalid-utf8": ({"configs/x.yaml": b"a: caf\xe9\n"}, "S2L004"),
     "nul-byte": ({"configs/x.yaml": b"a: 1\nb: x\x00y\n"}, "S2L004"),
     "control-character": ({"configs/x.yaml": "a: \x1b[31mred\n"}, "S2L004"),
+    # The same refusal through the non-ASCII door (configs.documents checks ASCII text with a
+    # smaller pattern): a control character beside an accent, and a C1 control.
+    "control-character-in-non-ascii-text": ({"configs/x.yaml": "a: caf\u00e9 \x1b[31mred\n"}, "S2L004"),
+    "c1-control-character": ({"configs/x.yaml": "a: x\u0086y\n"}, "S2L004"),
     "utf16-file": ({"configs/x.yaml": "a: 1\n".encode("utf-16")}, "S2L004"),
     "complex-key": ({"configs/x.yaml": "? [a, b]\n: 1\n"}, "S2L004"),
     "extends-cycle": ({"configs/x.yaml": "extends: y.yaml\n", "configs/y.yaml": "extends: x.yaml\n"}, "S2L011"),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from stage2_lint.core.lazy import LazyPattern
 from stage2_lint.core.records import record, Violation
 
 MARKER = "stage2-lint:"
-_PATTERN = re.compile(r"#\s*stage2-lint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_,\s]*?)\s*(?:--\s*(.*?))?\s*$")
+_PATTERN = LazyPattern(r"#\s*stage2-lint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_,\s]*?)\s*(?:--\s*(.*?))?\s*$")
 
 
 @record
