@@ -4,11 +4,12 @@
 ``stage2-lint -- diff`` for a file that happens to be named like a command."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from stage2_lint import __version__, commands
+from stage2_lint.core import argv as plain_argv
+from stage2_lint.core.lazy import LazyModule
 from stage2_lint.core.escape import printable
 from stage2_lint.core.records import SchemaError, Terminated, UnreadableDirectory, UsageError, WorkerDied
 from stage2_lint.contracts.settings import SettingsError
@@ -32,14 +33,15 @@ def _codes(value: str) -> list[str]:
 
 BUILDERS = {}  # command -> function declaring its arguments (filled below)
 
+# Imported only when a command line is not of the plain kinds ``core.argv`` reads (3 ms).
+argparse = LazyModule("argparse")
 
-class _Formatter(argparse.HelpFormatter):
+
+def _formatter(prog: str, **kwargs):
     """argparse builds a formatter for every argument it declares, and the default one
     imports shutil to ask the terminal's width (4 ms of a commit hook's start-up): ask only
     when help is really printed."""
-
-    def __init__(self, prog, **kwargs):
-        super().__init__(prog, width=kwargs.pop("width", None) or _columns(), **kwargs)
+    return argparse.HelpFormatter(prog, width=kwargs.pop("width", None) or _columns(), **kwargs)
 
 
 def _columns() -> int:
@@ -53,11 +55,21 @@ def command_parser(command: str) -> argparse.ArgumentParser:
     """One command's parser alone: building every command's parser costs a commit hook
     about 10 ms, so a run builds only the one it uses."""
     parser = argparse.ArgumentParser(prog=f"stage2-lint {command}", description=COMMANDS[command],
-                                     formatter_class=_Formatter)
+                                     formatter_class=_formatter)
     if BUILDERS[command]:
         BUILDERS[command](parser)
     parser.set_defaults(command=command)
     return parser
+
+
+def plain_command_line(command: str, argv: list[str]):
+    """The command's arguments read without argparse (``core.argv``), or None when argparse
+    must read them."""
+    declared = plain_argv.Declarations()
+    if BUILDERS[command]:
+        BUILDERS[command](declared)
+    declared.set_defaults(command=command)
+    return plain_argv.parse(declared, argv)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,7 +211,7 @@ def _run(argv: list[str]) -> int:
         if argv[0] not in COMMANDS:  # --help, --version
             build_parser().parse_args(argv)
             return 0
-        args = command_parser(argv[0]).parse_args(argv[1:])
+        args = plain_command_line(argv[0], argv[1:]) or command_parser(argv[0]).parse_args(argv[1:])
         return getattr(commands, args.command)(args)
     except (UsageError, SettingsError, SchemaError, UnreadableDirectory, WorkerDied) as error:
         _say(printable(f"stage2-lint: error: {error}"))
