@@ -62,7 +62,7 @@ def test_ctrl_c_in_parallel_mode_exits_130_without_a_traceback(tmp_path):
 
 
 def test_workers_report_the_same_ungoverned_files_and_violations_as_one_process(tmp_path, monkeypatch):
-    from stage2_lint.checking import engine
+    from stage2_lint.checking import engine, workers
     from stage2_lint.contracts.settings import read_settings_file
 
     files = {f"configs/fam/f{index:04d}.yaml": f"a: {index}\n" for index in range(PARALLEL_FROM // 2 + 5)}
@@ -72,8 +72,8 @@ def test_workers_report_the_same_ungoverned_files_and_violations_as_one_process(
     settings = read_settings_file(str(tmp_path / "setup.cfg"))
     monkeypatch.chdir(tmp_path)
     forks = []
-    real_fork = engine._fork_worker
-    monkeypatch.setattr(engine, "_fork_worker", lambda share: forks.append(share[0]) or real_fork(share))
+    real_fork = workers.fork_worker
+    monkeypatch.setattr(workers, "fork_worker", lambda work, task: forks.append(task[0]) or real_fork(work, task))
     parallel = engine.lint_paths(["configs"], settings, jobs=2)
     serial = engine.lint_paths(["configs"], settings, jobs=1)
     # two contiguous halves, here one directory each: a shared parent would be parsed by one worker

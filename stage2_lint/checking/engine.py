@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gc
 import os
-from contextlib import contextmanager
 from collections.abc import Iterable, Sequence
 
 from stage2_lint.core import globs, paths, witness
@@ -14,7 +13,7 @@ from stage2_lint.documents.document import load_bytes
 from stage2_lint.tree.hierarchy import canonical_files
 from stage2_lint.tree.resolver import Resolver
 from stage2_lint.core.records import (  # noqa: F401 - UsageError and Run are the engine's API too
-    Report, Run, Terminated, UnreadableDirectory, UsageError, Violation, WorkerDied)
+    Report, Run, UnreadableDirectory, UsageError, Violation)
 from stage2_lint.checking.rule import FileContext, Rule
 from stage2_lint.checking.rules import YAML_RULES
 from stage2_lint.contracts.settings import Settings
@@ -236,7 +235,12 @@ PARALLEL_FROM = 200
 
 def _lint_files(files: Sequence[str], resolver: Resolver, rules: tuple[Rule, ...], cache=None) -> list[Violation]:
     violations: list[Violation] = []
-    with _collector_paused():
+    # A run keeps every parsed file for reuse: many long-lived objects and no reference cycles.
+    # The cyclic collector would rescan them again and again (measured: 6.7 s instead of 3.5 s
+    # on 10,650 files), so it pauses for the run; reference counting frees the rest.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
         for path in files:
             if cache is None:
                 violations.extend(lint_file(path, resolver, rules))
@@ -248,6 +252,9 @@ def _lint_files(files: Sequence[str], resolver: Resolver, rules: tuple[Rule, ...
             finally:
                 resolver.documents.recording = None
             violations.extend(found)
+    finally:
+        if collecting:
+            gc.enable()
     if cache is not None:
         cache.remember_links(resolver.extends.parsed_links())
     return violations
@@ -270,45 +277,28 @@ def _cached(files: Sequence[str], resolver: Resolver, cache, violations: list[Vi
 
 def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
                        placed: dict[str, bool] | None = None) -> list[Violation]:
-    """Big trees: one forked worker per core, each with its own resolver over a contiguous
-    share of the files (a shared parent is parsed once per worker); only violations and
-    whether each file is governed travel back (into ``placed``), pickled through a pipe.
-
-    No worker outlives the run, whatever instant a signal arrives: Ctrl-C and SIGTERM are
-    blocked from just before each fork until its worker is recorded, so the parent's
-    clean-up (kill and reap every recorded worker) always knows them all; a worker ignores
-    both and dies with its parent (PR_SET_PDEATHSIG) even if the parent is SIGKILLed. A
-    hand-written pool rather than ``multiprocessing``: this is the whole of what is needed,
-    it starts in a millisecond, and nothing a pool adds (queues, threads, a manager) can
-    hang or print a worker's traceback on the way out."""
-    if not hasattr(os, "fork"):
-        return _lint_files(files, Resolver(settings), rules, cache)
+    """Big trees: one forked worker per core (``workers``), each with its own resolver over a
+    contiguous share of the files (a shared parent is parsed once per worker); only
+    violations, whether each file is governed, the cache entries made and what was looked at
+    travel back."""
     workers = min(jobs if jobs > 1 else (os.cpu_count() or 1), len(files))
-    if workers < 2:
+    if workers < 2 or not hasattr(os, "fork"):
         return _lint_files(files, Resolver(settings), rules, cache)
+    from stage2_lint.checking import workers as processes
+
     codes = tuple(rule.code for rule in rules)
-    shares = _shares(files, workers)
     _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
-    children: list[tuple[int, int]] = []
-    with _terminate_raises():
-        try:
-            for index in range(workers):
-                with _signals_blocked():
-                    children.append(_fork_worker((shares[index], settings, codes, cache)))
-            violations = []
-            for child in children:
-                found, governed, made, made_extends, seen = _collect(*child)
-                violations += found
-                if placed is not None:
-                    placed.update(governed)
-                if cache is not None:
-                    cache.absorb(made, made_extends)
-                if witness.current() is not None:
-                    witness.current().paths.update(seen)
-            return violations
-        finally:
-            for pid, read_end in children:
-                _end_worker(pid, read_end)
+    violations = []
+    tasks = [(share, settings, codes, cache) for share in _shares(files, workers)]
+    for found, governed, made, made_extends, seen in processes.answers(tasks, _lint_share):
+        violations += found
+        if placed is not None:
+            placed.update(governed)
+        if cache is not None:
+            cache.absorb(made, made_extends)
+        if witness.current() is not None:
+            witness.current().paths.update(seen)
+    return violations
 
 
 def _shares(files: Sequence[str], workers: int) -> list[list[str]]:
@@ -326,43 +316,6 @@ def _shares(files: Sequence[str], workers: int) -> list[list[str]]:
     return shares
 
 
-_STOP_SIGNALS = ("SIGINT", "SIGTERM")
-
-
-@contextmanager
-def _signals_blocked():
-    import signal
-
-    blocked = {getattr(signal, name) for name in _STOP_SIGNALS}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a signal that came meanwhile arrives here
-
-
-@contextmanager
-def _terminate_raises():
-    """SIGTERM raises ``Terminated`` in the parent while workers run (unless the caller
-    installed its own handler), so the clean-up runs instead of the process vanishing."""
-    import signal
-
-    def terminated(signum, frame):
-        raise Terminated()
-
-    import threading
-
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is not signal.SIG_DFL or threading.current_thread() is not threading.main_thread():
-        yield  # a caller's own handler, or a thread that may not install one (signal.signal would raise)
-        return
-    signal.signal(signal.SIGTERM, terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _load_schemas(settings: Settings) -> None:
     from stage2_lint.contracts import schema
 
@@ -371,86 +324,10 @@ def _load_schemas(settings: Settings) -> None:
             schema.load(contract.schema, settings.project_dir)
 
 
-def _fork_worker(share) -> tuple[int, int]:
-    import signal
-
-    read_end, write_end = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid:
-        os.close(write_end)
-        return pid, read_end
-    os.close(read_end)  # the worker, from here on: answer through the pipe, then _exit
-    status = 1
-    try:
-        for name in _STOP_SIGNALS:  # the parent alone handles them; it kills its workers
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_SETMASK, set())
-        _die_with(parent)
-        _send(write_end, ("ok", _lint_share(share)))
-        status = 0
-    except Exception as error:  # reported by the parent as an internal error
-        _send(write_end, ("error", f"{type(error).__name__}: {error}"))
-    finally:
-        os._exit(status)
-
-
-def _die_with(parent: int) -> None:
-    """Ask Linux to SIGKILL this worker when its parent dies, however it dies."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
-    except (OSError, AttributeError):  # not Linux: the parent's clean-up still covers every way but SIGKILL
-        pass
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
-
-
-def _send(fd: int, message) -> None:
-    import pickle
-
-    view = memoryview(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-    while view:
-        view = view[os.write(fd, view):]
-    os.close(fd)
-
-
-def _collect(pid: int, read_end: int) -> list[Violation]:
-    import pickle
-
-    chunks = []
-    while True:
-        chunk = os.read(read_end, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    try:
-        outcome, payload = pickle.loads(b"".join(chunks))
-    except Exception:
-        raise WorkerDied("a worker process died before it finished (out of memory, or killed?); "
-                         "run again with -j 1 to lint in one process") from None
-    if outcome != "ok":
-        raise RuntimeError(f"in a worker process: {payload}")
-    return payload
-
-
-def _end_worker(pid: int, read_end: int) -> None:
-    import signal
-
-    try:
-        os.kill(pid, signal.SIGKILL)  # a no-op for a worker that has already exited
-    except ProcessLookupError:
-        pass
-    os.waitpid(pid, 0)
-    os.close(read_end)
-
-
-def _lint_share(share):
+def _lint_share(task):
     """A worker's answer: its violations, whether each of its files is governed, the cache
     entries it made (the parent saves them) and what it looked at on disk (for the run memo)."""
-    files, settings, codes, cache = share
+    files, settings, codes, cache = task
     rules = tuple(rule for rule in YAML_RULES if rule.code in codes)
     resolver = Resolver(settings)
     violations = _lint_files(files, resolver, rules, cache)
@@ -466,20 +343,6 @@ def _contract_severity(violations: list[Violation], contract) -> list[Violation]
         return violations
     levels = dict(contract.severity)
     return [v._replace(severity=levels.get(v.code, v.severity)) for v in violations if levels.get(v.code) != "off"]
-
-
-@contextmanager
-def _collector_paused():
-    """A run keeps every parsed file for reuse: many long-lived objects and no reference
-    cycles. The cyclic collector would rescan them again and again (measured: 6.7 s instead
-    of 3.5 s on 10,650 files), so it pauses for the run; reference counting frees the rest."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def lint_file(path: str, resolver: Resolver, rules: tuple[Rule, ...] = YAML_RULES) -> list[Violation]:
