@@ -2,8 +2,8 @@
 One module a rule, named after its code; this list is the registry's order."""
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
-from importlib import import_module
 
 from stage2_lint.core.records import Kind, Problem, Violation
 from stage2_lint.checking.rule import Rule, Target
@@ -30,7 +30,14 @@ _MODULES = (
     "s2p002_knob_sized_from_another",
 )
 
-REGISTRY: tuple[Rule, ...] = tuple(import_module(f"{__name__}.{name}").RULE for name in _MODULES)
+
+def _rule(module: str) -> Rule:
+    # __import__ rather than importlib.import_module: importing importlib costs a run 0.5 ms.
+    __import__(f"{__name__}.{module}")
+    return sys.modules[f"{__name__}.{module}"].RULE
+
+
+REGISTRY: tuple[Rule, ...] = tuple(_rule(name) for name in _MODULES)
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in REGISTRY}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in REGISTRY}
 BY_KIND: dict[Kind, Rule] = {rule.reports: rule for rule in REGISTRY if rule.reports is not None}
