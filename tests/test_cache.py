@@ -82,6 +82,39 @@ def test_touching_the_shared_base_rechecks_exactly_the_leaves_under_it(project):
     assert _run() == ([], 5)  # nothing extends other.yaml: only it is re-checked
 
 
+def _hook_run(paths, cache_on=True):
+    """The pre-commit hook's request (``--with-dependents --with-surface``): (the files it
+    checked, their violations, the files it parsed)."""
+    from stage2_lint.tree import store
+
+    parsed, real_load = [], store.load_document
+    settings = find_settings(".")
+    cache = ResultCache.open(settings, result_cache.rule_choice([], [])) if cache_on else None
+    store.load_document = lambda path, limits: parsed.append(path) or real_load(path, limits)
+    try:
+        report = lint_paths(list(paths), settings, select_rules(settings, [], []), with_dependents=True,
+                            with_surface=True, cache=cache)
+    finally:
+        store.load_document = real_load
+    return sorted(report.files), sorted(f"{v.path}:{v.code}" for v in report.violations), sorted(parsed)
+
+
+def test_the_hooks_request_after_one_edit_parses_only_what_changed_and_finds_what_a_cold_run_finds(project):
+    """Every commit: the leaves that depend on a changed file are found through the links the
+    cache stored for unchanged bytes, so the other leaves are not parsed; the answer is the
+    cold run's, for a changed leaf and for the changed shared base."""
+    _hook_run(["configs/fam/prod/leaf2.yaml"])
+    (project / "configs/fam/prod/leaf2.yaml").write_text("extends: ../base.yaml\nmodel:\n  name: 7\n")
+    files, found, parsed = _hook_run(["configs/fam/prod/leaf2.yaml"])
+    assert parsed == ["configs/fam/base.yaml", "configs/fam/prod/leaf2.yaml"]
+    assert (files, found) == _hook_run(["configs/fam/prod/leaf2.yaml"], cache_on=False)[:2]
+    assert found == ["configs/fam/prod/leaf2.yaml:S2L040"]
+    (project / "configs/fam/base.yaml").write_text("model:\n  depth: 3\n")
+    files, found, parsed = _hook_run(["configs/fam/base.yaml"])
+    assert (files, found) == _hook_run(["configs/fam/base.yaml"], cache_on=False)[:2]
+    assert files == ["configs/fam/base.yaml", *sorted(LEAVES)]  # every leaf under the base, again
+
+
 @pytest.mark.parametrize("mutation", ["leaf", "parent", "missing parent", "surface", "settings", "schema", "tool"])
 def test_no_entry_outlives_a_change_of_any_input(project, monkeypatch, mutation):
     leaf = project / "configs/fam/prod/leaf1.yaml"

@@ -187,13 +187,14 @@ def _checked(paths, settings, rules, with_dependents, jobs, resolver, with_surfa
     skipped: list[str] = []
     empty: list[str] = []
     files = discover(paths, settings, skipped, empty)
+    if cache is not None:  # the extends of files whose bytes it knows, before anything follows them
+        resolver.extends.stored_links = cache.extends_of
     if with_dependents:
         files = _unique_files(files + resolver.extends.dependents(files))
     if with_surface and paths:
         files = _unique_files(files + canonical_files(settings))
     violations: list[Violation] = []
     if cache is not None:
-        resolver.extends.stored_links = cache.extends_of
         files_left = _cached(files, resolver, cache, violations)
     else:
         files_left = files

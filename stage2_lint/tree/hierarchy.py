@@ -216,14 +216,26 @@ class ExtendsGraph:
 
     def dependents(self, changed: list[str]) -> list[str]:
         """Canonical leaves whose chain includes one of ``changed`` (for a changed parent,
-        the leaves it can break)."""
-        key = self.store.key
-        changed_keys = {key(path) for path in changed}
+        the leaves it can break). Each chain is followed through ``_link_targets``, so with the
+        result cache a leaf whose bytes it knows is not parsed for this (the hook asks on
+        every commit)."""
+        changed_keys = {self.store.key(path) for path in changed}
         leaves: list[str] = []
         for leaf in canonical_files(self.layout.settings):
-            if leaf not in leaves and changed_keys & {key(p) for p in self.chain_files(leaf)}:
+            if leaf not in leaves and changed_keys & self._chain_keys(leaf):
                 leaves.append(leaf)
         return leaves
+
+    def _chain_keys(self, path: str) -> set[str]:
+        """The canonical files ``path`` names directly or through its parents (not itself)."""
+        own = self.store.key(path)
+        seen, todo = {own}, [path]
+        while todo and len(seen) <= MAX_CHAIN * 4:
+            for target in self._link_targets(todo.pop()):
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        return seen - {own}
 
 
 def _located(path: str, problem: Problem) -> str:
