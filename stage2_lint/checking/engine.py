@@ -12,8 +12,8 @@ from stage2_lint.checking.cache import Inputs
 from stage2_lint.documents.document import load_bytes
 from stage2_lint.tree.hierarchy import canonical_files
 from stage2_lint.tree.resolver import Resolver
-from stage2_lint.core.records import (  # noqa: F401 - UsageError and Run are the engine's API too
-    Report, Run, UnreadableDirectory, UsageError, Violation)
+from stage2_lint.core.records import (  # noqa: F401 - the errors and Run are the engine's API too
+    Report, Run, Terminated, UnreadableDirectory, UsageError, Violation, WorkerDied)
 from stage2_lint.checking.rule import FileContext, Rule
 from stage2_lint.checking.rules import YAML_RULES
 from stage2_lint.contracts.settings import Settings
