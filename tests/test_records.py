@@ -11,26 +11,10 @@ import pytest
 from stage2_lint.core.records import Violation, record
 
 
-@record
-class Thing:
-    """A thing with a name."""
-
-    name: str
-    size: int
-    note: str | None = None  # an annotation only a postponed evaluation can hold on 3.9
-    tags: tuple[str, ...] = ()
-    UNIT = "bytes"
-
-    def describe(self) -> str:
-        return f"{self.name}={self.size}"
-
-    @property
-    def doubled(self) -> int:
-        return 2 * self.size
-
-
-class Oracle(typing.NamedTuple):
-    """A thing with a name."""
+# One class body, made by both: fields with and without defaults, a class constant, a method, a
+# property, and an annotation only a postponed evaluation can hold on 3.9.
+BODY = """
+    \"\"\"A thing with a name.\"\"\"
 
     name: str
     size: int
@@ -44,6 +28,11 @@ class Oracle(typing.NamedTuple):
     @property
     def doubled(self) -> int:
         return 2 * self.size
+"""
+_made: dict = {"__name__": __name__, "record": record, "typing": typing}
+exec(f"from __future__ import annotations\n@record\nclass Thing:{BODY}\nclass Oracle(typing.NamedTuple):{BODY}",
+     _made)
+Thing, Oracle = _made["Thing"], _made["Oracle"]  # module names: pickle finds a class by them
 
 
 @pytest.mark.parametrize("args, kwargs", [(("a", 1), {}), (("a", 1, "n", ("x",)), {}),
