@@ -105,3 +105,34 @@ def test_check_command_lines_of_plain_shapes_are_read_as_argparse_reads_them(gro
     """Most of these are accepted (all but a second run of paths and an empty value), so the
     namespaces themselves are compared, not only the refusals."""
     _same_as_argparse("check", [token for group in groups for token in group])
+
+
+def test_declarations_of_any_command_read_the_same_by_both():
+    """Beyond this CLI's own: an ``extend`` option without a default, a ``type`` that raises
+    something else than ValueError, a string default with a type."""
+    import argparse
+
+    from stage2_lint.core import argv as plain_argv
+
+    def strict_number(text: str) -> int:
+        if not text.isdigit():
+            raise argparse.ArgumentTypeError("digits only")
+        return int(text)
+
+    def declare(parser):
+        parser.add_argument("names", nargs="*")
+        parser.add_argument("--tag", action="extend", type=cli._codes)
+        parser.add_argument("--level", type=strict_number, default="3")
+
+    for argv in ([], ["a", "--tag", "x,y", "--tag=z"], ["--level", "7", "b"], ["--level", "x7"], ["--tag"]):
+        declared, parser = plain_argv.Declarations(), argparse.ArgumentParser()
+        declare(declared)
+        declare(parser)
+        plain = plain_argv.parse(declared, argv)
+        with contextlib.redirect_stderr(io.StringIO()):
+            try:
+                expected = vars(parser.parse_args(argv))
+            except SystemExit:
+                expected = None
+        assert plain is None or vars(plain) == expected, argv
+        assert (plain is None) == (expected is None), argv

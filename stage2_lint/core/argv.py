@@ -79,21 +79,19 @@ def parse(declared: Declarations, argv: list[str]) -> SimpleNamespace | None:
     if read is None:
         return None
     options, positional, values = read
-    values = {dest: list(value) if isinstance(value, list) else value for dest, value in values.items()}
-    paths, run = [], "before"  # the positional run: before it, in it, after it
+    paths, paths_ended = [], False  # argparse reads one run of positionals; a second is its to refuse
     index = 0
     while index < len(argv):
         token = argv[index]
         index += 1
         if token == "-" or not token.startswith("-"):
-            if run == "after" or positional is None:
+            if paths_ended or positional is None:
                 return None
             paths.append(token)
-            run = "in"
             continue
         if token == "--":
             return None
-        run = "after" if run == "in" else run
+        paths_ended = bool(paths)
         name, equals, value = token.partition("=") if token.startswith("--") else (token, "", "")
         option = options.get(name)
         if option is None:
@@ -111,12 +109,12 @@ def parse(declared: Declarations, argv: list[str]) -> SimpleNamespace | None:
             return None
         try:
             converted = option.convert(value) if option.convert else value
-        except (ValueError, TypeError):
+        except Exception:  # argparse's to say what was wrong with the value
             return None
         if option.choices is not None and converted not in option.choices:
             return None
-        if option.extends:
-            values[option.dest].extend(converted)
+        if option.extends:  # onto a copy of the default, as argparse's extend action does
+            values[option.dest] = [*(values[option.dest] or ()), *converted]
         else:
             values[option.dest] = converted
     if positional is not None:
