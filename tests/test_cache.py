@@ -171,6 +171,32 @@ def test_a_parent_reached_through_a_directory_symlink_is_checked_again_when_the_
     assert _run(["configs/fam/exp/x.yaml"]) == (["configs/fam/exp/x.yaml:S2L011"], 0)
 
 
+def test_dependents_follow_a_directory_symlink_that_moved_while_no_bytes_changed(project):
+    """The cache keeps each file's ``extends`` as written (a function of its bytes) and asks the
+    disk where it leads: ``shared`` retargeted from v1 to v2 makes the leaf a dependent of v2."""
+    import os
+
+    write_tree(project, {"configs/fam/v1/base.yaml": "model:\n  depth: 2\n",
+                         "configs/fam/v2/base.yaml": "model:\n  depth: 3\n",
+                         "configs/fam/prod/linked.yaml": "extends: ../shared/base.yaml\nmodel:\n  name: m\n"},
+               contract=False)
+    os.symlink("v1", project / "configs/fam/shared")
+    settings = find_settings(".")
+
+    def dependents_of(parent: str, cache_on: bool) -> list:
+        cache = ResultCache.open(settings, result_cache.rule_choice([], [])) if cache_on else None
+        report = lint_paths([parent], settings, select_rules(settings, [], []), with_dependents=True, cache=cache)
+        return sorted(report.files)
+
+    assert "configs/fam/prod/linked.yaml" in dependents_of("configs/fam/v1/base.yaml", True)
+    assert "configs/fam/prod/linked.yaml" in dependents_of("configs/fam/v1/base.yaml", True)  # from the cache
+    os.unlink(project / "configs/fam/shared")
+    os.symlink("v2", project / "configs/fam/shared")
+    found = dependents_of("configs/fam/v2/base.yaml", True)
+    assert "configs/fam/prod/linked.yaml" in found and found == dependents_of("configs/fam/v2/base.yaml", False)
+    assert "configs/fam/prod/linked.yaml" not in dependents_of("configs/fam/v1/base.yaml", True)
+
+
 def _finding_more(lint_file):
     from stage2_lint.core.records import Violation
 

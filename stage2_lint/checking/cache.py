@@ -317,8 +317,8 @@ class ResultCache:
         self.used[key] = None
 
     def remember_links(self, links) -> None:
-        """(canonical path, canonical targets of its ``extends``) of every file a run parsed,
-        so a later run can answer canonical children without parsing them."""
+        """(canonical path, its ``extends`` entries as written) of every file a run parsed, so a
+        later run can follow its links without parsing it."""
         for file, targets in links:
             self.extends[f"{file}\0{self.digest(file)}"] = self.made_extends[f"{file}\0{self.digest(file)}"] = targets
 
@@ -332,7 +332,7 @@ class ResultCache:
         self.misses += len(made)
 
     def extends_of(self, path: str) -> list[str] | None:
-        """The canonical targets ``path``'s ``extends`` named when it had its current bytes."""
+        """The ``extends`` entries ``path``'s current bytes write (None: no record of them)."""
         return self.extends.get(f"{paths.canonical(path)}\0{self.digest(path)}")
 
 

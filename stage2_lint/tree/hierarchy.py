@@ -51,7 +51,7 @@ class ExtendsGraph:
         self._chain_failure: dict[str, str] = {}
         self._surface_children: dict[str, dict[str, list[str]]] = {}
         self._reachability: dict[tuple[str, str], tuple[Unusable | None, str | None]] = {}
-        # path -> the canonical targets its extends named, from the result cache (None: parse it)
+        # path -> the entries its extends writes, from the result cache (None: parse it)
         self.stored_links = None
 
     def parents(self, path: str) -> tuple[list[ParentRef], list[Problem]]:
@@ -190,18 +190,22 @@ class ExtendsGraph:
         return answer
 
     def _link_targets(self, path: str) -> list[str]:
-        """The canonical files ``path``'s extends names: from the result cache when it holds a
-        record for these bytes (no parse), else parsed. A target that cannot be used (missing,
-        outside the root) is no parent of an existing file inside it, so both answer alike for
-        every file a rule asks about."""
+        """The canonical files ``path``'s extends names: from the entries the result cache
+        holds for these bytes (no parse), else parsed. Stored are the entries as written, a
+        function of the bytes alone; where they lead is asked of the disk now, so a directory
+        symlink that moved since is followed to where it leads today. A target that cannot be
+        used (missing, outside the root) is no parent of an existing file inside it, so both
+        answer alike for every file a rule asks about."""
         stored = self.stored_links(path) if self.stored_links is not None else None
-        if stored is not None:
-            return stored
+        if isinstance(stored, list) and all(isinstance(raw, str) and raw.strip() and "\x00" not in raw
+                                            for raw in stored):  # else a damaged record: parse
+            directory = os.path.dirname(path)
+            return [paths.canonical(os.path.normpath(os.path.join(directory, raw))) for raw in stored]
         return [ref.key for ref in self.parents(path)[0]]
 
     def parsed_links(self):
-        """(canonical path, canonical targets of its ``extends``) of every file parsed so far."""
-        return [(key, [link.key for link in links]) for key, (links, _) in self._links.items()]
+        """(canonical path, its ``extends`` entries as written) of every file parsed so far."""
+        return [(key, [link.raw for link in links]) for key, (links, _) in self._links.items()]
 
     def chain_files(self, path: str) -> list[str]:
         """Every file ``path`` names directly or through its parents (cycles stop the walk)."""
