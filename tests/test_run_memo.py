@@ -159,6 +159,27 @@ def test_a_retargeted_directory_symlink_on_a_parents_path_is_seen(project, trust
     assert _run(named) == (["configs/fam/exp/x.yaml:S2L011"], False)
 
 
+def test_a_hook_record_made_from_stored_links_sees_a_retargeted_directory_symlink(project, trusting):
+    """A run whose dependents came from the result cache's stored ``extends`` parsed no leaf;
+    its record still sees ``shared`` retargeted, and the leaf becomes a dependent of v2."""
+    write_tree(project, {"configs/fam/v1/base.yaml": "model:\n  depth: 2\n",
+                         "configs/fam/v2/base.yaml": "model:\n  depth: 3\n",
+                         "configs/fam/prod/linked.yaml": "extends: ../shared/base.yaml\nmodel:\n  name: 5\n"},
+               contract=False)
+    os.symlink("v1", project / "configs/fam/shared")
+    _into_the_past(project)
+    named = ["configs/fam/v2/base.yaml"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(run_memo, "SETTLE_NS", 10**12)  # the first run makes no record
+        assert _run(named, with_dependents=True) == ([], False)
+    assert _run(named, with_dependents=True) == ([], False) and len(_records(project)) == 1  # links from the cache
+    assert _run(named, with_dependents=True) == ([], True)
+    os.unlink(project / "configs/fam/shared")
+    os.symlink("v2", project / "configs/fam/shared")
+    assert _run(named, with_dependents=True) == (["configs/fam/prod/linked.yaml:S2L012",
+                                                  "configs/fam/prod/linked.yaml:S2L040"], False)
+
+
 def test_a_retargeted_symlink_named_on_the_command_line_is_seen(project, trusting):
     (project / "configs/fam/prod/leaf2.yaml").write_text("extends: ../base.yaml\nmodel:\n  name: 2\n")
     os.symlink("leaf1.yaml", project / "configs/fam/prod/chosen.yaml")
