@@ -1,5 +1,5 @@
 import sys
 
-from stage2_lint.cli import main
+from stage2_lint.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

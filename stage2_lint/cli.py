@@ -4,15 +4,19 @@
 ``stage2-lint -- diff`` for a file that happens to be named like a command."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
-from stage2_lint import __version__, commands
+from stage2_lint import __version__
 from stage2_lint.core import argv as plain_argv
 from stage2_lint.core.lazy import LazyModule
 from stage2_lint.core.escape import printable
-from stage2_lint.core.records import SchemaError, Terminated, UnreadableDirectory, UsageError, WorkerDied
-from stage2_lint.contracts.settings import SettingsError
+from stage2_lint.core.records import (SchemaError, SettingsError, Terminated, UnreadableDirectory, UsageError,
+                                      WorkerDied)
+
+# Imported by the first command run: ``console_main`` pauses the collector before it (see there).
+commands = LazyModule("stage2_lint.commands")
 
 COMMANDS = {
     "check": "lint profiles against their repository's contracts (the default command)",
@@ -179,6 +183,21 @@ def _explain(parser: argparse.ArgumentParser) -> None:
 
 BUILDERS.update(check=_check, fix=_fix, flatten=_flatten, resolve=_resolve, diff=_diff, graph=_graph,
                 schema=_schema, explain=_explain, rules=None)
+
+
+def console_main() -> int:
+    """``main`` for a process that ends when it returns: the ``stage2-lint`` command and
+    ``python -m stage2_lint``. A run builds many long-lived objects and no cycles worth
+    collecting, yet the cyclic collector walks them during the imports and once more as the
+    interpreter exits (measured: 6 ms of a 48 ms one-leaf run). So it stays paused for the
+    process, and ``gc.freeze`` at the end moves what is left out of the exit's collection;
+    reference counting still frees everything. ``main`` itself leaves the collector alone, as
+    a caller in a long-lived process (a test, the flake8 plugin) needs it."""
+    gc.disable()
+    try:
+        return main()
+    finally:
+        gc.freeze()
 
 
 def main(argv: list[str] | None = None) -> int:

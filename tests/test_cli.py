@@ -202,6 +202,37 @@ def test_python_dash_m_entry_point(tree):
     assert result.returncode == 0, result.stderr
 
 
+def test_the_console_command_pauses_the_collector_for_its_process_and_main_leaves_it_alone(tree, monkeypatch):
+    """The console script and ``python -m`` run ``console_main``: the cyclic collector is
+    paused for the process and what is left is frozen out of the exit's collection. ``main``,
+    which a long-lived process (a test, the flake8 plugin) calls, leaves the collector as it was."""
+    import gc
+    from importlib.metadata import entry_points
+
+    from stage2_lint import cli
+
+    scripts = entry_points().select(group="console_scripts") if hasattr(entry_points(), "select") \
+        else entry_points()["console_scripts"]
+    assert [script.value for script in scripts if script.name == "stage2-lint"] == ["stage2_lint.cli:console_main"]
+    main_py = Path(cli.__file__).with_name("__main__.py").read_text()
+    assert "sys.exit(console_main())" in main_py
+
+    root = tree({"configs/x.yaml": "a: 1\n"})
+    monkeypatch.chdir(root)
+    assert gc.isenabled()
+    assert cli.main(["--no-cache", "configs/x.yaml"]) == 0
+    assert gc.isenabled()
+
+    seen = []
+    monkeypatch.setattr(cli, "main", lambda: seen.append(("main", gc.isenabled())) or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: seen.append(("freeze", gc.isenabled())))
+    try:
+        assert cli.console_main() == 0
+    finally:
+        gc.enable()
+    assert seen == [("main", False), ("freeze", False)]
+
+
 def test_a_yaml_run_does_not_import_what_it_does_not_use(tree):
     """Every commit's hook pays each import: ``ast`` is the source rules' (S2P*) alone (2.5 ms),
     ``typing`` nobody's (3 ms; the records are ``core.records.record``s), ``argparse`` only a

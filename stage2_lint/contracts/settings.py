@@ -16,16 +16,12 @@ import re
 from collections.abc import Callable
 
 from stage2_lint.core import globs, paths, reading
-from stage2_lint.core.records import Limits, record
+from stage2_lint.core.records import Limits, SettingsError, record  # noqa: F401 - SettingsError is this module's API too
 
 # What marks the top of a project when a file lies outside the settings' own project.
 PROJECT_MARKERS = (".git", "setup.cfg", "pyproject.toml")
 SECTION = "stage2_lint"
 CONTRACT_PREFIX = "stage2_lint.contract."
-
-
-class SettingsError(ValueError):
-    """A configuration file that cannot be used (exit code 2)."""
 
 
 # -- parsers: (raw value, where it came from) -> value; a bad value raises SettingsError

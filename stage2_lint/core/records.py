@@ -74,6 +74,10 @@ class Violation:
         return self.severity == ERROR
 
 
+class SettingsError(ValueError):
+    """A configuration file that cannot be used (exit code 2)."""
+
+
 class SchemaError(ValueError):
     """A schema file that cannot be read or is not a JSON Schema object (exit code 2)."""
 
