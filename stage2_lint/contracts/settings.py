@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 
 from stage2_lint.core import globs, paths, reading
-from stage2_lint.core.records import Limits, SettingsError, record  # noqa: F401 - SettingsError is this module's API too
+from stage2_lint.core.records import Limits, SettingsError, record  # noqa: F401 - SettingsError: API here too
 
 # What marks the top of a project when a file lies outside the settings' own project.
 PROJECT_MARKERS = (".git", "setup.cfg", "pyproject.toml")
