@@ -201,6 +201,10 @@ MALFORMED = {
     "required-number": {"type": "object", "required": [1]},
     "anyOf-empty": {"type": "object", "anyOf": []},
     "items-list": {"type": "object", "properties": {"a": {"items": [1]}}},
+    "format-list": {"type": "object", "properties": {"a": {"format": ["date"]}}},  # was an internal error
+    "format-number": {"type": "object", "properties": {"a": {"format": 5}}},
+    "pattern-number": {"type": "object", "properties": {"a": {"pattern": 5}}},
+    "const-under-bad-type": {"type": "object", "properties": {"a": {"const": [], "type": ["string", "string"]}}},
 }
 
 
@@ -222,6 +226,17 @@ def test_a_malformed_schema_is_refused_as_the_metaschema_refuses_it(name, tmp_pa
 ])
 def test_a_schema_with_what_the_validator_would_skip_is_refused(schema, said, tmp_path):
     assert said in _assert_refused(tmp_path, schema)
+
+
+@pytest.mark.parametrize("schema,pointer", [
+    ({"type": "object", "properties": {"a/b~c": {"minLength": -1}}}, "#/properties/a~1b~0c/minLength must be"),
+    ({"type": "object", "allOf": [{}, {"properties": {"x": {"anyOf": [True, 3]}}}]},
+     "#/allOf/1/properties/x/anyOf/1 must be a schema"),
+    ({"type": "object", "$defs": {"d": {"format": ["date"]}}}, "#/$defs/d/format must be a string, not an array"),
+    ({"type": "object", "patternProperties": {"(": {}}}, "#/patternProperties: '(' is not a valid"),
+])
+def test_a_malformed_keyword_is_named_by_its_json_pointer(schema, pointer, tmp_path):
+    assert pointer in _assert_refused(tmp_path, schema)
 
 
 def _assert_refused(root, schema) -> str:

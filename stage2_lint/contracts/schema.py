@@ -230,94 +230,140 @@ def check_schema(schema, path: str, where: str = "#", anchors: dict | None = Non
                  refs: list | None = None) -> None:
     """Refuse (SchemaError naming the file and the JSON pointer) a schema whose keywords do not
     have the shape 2020-12 gives them, or that uses a keyword this validator does not enforce.
-    One walk also collects the ``$anchor`` subschemas and the ``$ref`` values."""
+    One walk also collects the ``$anchor`` subschemas and the ``$ref`` values.
+
+    A place is kept as ``(parent, key)`` pairs and spelled as a JSON pointer only for a
+    message: every run checks every keyword of its schemas, and a clean schema needs none."""
     todo = [(schema, where)]
     while todo:
         node, at = todo.pop()
         if isinstance(node, bool):
             continue
         if not isinstance(node, dict):
-            raise SchemaError(f"schema file {path}: {at} must be a schema (an object or a boolean), "
+            raise SchemaError(f"schema file {path}: {_pointer(at)} must be a schema (an object or a boolean), "
                               f"not {_json_type_name(node)}")
         if anchors is not None and isinstance(node.get("$anchor"), str):
             anchors[node["$anchor"]] = node
         if refs is not None and isinstance(node.get("$ref"), str):
             refs.append(node["$ref"])
         for keyword, value in node.items():
-            todo.extend(_check_keyword(keyword, value, f"{at}/{_pointer_part(keyword)}", path))
+            expects = KEYWORDS.get(keyword)
+            shape = _SHAPES.get(expects)
+            if shape is not None and shape[0](value) and expects not in _CHECKED_FURTHER:
+                continue  # the common case, in one lookup and one predicate
+            todo.extend(_check_keyword(keyword, value, (at, keyword), path))
 
 
-def _check_keyword(keyword: str, value, at: str, path: str):
+def _pointer(at) -> str:
+    """The JSON pointer of a place kept as nested ``(parent, key)`` pairs around its root."""
+    parts = []
+    while isinstance(at, tuple):
+        at, part = at
+        parts.append(_pointer_part(part))
+    return "/".join([at, *reversed(parts)])
+
+
+def _is_count(value) -> bool:
+    return _is_integer(value) and value >= 0
+
+
+def _is_positive(value) -> bool:
+    return _is_number(value) and value > 0
+
+
+def _is_type(value) -> bool:
+    names = [value] if isinstance(value, str) else value
+    return isinstance(names, list) and bool(names) and all(isinstance(n, str) and n in TYPES for n in names) \
+        and len(set(names)) == len(names)
+
+
+def _is_distinct_strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value) and len(set(value)) == len(value)
+
+
+def _is_string_lists(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, list) and all(isinstance(s, str) for s in v)
+                                           for v in value.values())
+
+
+def _is_string(value) -> bool:
+    return isinstance(value, str)
+
+
+def _is_anything(value) -> bool:
+    return True
+
+
+# What the value of each kind of keyword must be (the metaschema's shape), and how to say it.
+_SHAPES = {
+    "count": (_is_count, "a non-negative integer"),
+    "number": (lambda value: _is_number(value), "a number"),  # defined with the evaluation, below
+    "positive": (_is_positive, "a number greater than 0"),
+    "boolean": (lambda value: isinstance(value, bool), "true or false"),
+    "string": (_is_string, "a string"), "ref": (_is_string, "a string"), "anchor": (_is_string, "a string"),
+    "dialect": (_is_string, "a string"), "format": (_is_string, "a string"), "regex": (_is_string, "a string"),
+    "array": (lambda value: isinstance(value, list), "an array"),
+    "type": (_is_type, f"one of {', '.join(TYPES)} or a list of them without repeats"),
+    "strings": (_is_distinct_strings, "an array of distinct strings"),
+    "string-lists": (_is_string_lists, "an object whose values are arrays of strings"),
+    _ANY: (_is_anything, "any value"),
+}
+_CHECKED_FURTHER = frozenset({"regex", "format", "dialect", "anchor"})  # a well-shaped value may still be refused
+
+
+def _check_keyword(keyword: str, value, at, path: str):
     """The subschemas to check next; raises on a malformed keyword."""
-    def bad(expected: str):
-        return SchemaError(f"schema file {path}: {at} must be {expected}, not {_json_type_name(value)}")
-
     if keyword in UNSUPPORTED:
-        raise SchemaError(f"schema file {path}: {at}: {keyword} ({UNSUPPORTED[keyword]}) is not enforced by "
-                          f"stage2-lint; rewrite the schema without it")
+        raise SchemaError(f"schema file {path}: {_pointer(at)}: {keyword} ({UNSUPPORTED[keyword]}) is not enforced "
+                          f"by stage2-lint; rewrite the schema without it")
     expects = KEYWORDS.get(keyword)
     if expects is None:
         if keyword.startswith("x-"):
             return []
-        raise SchemaError(f"schema file {path}: {at}: unknown keyword {shown(keyword)}; stage2-lint enforces "
-                          f"JSON Schema 2020-12 and refuses what it would skip (extension keywords start with x-)")
+        raise SchemaError(f"schema file {path}: {_pointer(at)}: unknown keyword {shown(keyword)}; stage2-lint "
+                          f"enforces JSON Schema 2020-12 and refuses what it would skip (extension keywords start "
+                          f"with x-)")
     if expects == _SCHEMA:
         return [(value, at)]
     if expects == _SCHEMAS:
         if not isinstance(value, list) or not value:
-            raise bad("a non-empty array of schemas")
-        return [(item, f"{at}/{index}") for index, item in enumerate(value)]
+            raise _malformed(path, at, "a non-empty array of schemas", value)
+        return [(item, (at, index)) for index, item in enumerate(value)]
     if expects == _SCHEMA_MAP:
         if not isinstance(value, dict):
-            raise bad("an object whose values are schemas")
+            raise _malformed(path, at, "an object whose values are schemas", value)
         if keyword == "patternProperties":
             for pattern in value:
                 _check_pattern(pattern, at, path)
-        return [(item, f"{at}/{_pointer_part(name)}") for name, item in value.items()]
-    _check_value(expects, value, at, path, bad)
+        return [(item, (at, name)) for name, item in value.items()]
+    _check_value(expects, value, at, path)
     return []
 
 
-def _check_pattern(pattern, at: str, path: str) -> None:
+def _malformed(path: str, at, expected: str, value) -> SchemaError:
+    return SchemaError(f"schema file {path}: {_pointer(at)} must be {expected}, not {_json_type_name(value)}")
+
+
+def _check_pattern(pattern, at, path: str) -> None:
     why = ecma_regex.problem(pattern) if isinstance(pattern, str) else "is not a string"
     if why:
-        raise SchemaError(f"schema file {path}: {at}: {shown(pattern)} {why}")
+        raise SchemaError(f"schema file {path}: {_pointer(at)}: {shown(pattern)} {why}")
 
 
-def _check_value(expects: str, value, at: str, path: str, bad) -> None:
-    if expects == "count" and not (_is_integer(value) and value >= 0):
-        raise bad("a non-negative integer")
-    if expects == "number" and not _is_number(value):
-        raise bad("a number")
-    if expects == "positive" and not (_is_number(value) and value > 0):
-        raise bad("a number greater than 0")
-    if expects == "boolean" and not isinstance(value, bool):
-        raise bad("true or false")
-    if expects in ("string", "ref", "anchor", "dialect") and not isinstance(value, str):
-        raise bad("a string")
-    if expects == "array" and not isinstance(value, list):
-        raise bad("an array")
-    if expects == "type":
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in TYPES for n in names) \
-                or len(set(names)) != len(names):
-            raise bad(f"one of {', '.join(TYPES)} or a list of them without repeats")
-    if expects == "strings" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)
-                                     and len(set(value)) == len(value)):
-        raise bad("an array of distinct strings")
-    if expects == "string-lists" and not (isinstance(value, dict) and all(
-            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in value.values())):
-        raise bad("an object whose values are arrays of strings")
+def _check_value(expects: str, value, at, path: str) -> None:
+    holds, expected = _SHAPES[expects]
+    if not holds(value):
+        raise _malformed(path, at, expected, value)
     if expects == "regex":
         _check_pattern(value, at, path)
     if expects == "format" and value not in FORMATS:
-        raise SchemaError(f"schema file {path}: {at}: format {shown(value)} is not enforced by stage2-lint "
-                          f"(enforced: {', '.join(sorted(FORMATS))})")
+        raise SchemaError(f"schema file {path}: {_pointer(at)}: format {shown(value)} is not enforced by "
+                          f"stage2-lint (enforced: {', '.join(sorted(FORMATS))})")
     if expects == "dialect" and value.rstrip("#") != DIALECT:
-        raise SchemaError(f"schema file {path}: {at}: stage2-lint reads JSON Schema 2020-12 ({DIALECT}), not "
-                          f"{shown(value)}")
+        raise SchemaError(f"schema file {path}: {_pointer(at)}: stage2-lint reads JSON Schema 2020-12 ({DIALECT}), "
+                          f"not {shown(value)}")
     if expects == "anchor" and not re.fullmatch(r"[A-Za-z_][-A-Za-z0-9._]*", value):
-        raise SchemaError(f"schema file {path}: {at}: {shown(value)} is not a valid anchor name")
+        raise SchemaError(f"schema file {path}: {_pointer(at)}: {shown(value)} is not a valid anchor name")
 
 
 @lru_cache(maxsize=4096)
