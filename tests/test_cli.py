@@ -236,7 +236,8 @@ def test_the_console_command_pauses_the_collector_for_its_process_and_main_leave
 def test_a_yaml_run_does_not_import_what_it_does_not_use(tree):
     """Every commit's hook pays each import: ``ast`` is the source rules' (S2P*) alone (2.5 ms),
     ``typing`` nobody's (3 ms; the records are ``core.records.record``s), ``argparse`` only a
-    command line ``core.argv`` does not read (3 ms) and ``importlib`` nobody's (0.5 ms).
+    command line ``core.argv`` does not read (3 ms) and ``importlib`` nobody's (0.5 ms); the
+    result cache and the run memo only a run that has a cache (not ``--no-cache``, CI's).
     (``contextlib`` is only a parallel run's in our code, but 3.13's configparser imports it.) The rules still see Python:
     ``test_flake8_plugin``; argparse still reads the rest: ``test_argv``."""
     import os
@@ -249,7 +250,8 @@ def test_a_yaml_run_does_not_import_what_it_does_not_use(tree):
     # Without site (-S), which may import any of them itself (3.9's imports typing, an editable
     # install's finder importlib); the package and PyYAML come by PYTHONPATH.
     script = ("import sys\nfrom stage2_lint import cli\ncode = cli.main(['--no-cache', 'configs/x.yaml'])\n"
-              "names = {'argparse', 'ast', 'importlib', 'typing'}\n"
+              "names = {'argparse', 'ast', 'importlib', 'typing', 'stage2_lint.checking.cache', "
+              "'stage2_lint.checking.run_memo'}\n"
               "print('imported:', sorted(names & set(sys.modules)), file=sys.stderr)\nsys.exit(code)\n")
     where = [str(Path(__file__).resolve().parent.parent), str(Path(yaml.__file__).resolve().parent.parent)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(where)}

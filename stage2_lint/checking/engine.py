@@ -7,8 +7,6 @@ from collections.abc import Iterable, Sequence
 
 from stage2_lint.core import globs, paths, witness
 from stage2_lint.documents import suppressions
-from stage2_lint.checking import run_memo
-from stage2_lint.checking.cache import Inputs
 from stage2_lint.documents.document import load_bytes
 from stage2_lint.tree.hierarchy import canonical_files
 from stage2_lint.tree.resolver import Resolver
@@ -18,6 +16,11 @@ from stage2_lint.checking.rule import FileContext, Rule
 from stage2_lint.checking.rules import YAML_RULES
 from stage2_lint.contracts.settings import Settings
 from stage2_lint.tree import layout
+from stage2_lint.core.lazy import LazyModule
+
+# A run with a result cache needs these; ``--no-cache`` (CI's cold check) never does.
+run_memo = LazyModule("stage2_lint.checking.run_memo")
+results = LazyModule("stage2_lint.checking.cache")
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -246,7 +249,7 @@ def _lint_files(files: Sequence[str], resolver: Resolver, rules: tuple[Rule, ...
             if cache is None:
                 violations.extend(lint_file(path, resolver, rules))
                 continue
-            resolver.documents.recording = Inputs()
+            resolver.documents.recording = results.Inputs()
             try:
                 found = lint_file(path, resolver, rules)
                 cache.remember(path, found, resolver.documents.recording)
