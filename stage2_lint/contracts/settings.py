@@ -10,12 +10,11 @@ generic rules only.
 """
 from __future__ import annotations
 
-import configparser
 import os
 import re
 from collections.abc import Callable
 
-from stage2_lint.core import globs, paths, reading
+from stage2_lint.core import globs, ini, paths, reading
 from stage2_lint.core.records import Limits, SettingsError, record  # noqa: F401 - SettingsError: API here too
 
 # What marks the top of a project when a file lies outside the settings' own project.
@@ -387,17 +386,27 @@ def read_settings_file(path: str) -> Settings | None:
         if not isinstance(contracts, dict) or not all(isinstance(v, dict) for v in contracts.values()):
             raise SettingsError(f"{path}: [tool.{SECTION}.contract] must hold one table per contract")
         return _build(engine, contracts, path, project_dir)
+    sections = ini.plain_sections(text)
+    if sections is None:
+        sections = _configparser_sections(text, path)
+    names = [name for name in sections if name == SECTION or name.startswith(CONTRACT_PREFIX)]
+    if not names:
+        return None
+    engine = sections.get(SECTION, {})
+    contracts = {name[len(CONTRACT_PREFIX):]: sections[name] for name in names if name != SECTION}
+    return _build(engine, contracts, path, project_dir)
+
+
+def _configparser_sections(text: str, path: str) -> dict[str, dict[str, str]]:
+    """What configparser reads in a file that is not of ``core.ini``'s plain kind, or its refusal."""
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text, path)
     except configparser.Error as error:
         raise SettingsError(f"{path}: {error}")
-    names = [name for name in parser.sections() if name == SECTION or name.startswith(CONTRACT_PREFIX)]
-    if not names:
-        return None
-    engine = dict(parser.items(SECTION)) if parser.has_section(SECTION) else {}
-    contracts = {name[len(CONTRACT_PREFIX):]: dict(parser.items(name)) for name in names if name != SECTION}
-    return _build(engine, contracts, path, project_dir)
+    return {name: dict(parser.items(name)) for name in parser.sections()}
 
 
 def _toml():
