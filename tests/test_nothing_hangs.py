@@ -156,6 +156,13 @@ PATTERN = st.lists(st.one_of(COMPONENT, st.just("**")), min_size=1, max_size=4).
 NAME = st.lists(st.text("ab.", min_size=1, max_size=4), min_size=1, max_size=4).map("/".join)
 
 
+@pytest.mark.parametrize("pattern", ["configs/base.yaml", "a/.b", ".venv", "a.b/c"])
+def test_a_glob_without_wildcards_is_one_name_compared_as_a_string(pattern):
+    assert isinstance(globs.compiled(pattern), globs._Literal)
+    for name in (pattern, pattern + "x", "x" + pattern, pattern.upper(), pattern + "/", pattern.replace(".", "x")):
+        assert globs.matches(name, (pattern,)) == _reference_glob(pattern, name) == (name == pattern), name
+
+
 @hypothesis_settings(max_examples=400, deadline=None, derandomize=True)
 @given(pattern=PATTERN, names=st.lists(NAME, min_size=1, max_size=8))
 def test_globs_agree_with_an_independent_matcher(pattern, names):

@@ -32,9 +32,10 @@ from collections.abc import Iterator
 
 from stage2_lint.core import ecma_regex, paths, reading
 from stage2_lint.core.escape import dotted, shown
+from stage2_lint.core.lazy import LazyPattern
 from stage2_lint.core.records import Finding, Kind, record, SchemaError
 
-_FLOATISH = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+_FLOATISH = LazyPattern(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")  # only a string where a number belongs meets it
 ROOT_ONLY = ("extends",)  # the file format's own key, never part of a schema's properties
 UNKNOWN, TYPE = Kind.UNKNOWN_KEY, Kind.VALUE_TYPE  # the kinds of what a schema finds
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
