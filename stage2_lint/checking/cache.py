@@ -110,13 +110,18 @@ def _module_stats(top: str) -> list[str]:
 
 
 def _package_directory(name: str) -> str | None:
+    """Where ``import name`` would load the package from, without importing it: the finders
+    of ``sys.meta_path`` asked in order, as the import system asks them (importlib.util's
+    find_spec would import importlib, contextlib and warnings: 1.5 ms of a commit's hook)."""
     loaded = sys.modules.get(name)
     if loaded is not None and getattr(loaded, "__file__", None):
         return os.path.dirname(loaded.__file__)
-    import importlib.util
-
-    spec = importlib.util.find_spec(name)
-    return os.path.dirname(spec.origin) if spec is not None and spec.origin else None
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        spec = find_spec(name, None) if find_spec is not None else None
+        if spec is not None:
+            return os.path.dirname(spec.origin) if spec.origin else None
+    return None
 
 
 def rule_choice(select: Sequence[str], ignore: Sequence[str]) -> list[str]:
