@@ -69,6 +69,7 @@ UNSUPPORTED = {
     "dependencies": "a draft-07 keyword (use dependentRequired or dependentSchemas)",
 }
 TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
+_TYPE_NAMES = frozenset(TYPES)
 
 
 def _date(text: str) -> bool:
@@ -273,9 +274,10 @@ def _is_positive(value) -> bool:
 
 
 def _is_type(value) -> bool:
-    names = [value] if isinstance(value, str) else value
-    return isinstance(names, list) and bool(names) and all(isinstance(n, str) and n in TYPES for n in names) \
-        and len(set(names)) == len(names)
+    if isinstance(value, str):
+        return value in _TYPE_NAMES
+    return isinstance(value, list) and bool(value) and all(isinstance(n, str) and n in _TYPE_NAMES for n in value) \
+        and len(set(value)) == len(value)
 
 
 def _is_distinct_strings(value) -> bool:

@@ -32,18 +32,23 @@ def _words(raw, where: str) -> tuple[str, ...]:
         return tuple(raw)
     if not isinstance(raw, str):
         raise SettingsError(f"{where}: expected text or a list of strings, not {type(raw).__name__}")
-    return tuple(item for item in re.split(r"[\s,]+", raw.strip()) if item)
+    return tuple(raw.replace(",", " ").split())  # split on commas and whitespace (no regex to compile)
 
 
 def _key_sets(raw, where: str) -> tuple[str, ...]:
     """Dotted keys, one per entry; ``a | b`` is one entry that either key satisfies."""
     if isinstance(raw, str):
-        raw = re.sub(r"\s*\|\s*", "|", raw)
+        raw = "|".join(part.strip() for part in raw.split("|"))  # ``a | b`` is the word ``a|b``
     keys = _words(raw, where)
-    bad = [key for key in keys if not all(re.fullmatch(r"[^.|\s]+(\.[^.|\s]+)*", part) for part in key.split("|"))]
+    bad = [key for key in keys if not all(_is_dotted(part) for part in key.split("|"))]
     if bad:
         raise SettingsError(f"{where}: {bad[0]!r} is not a dotted key (or keys joined by |)")
     return keys
+
+
+def _is_dotted(key: str) -> bool:
+    """Non-empty names joined by dots, none holding whitespace or ``|``."""
+    return all(name and "|" not in name and not any(char.isspace() for char in name) for name in key.split("."))
 
 
 def _choice(*allowed: str):

@@ -26,7 +26,7 @@ def problem(pattern: str):
     """Why the matcher cannot read ``pattern`` (None when it can): settings refuse such a
     glob when they are read, so no glob silently matches nothing."""
     try:
-        _parse(pattern, 0, 0, None)
+        _items(pattern)
     except ValueError as error:
         return str(error)
     if not pattern or pattern.startswith("/"):
@@ -39,6 +39,12 @@ def problem(pattern: str):
 # time is linear in the name whatever the pattern, where a backtracking regex is exponential
 # for some globs (``**/**/**/x``, ``*a*a*a*b``).
 _LIT, _ANY, _SET, _STAR, _GUARD, _DIRS, _TAIL, _ALT = range(8)
+
+
+@lru_cache(maxsize=None)
+def _items(pattern: str) -> tuple:
+    """The items of a whole pattern, parsed once: settings check each glob, then match with it."""
+    return tuple(_parse(pattern, 0, 0, None)[0])
 
 
 def _parse(pattern: str, i: int, depth: int, closer):
@@ -285,7 +291,7 @@ def compiled(pattern: str):
     match one character of a set, ``{a,b}`` one of the alternatives. A pattern of literal
     characters is compared as a string, a tame pattern runs as a regex, any other as the
     automaton: all read the same items, and tests hold them equal."""
-    items = _parse(pattern, 0, 0, None)[0]
+    items = _items(pattern)
     if all(item[0] == _LIT for item in items):
         return _Literal(items)
     return _Regex(items) if _is_tame(items) else _Automaton(items)
