@@ -29,8 +29,8 @@ def _key_sets_or_none(raw):
         return None
 
 
-_TEXT = st.text(alphabet=st.sampled_from(list("ab.|, \t\n") + ["\x0b", "\x1c", "\x85", "\xa0", "\u2028", "\u3000",
-                                                                     "é", "_", "0"]), max_size=24)
+_CHARACTERS = list("ab.|, \t\n_0é") + ["\x0b", "\x1c", "\x85", "\xa0", "\u2028", "\u3000"]
+_TEXT = st.text(alphabet=st.sampled_from(_CHARACTERS), max_size=24)
 
 
 @hypothesis_settings(max_examples=1500, deadline=None, derandomize=not os.environ.get("STAGE2_LINT_EXPLORE"))
