@@ -52,3 +52,41 @@ def test_codes_are_unique_and_well_formed():
     assert len(codes) == len(set(codes))
     assert all(rule.code.startswith({Target.PROFILE: "S2L", Target.SOURCE: "S2P"}[rule.target]) and len(rule.code) == 6
                for rule in REGISTRY)
+
+
+def test_each_reporting_rule_stands_for_its_module_rule_until_more_is_needed():
+    """A rule that only reports one kind of problem is imported when it reports one: until
+    then its code, name, kind and shape come from its module's name, and must be its RULE's."""
+    import importlib
+
+    from stage2_lint.checking import rules
+
+    stand_ins = [rule for rule in REGISTRY if isinstance(rule, rules.ReportingRule)]
+    assert len(stand_ins) == len(rules._REPORTING_ONLY) == 9
+    for module in rules._MODULES:
+        real = importlib.import_module(f"stage2_lint.checking.rules.{module}").RULE
+        if module not in rules._REPORTING_ONLY:
+            assert real.check is not None or real.reports is None, f"{module} only reports: list it"
+            continue
+        stand_in = next(rule for rule in stand_ins if rule.module == module)
+        shape = ("code", "name", "reports", "check", "after_suppressions", "target")
+        assert [getattr(stand_in, field) for field in shape] == [getattr(real, field) for field in shape], module
+        assert (stand_in.summary, stand_in.severity, stand_in.fix, stand_in.failing) == \
+            (real.summary, real.severity, real.fix, real.failing)
+
+
+def test_a_clean_run_imports_no_reporting_rule_and_a_problem_imports_its_own(tmp_path):
+    import subprocess
+    import sys
+
+    write_tree(tmp_path, {"configs/clean.yaml": "a: 1\n", "configs/twice.yaml": "a: 1\na: 2\n"})
+    script = ("import sys\nfrom stage2_lint import cli\nfrom stage2_lint.checking import rules\n"
+              "code = cli.main(['--no-cache', sys.argv[1]])\nimported = {m.rpartition('.')[2] for m in sys.modules}\n"
+              "print('rules:', sorted(rules._REPORTING_ONLY & imported), file=sys.stderr)\n")
+    clean = subprocess.run([sys.executable, "-c", script, "configs/clean.yaml"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=60)
+    twice = subprocess.run([sys.executable, "-c", script, "configs/twice.yaml"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=60)
+    assert "rules: []" in clean.stderr, clean.stderr
+    assert twice.stdout.startswith("configs/twice.yaml:2:1: S2L002") and "rules: ['s2l002_duplicate_key']" in \
+        twice.stderr, twice.stdout + twice.stderr
