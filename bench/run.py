@@ -155,12 +155,15 @@ def main() -> int:
           "| stage2-lint, every rule on every file | full / floor | yamllint -d relaxed | yamllint / full "
           "| check-jsonschema | check-jsonschema / full |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    warm = {}
+    warm, parallel = {}, {}
     for copies in (int(size) for size in args.sizes.split(",")):
         root = build_corpus(copies)
         repeat = args.repeat if copies < 50 else max(1, args.repeat // 2)
+        serial = [("repo -j 1", repo_lint + ["-j", "1", "configs"]), ("full -j 1", full_lint + ["-j", "1", "configs"])]
         paired = interleaved([("floor", floor + ["configs"]), ("repo", repo_lint + ["configs"]),
-                              ("full", full_lint + ["configs"])], root, repeat)
+                              ("full", full_lint + ["configs"])] + (serial if copies >= 10 else []), root, repeat)
+        if copies >= 10:  # where the parallel runner starts to matter: the default against one process
+            parallel[copies] = (paired["repo -j 1"] / paired["repo"], paired["full -j 1"] / paired["full"])
         floor_s, repo_s, full_s = paired["floor"], paired["repo"], paired["full"]
         yamllint_s = wall(yamllint + ["configs"], root, max(1, repeat // 2) if copies >= 10 else repeat)
         files = sorted(str(path.relative_to(root)) for path in (root / "configs").rglob("*.yaml"))
@@ -169,6 +172,14 @@ def main() -> int:
               f"{repo_s / floor_s:.2f}x | {full_s:.3f} s | {full_s / floor_s:.2f}x | {yamllint_s:.3f} s | "
               f"{yamllint_s / full_s:.1f}x | {checker_s:.3f} s | {checker_s / full_s:.1f}x |")
         warm[copies] = _warm_rows(root, cached_lint + ["--config", "contract.cfg", "configs"], floor_s, repeat)
+    if parallel:
+        print()
+        print("The parallel default (a worker per core) against `-j 1`, same rounds as the table above:")
+        print()
+        print("| tree | repo settings: -j 1 / default | every rule: -j 1 / default |")
+        print("| --- | ---: | ---: |")
+        for copies, (repo_speedup, full_speedup) in parallel.items():
+            print(f"| real-configs x{copies} | {repo_speedup:.2f}x | {full_speedup:.2f}x |")
     print()
     print("The result cache (every rule on every file, `--config contract.cfg`): a warm re-run of the")
     print("unchanged tree, and a re-run right after changing one leaf or the shared base:")
