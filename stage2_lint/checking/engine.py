@@ -18,7 +18,7 @@ from stage2_lint.contracts.settings import Settings
 from stage2_lint.tree import layout
 from stage2_lint.core.lazy import LazyModule
 
-# A run with a result cache needs these; ``--no-cache`` (CI's cold check) never does.
+# Only a run with a result cache needs these; one without (``--no-cache``, no settings file) never does.
 run_memo = LazyModule("stage2_lint.checking.run_memo")
 results = LazyModule("stage2_lint.checking.cache")
 

@@ -34,7 +34,7 @@ _MODULES = (
 # The rules that only turn a detector's problems of their kind into violations (no ``check``
 # of their own). A clean file needs nothing of them but their code and kind, which their
 # module's name says, so each is imported only when it reports a problem or its docs are read
-# (nine imports, 0.6 ms of every run). ``tests/test_rules.py`` holds each stand-in to its RULE.
+# (nine imports, 0.6 ms of every run). ``tests/test_rule_examples.py`` holds each stand-in to its RULE.
 _REPORTING_ONLY = frozenset({
     "s2l001_yaml_syntax", "s2l002_duplicate_key", "s2l003_root_not_mapping", "s2l004_unsafe_yaml",
     "s2l010_extends_malformed", "s2l011_extends_unresolvable", "s2l032_removed_key", "s2l040_value_type",
