@@ -49,6 +49,25 @@ def test_scalar_replacing_a_mapping_drops_provenance_below(tree):
     assert ("a", "b") not in resolved.provenance
 
 
+def test_a_later_parent_wins_with_what_it_shares_with_an_earlier_one(tree):
+    """A diamond: mid already holds base's keys, and base, listed after it, merges them in again
+    and wins. The winner provenance names is the file whose value the config holds."""
+    root = tree({"configs/base.yaml": "a: 1\n",
+                 "configs/mid.yaml": "extends: base.yaml\na: 2\n",
+                 "configs/leaf.yaml": "extends: [mid.yaml, base.yaml]\n"})
+    resolved = _resolver(root).merge.resolve("configs/leaf.yaml")
+    assert resolved.config == {"a": 1}
+    assert (resolved.origin(("a",)).where(), resolved.origin(("a",)).value) == ("configs/base.yaml:1", 1)
+
+
+def test_a_later_parents_value_drops_an_earlier_parents_keys_below_it(tree):
+    root = tree({"configs/p1.yaml": "a: {b: 1}\n", "configs/p2.yaml": "a: 5\n",
+                 "configs/leaf.yaml": "extends: [p1.yaml, p2.yaml]\n"})
+    resolved = _resolver(root).merge.resolve("configs/leaf.yaml")
+    assert resolved.config == {"a": 5}
+    assert ("a", "b") not in resolved.provenance
+
+
 def test_cycle_message_shows_the_whole_chain(tree):
     root = tree({"configs/a.yaml": "extends: b.yaml\n", "configs/b.yaml": "extends: c.yaml\n",
                  "configs/c.yaml": "extends: a.yaml\n"})

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from stage2_lint.contracts.contract_check import contract_findings
 from stage2_lint.documents.document import Document
 from stage2_lint.core.escape import dotted
-from stage2_lint.tree.merge import Resolved
+from stage2_lint.tree.merge import Origin, Resolved
 from stage2_lint.tree.resolver import Resolver
 from stage2_lint.tree.layout import RETIRED, Place
 from stage2_lint.tree import layout
@@ -142,6 +142,15 @@ class FileContext:
     @cached_property
     def resolved(self) -> Resolved | None:
         return self.resolver.merge.resolve(self.path)
+
+    @cached_property
+    def resolvable(self) -> bool:
+        return self.resolver.merge.resolvable(self.path)
+
+    def origin(self, keys: tuple) -> Origin | None:
+        """Which file of this file's chain sets ``keys`` in its resolved config (None: none,
+        or the chain is broken), without merging the rest."""
+        return self.resolver.merge.origin(self.path, keys)
 
     @cached_property
     def problems(self) -> list[Problem]:

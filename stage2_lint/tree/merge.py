@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 from stage2_lint.core.records import record
-from stage2_lint.documents.keypath import deep_merge
+from stage2_lint.documents.keypath import deep_merge, plain
 from stage2_lint.tree.hierarchy import EXTENDS, ExtendsGraph
 
 
@@ -18,6 +18,14 @@ class _Section:
 
 
 SECTION = _Section()
+
+
+class _Hidden:
+    """What a file answers for a key path when it holds a value (not a mapping) above it:
+    that value replaces every mapping its parents hold there, so no parent's key survives."""
+
+
+_HIDDEN = _Hidden()
 
 
 @record
@@ -69,6 +77,40 @@ class Merge:
                 self._resolved[file_key] = self._merged(file, refs)
         return self._resolved[key]
 
+    def resolvable(self, path: str) -> bool:
+        return self.store.get(path).usable and self.graph.merge_order(path) is not None
+
+    def origin(self, path: str, keys: tuple) -> Origin | None:
+        """``resolve(path).origin(keys)``, found by following ``keys`` alone through the chain,
+        most derived file first, instead of merging every key of every file (a leaf asks this
+        of a few required keys). None when no file sets them, or the chain is broken."""
+        done = self._resolved.get(self.store.key(path))
+        if done is not None:
+            return done.origin(keys)
+        order = self.graph.merge_order(path) if self.store.get(path).usable else None
+        if order is None:
+            return None
+        files = {self.store.key(file): (file, refs) for file, refs in order}
+        found = self._winner(self.store.key(path), tuple(keys), files, {})
+        return found if isinstance(found, Origin) else None
+
+    def _winner(self, key: str, keys: tuple, files: dict, memo: dict) -> Origin | _Hidden | None:
+        """The Origin of ``keys`` in one file's resolved config, ``_HIDDEN`` when a value above
+        them replaces its parents' mappings, None when neither it nor its chain sets them. A
+        file's own keys win over its parents, a later parent over an earlier one; ``memo``
+        asks each file of a diamond once."""
+        if key in memo:
+            return memo[key]
+        file, refs = files[key]
+        found = _own_winner(self.store.get(file).root, keys, file)
+        if found is None:
+            for ref in reversed(refs):  # a parent listed twice answers alike both times
+                found = self._winner(ref.key, keys, files, memo)
+                if found is not None:
+                    break
+        memo[key] = found
+        return found
+
     def _merged(self, path: str, refs) -> Resolved:
         """``path``'s own keys over its parents' resolved configs (later parents win)."""
         config: dict = {}
@@ -89,10 +131,37 @@ class Merge:
         return Resolved(path, config, provenance, tuple(files))
 
 
+def _own_winner(tree: dict, keys: tuple, path: str) -> Origin | _Hidden | None:
+    """What one file's own keys say of ``keys`` (``Merge._winner``)."""
+    if keys[0] == EXTENDS:
+        return None  # never part of a resolved config
+    for depth, key in enumerate(keys):
+        if key not in tree:
+            return None
+        value = tree[key]
+        if depth == len(keys) - 1:
+            line, col = tree.key_marks[key]
+            return Origin(path, line, col, SECTION if isinstance(value, dict) else plain(value))
+        if not isinstance(value, dict):
+            return _HIDDEN
+        tree = value
+    return None
+
+
 def _merge_provenance(into: dict[tuple, tuple[Origin, ...]], parent: dict[tuple, tuple[Origin, ...]]) -> None:
+    """A later parent's override chains over an earlier one's. An origin both hold (a file
+    they share, a diamond) moves to where the later parent has it: the later parent merged it
+    last, so when it is that parent's winner it is the resolved config's too."""
+    hidden = {keys for keys, chain in parent.items() if chain[-1].value is not SECTION}
+    for stale in [keys for keys in into if _below_any(keys, hidden)]:
+        del into[stale]  # an earlier parent's mapping that the later parent's value replaces
     for keys, chain in parent.items():
-        mine = into.get(keys, ())
-        into[keys] = mine + tuple(origin for origin in chain if origin not in mine)
+        mine = into.get(keys)
+        into[keys] = chain if not mine else tuple(origin for origin in mine if origin not in chain) + chain
+
+
+def _below_any(keys: tuple, prefixes: set) -> bool:
+    return any(keys[:depth] in prefixes for depth in range(1, len(keys)))
 
 
 def _record_own(provenance: dict[tuple, tuple[Origin, ...]], tree: dict, merged: dict, path: str,

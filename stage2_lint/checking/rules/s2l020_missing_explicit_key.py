@@ -1,5 +1,4 @@
 from stage2_lint.core.escape import dotted, shown
-from stage2_lint.documents.keypath import MISSING, get
 from stage2_lint.checking.rule import Example, Rule
 from stage2_lint.checking.rules.shared_examples import LEAF, LEAF_PATH, TREE
 
@@ -18,16 +17,17 @@ def check(ctx):
             yield RULE.violation(ctx, mark, f"{named} is not set in this leaf{_inherited(ctx, options[0])}; "
                                             f"canonical leaves pin it explicitly",
                                  key_path=dotted(options[0]), fix=f"set {dotted(options[0])} in the leaf itself")
-        elif ctx.resolved is not None and all(get(ctx.resolved.config, keys) is MISSING for keys in options):
+        elif ctx.resolvable and all(ctx.origin(keys) is None for keys in options):
             yield RULE.violation(ctx, mark, f"{named} is set neither in this leaf nor anywhere in its chain",
                                  key_path=dotted(options[0]), fix=f"set {dotted(options[0])} in the leaf or a parent")
 
 
 def _inherited(ctx, keys) -> str:
-    resolved = ctx.resolved
-    origin = resolved.origin(keys) if resolved is not None else None
+    if not ctx.resolvable:
+        return ""
+    origin = ctx.origin(keys)
     if origin is None:
-        return " (nor anywhere in its chain)" if resolved is not None else ""
+        return " (nor anywhere in its chain)"
     return f" (it inherits {shown(origin.value)} from {origin.where()})"
 
 
