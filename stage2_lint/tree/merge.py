@@ -60,6 +60,7 @@ class Merge:
         self.graph = graph
         self.store = graph.store
         self._resolved: dict[str, Resolved] = {}
+        self._chains: dict[str, dict | None] = {}
 
     def resolve(self, path: str) -> Resolved | None:
         """The merged config with provenance, or None when the file or its chain is broken
@@ -78,7 +79,17 @@ class Merge:
         return self._resolved[key]
 
     def resolvable(self, path: str) -> bool:
-        return self.store.get(path).usable and self.graph.merge_order(path) is not None
+        return self._files(path) is not None
+
+    def _files(self, path: str) -> dict | None:
+        """canonical path -> (file, its usable parents) of every file ``path``'s chain visits,
+        or None when the chain is broken (asked once per file: a leaf asks of several keys)."""
+        key = self.store.key(path)
+        if key not in self._chains:
+            order = self.graph.merge_order(path) if self.store.get(path).usable else None
+            self._chains[key] = None if order is None else {self.store.key(file): (file, refs)
+                                                               for file, refs in order}
+        return self._chains[key]
 
     def origin(self, path: str, keys: tuple) -> Origin | None:
         """``resolve(path).origin(keys)``, found by following ``keys`` alone through the chain,
@@ -87,10 +98,9 @@ class Merge:
         done = self._resolved.get(self.store.key(path))
         if done is not None:
             return done.origin(keys)
-        order = self.graph.merge_order(path) if self.store.get(path).usable else None
-        if order is None:
+        files = self._files(path)
+        if files is None:
             return None
-        files = {self.store.key(file): (file, refs) for file, refs in order}
         found = self._winner(self.store.key(path), tuple(keys), files, {})
         return found if isinstance(found, Origin) else None
 
