@@ -221,3 +221,19 @@ def test_a_directory_walk_skips_hidden_and_excluded_names(tmp_path):
     result = run_cli_process(["."], cwd=tmp_path)
     assert result.returncode == 0, result.stdout
     assert "1 file checked" in result.stderr
+
+
+def test_a_walk_lints_a_file_and_its_symlink_once_in_walk_order(tmp_path):
+    """Names sort within a directory, a directory's files come before its subdirectories, a
+    symlinked file is the file it leads to (linted once, under the spelling met first), and a
+    link to a directory named like a profile is a directory (not entered, not read)."""
+    write_tree(tmp_path, {"configs/b.yaml": "a: [\n", "configs/sub/c.yaml": "a: [\n", "configs/z.yaml": "a: [\n",
+                          "elsewhere/d/x.yaml": "a: 1\n"})
+    os.symlink("b.yaml", tmp_path / "configs" / "a_link.yaml")
+    os.symlink(tmp_path / "configs" / "sub", tmp_path / "configs" / "dir.yaml")
+    result = run_cli_process(["configs"], cwd=tmp_path, timeout=5)
+    assert result.returncode == 1
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
+        "configs/a_link.yaml", "configs/sub/c.yaml", "configs/z.yaml"]
+    assert "stage2-lint: skipped configs/dir.yaml (symlinked directory, not followed)" in result.stderr
+    assert "in 3 files" in result.stderr

@@ -50,7 +50,7 @@ def discover(named: Sequence[str], settings: Settings, skipped: list[str] | None
     empty = empty if empty is not None else []
     if not named:
         return _canonical_surface(settings, empty)
-    files: list[str] = []
+    files: list[tuple[str, str]] = []  # (as shown, identity)
     for path in named:
         witness.saw(path)  # as spelled: a symlink named may lead elsewhere later
         if os.path.isdir(path):
@@ -58,13 +58,15 @@ def discover(named: Sequence[str], settings: Settings, skipped: list[str] | None
                                     skipped if skipped is not None else [])
             if not found:
                 empty.append(f"{path}: no YAML profile in this directory; nothing was checked")
-            empty.extend(_ungoverned_directory(path, found, settings))
-            files.extend(paths.display(file, path) for file in found)
+            empty.extend(_ungoverned_directory(path, [file for file, _ in found], settings))
+            # a walked path is already canonical, and the walk saw which names are links
+            files.extend((paths.display(file, path), os.path.realpath(file) if is_link else file)
+                         for file, is_link in found)
         elif os.path.lexists(path):
-            files.append(path)
+            files.append((paths.spelled(path), _identity(path)))
         else:
             raise UsageError(f"{path}: no such file or directory")
-    return _unique_files(paths.spelled(path) for path in files)
+    return _first_of_each(files)
 
 
 def _canonical_surface(settings: Settings, empty: list[str]) -> list[str]:
@@ -109,13 +111,21 @@ def _ungoverned_directory(named: str, found: Sequence[str], settings: Settings) 
 
 
 def _unique_files(files: Iterable[str]) -> list[str]:
-    """Each file once: the canonical path is its identity, and a symlinked file is the file
-    it leads to (one lstat per file; the real path only for links)."""
+    """Each file once, under the spelling seen first."""
+    return _first_of_each((path, _identity(path)) for path in files)
+
+
+def _identity(path: str) -> str:
+    """What makes two spellings one file: the canonical path, and for a symlinked file the
+    file it leads to (one lstat per file; the real path only for links)."""
+    identity = paths.canonical(path)
+    return os.path.realpath(identity) if os.path.islink(identity) else identity
+
+
+def _first_of_each(files: Iterable[tuple[str, str]]) -> list[str]:
+    """The first spelling of each identity, from (spelling, identity) pairs."""
     seen, unique = set(), []
-    for path in files:
-        identity = paths.canonical(path)
-        if os.path.islink(identity):
-            identity = os.path.realpath(identity)
+    for path, identity in files:
         if identity not in seen:
             seen.add(identity)
             unique.append(path)
@@ -123,34 +133,53 @@ def _unique_files(files: Iterable[str]) -> list[str]:
 
 
 def _unreadable(error: OSError) -> None:
-    """os.walk skips a directory it cannot list; a run that did not look must not pass."""
+    """A directory the walk cannot list: a run that did not look must not pass."""
     raise UnreadableDirectory(f"cannot read directory {error.filename}: {error.strerror}; nothing below it was "
                               f"checked")
 
 
-def _walk_directory(top: str, named: str, exclude: tuple[str, ...], skipped: list[str]) -> list[str]:
-    """The YAML files below the canonical directory ``top`` (``named`` by the user), as
-    canonical paths."""
-    def excluded(name: str) -> bool:
-        return globs.matches(name, exclude)
-
-    found = []
-    for directory, subdirs, names in os.walk(top, onerror=_unreadable):  # followlinks=False: all real below
+def _walk_directory(top: str, named: str, exclude: tuple[str, ...], skipped: list[str]) -> list[tuple[str, bool]]:
+    """The YAML files below the canonical directory ``top`` (``named`` by the user): each as
+    (canonical path, is a symlink), in ``os.walk``'s top-down order. One ``scandir`` a
+    directory says which names are directories and which are links, with no ``lstat`` a file.
+    Symlinked directories are not entered (everything below ``top`` is then real)."""
+    found: list[tuple[str, bool]] = []
+    todo = [top]
+    while todo:
+        directory = todo.pop()
         paths.known_real(directory)
         witness.saw(directory)
-        kept = []
-        for name in sorted(subdirs):
-            if excluded(name):
-                continue
-            if os.path.islink(os.path.join(directory, name)):
-                shown = paths.display(os.path.join(directory, name), named)
-                skipped.append(f"{shown} (symlinked directory, not followed)")
-            else:
-                kept.append(name)
-        subdirs[:] = kept
-        found.extend(os.path.join(directory, name) for name in sorted(names)
-                     if name.endswith(YAML_SUFFIXES) and not excluded(name))
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=_entry_name)
+        except OSError as error:
+            _unreadable(error)
+        subdirectories = []
+        for entry in entries:
+            name = entry.name
+            if _is_directory(entry):
+                if globs.matches(name, exclude):
+                    continue
+                if entry.is_symlink():
+                    skipped.append(f"{paths.display(entry.path, named)} (symlinked directory, not followed)")
+                else:
+                    subdirectories.append(entry.path)
+            elif name.endswith(YAML_SUFFIXES) and not globs.matches(name, exclude):
+                found.append((entry.path, entry.is_symlink()))
+        todo.extend(reversed(subdirectories))  # the first subdirectory is walked next
     return found
+
+
+def _entry_name(entry: os.DirEntry) -> str:
+    return entry.name
+
+
+def _is_directory(entry: os.DirEntry) -> bool:
+    """A directory, or a link to one (as ``os.walk`` sorts names); unreadable: not one."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def lint_paths(paths: Sequence[str], settings: Settings, rules: tuple[Rule, ...] = YAML_RULES,
