@@ -143,8 +143,8 @@ class Merge:
 
 def _own_winner(tree: dict, keys: tuple, path: str) -> Origin | _Hidden | None:
     """What one file's own keys say of ``keys`` (``Merge._winner``)."""
-    if keys[0] == EXTENDS:
-        return None  # never part of a resolved config
+    if not keys or keys[0] == EXTENDS:
+        return None  # the top-level extends is never part of a resolved config
     for depth, key in enumerate(keys):
         if key not in tree:
             return None
