@@ -7,7 +7,7 @@ import os
 import tempfile
 
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from stage2_lint.documents.keypath import MISSING, get
 from stage2_lint.tree.merge import SECTION
@@ -46,6 +46,12 @@ def _origins(resolver, path, exhaustive):
 
 @settings(max_examples=200, deadline=None, derandomize=not os.environ.get("STAGE2_LINT_EXPLORE"))
 @given(chains())
+# A later parent's value above an earlier parent's mapping hides the mapping's keys:
+@example([{"a": None}, {"a": {"a": None}}, {"extends": ["f1.yaml", "f0.yaml"]}])
+# ...unless a newer file's mapping replaced that value (f1's c: null, under f3's c: {}), which
+# lets an older file's keys (f0's c.a) back in through another parent:
+@example([{"c": {"a": None}}, {"c": None}, {"extends": ["f1.yaml"], "c": {}},
+          {"extends": ["f0.yaml", "f2.yaml"]}])
 def test_one_key_path_answers_what_the_whole_merge_answers(files):
     with tempfile.TemporaryDirectory() as project:
         configs = os.path.join(project, "configs")
@@ -91,8 +97,8 @@ def test_a_diamond_is_asked_once_per_file(tree, monkeypatch):
     merge = Resolver(repo_settings(str(root))).merge
     from stage2_lint.tree import merge as merge_module
     asked = []
-    real = merge_module._own_winner
-    monkeypatch.setattr(merge_module, "_own_winner",
+    real = merge_module._own_answer
+    monkeypatch.setattr(merge_module, "_own_answer",
                         lambda tree, keys, path: asked.append(path) or real(tree, keys, path))
     origin = merge.origin("configs/d19.yaml", ("a", "b"))
     assert origin.where() == "configs/d0.yaml:1" and origin.value == 1

@@ -21,11 +21,24 @@ SECTION = _Section()
 
 
 class _Hidden:
-    """What a file answers for a key path when it holds a value (not a mapping) above it:
-    that value replaces every mapping its parents hold there, so no parent's key survives."""
+    """A resolved config holds a value (not a mapping) at level ``depth`` of a key path: it
+    replaces whatever older files hold there, and nothing of theirs below it survives."""
+
+    __slots__ = ("depth",)
+
+    def __init__(self, depth: int):
+        self.depth = depth
 
 
-_HIDDEN = _Hidden()
+class _Absent:
+    """A resolved config does not hold a key path; it holds mappings along it down to level
+    ``depth`` (-1: not even the first key). Such a mapping replaces an older file's value at
+    or above that level, so what is below that value cannot come back."""
+
+    __slots__ = ("depth",)
+
+    def __init__(self, depth: int):
+        self.depth = depth
 
 
 @record
@@ -101,25 +114,34 @@ class Merge:
         files = self._files(path)
         if files is None:
             return None
-        found = self._winner(self.store.key(path), tuple(keys), files, {})
+        found = self._answer(self.store.key(path), tuple(keys), files, {})
         return found if isinstance(found, Origin) else None
 
-    def _winner(self, key: str, keys: tuple, files: dict, memo: dict) -> Origin | _Hidden | None:
-        """The Origin of ``keys`` in one file's resolved config, ``_HIDDEN`` when a value above
-        them replaces its parents' mappings, None when neither it nor its chain sets them. A
-        file's own keys win over its parents, a later parent over an earlier one; ``memo``
-        asks each file of a diamond once."""
+    def _answer(self, key: str, keys: tuple, files: dict, memo: dict) -> Origin | _Hidden | _Absent:
+        """What one file's resolved config holds at ``keys``: its own keys win over its
+        parents', a later parent's over an earlier one's (the order ``resolve`` merges in);
+        ``memo`` asks each file of a diamond once."""
         if key in memo:
             return memo[key]
         file, refs = files[key]
-        found = _own_winner(self.store.get(file).root, keys, file)
-        if found is None:
-            for ref in reversed(refs):  # a parent listed twice answers alike both times
-                found = self._winner(ref.key, keys, files, memo)
-                if found is not None:
-                    break
+        found = _own_answer(self.store.get(file).root, keys, file)
+        if isinstance(found, _Absent):
+            found = self._parents_answer(refs, keys, files, memo, found.depth)
         memo[key] = found
         return found
+
+    def _parents_answer(self, refs, keys: tuple, files: dict, memo: dict, shield: int) -> Origin | _Hidden | _Absent:
+        """What a file's parents give it at ``keys``, the last parent first; ``shield`` is
+        the deepest level at which a newer file holds a mapping on the path."""
+        for ref in reversed(refs):  # a parent listed twice answers alike both times
+            older = self._answer(ref.key, keys, files, memo)
+            if isinstance(older, _Absent):
+                shield = max(shield, older.depth)
+                continue
+            if isinstance(older, Origin) or older.depth > shield:
+                return older
+            break  # a newer mapping replaced that value, and with it every older file's keys
+        return _Absent(shield)
 
     def _merged(self, path: str, refs) -> Resolved:
         """``path``'s own keys over its parents' resolved configs (later parents win)."""
@@ -141,21 +163,21 @@ class Merge:
         return Resolved(path, config, provenance, tuple(files))
 
 
-def _own_winner(tree: dict, keys: tuple, path: str) -> Origin | _Hidden | None:
-    """What one file's own keys say of ``keys`` (``Merge._winner``)."""
+def _own_answer(tree: dict, keys: tuple, path: str) -> Origin | _Hidden | _Absent:
+    """What one file's own keys hold at ``keys`` (``Merge._answer``)."""
     if not keys or keys[0] == EXTENDS:
-        return None  # the top-level extends is never part of a resolved config
+        return _Absent(-1)  # the top-level extends is never part of a resolved config
     for depth, key in enumerate(keys):
         if key not in tree:
-            return None
+            return _Absent(depth - 1)
         value = tree[key]
         if depth == len(keys) - 1:
             line, col = tree.key_marks[key]
             return Origin(path, line, col, SECTION if isinstance(value, dict) else plain(value))
         if not isinstance(value, dict):
-            return _HIDDEN
+            return _Hidden(depth)
         tree = value
-    return None
+    return _Absent(len(keys) - 1)
 
 
 def _merge_provenance(into: dict[tuple, tuple[Origin, ...]], parent: dict[tuple, tuple[Origin, ...]]) -> None:
