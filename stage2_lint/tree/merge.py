@@ -100,8 +100,8 @@ class Merge:
         key = self.store.key(path)
         if key not in self._chains:
             order = self.graph.merge_order(path) if self.store.get(path).usable else None
-            self._chains[key] = None if order is None else {self.store.key(file): (file, refs)
-                                                               for file, refs in order}
+            self._chains[key] = None if order is None else {
+                self.store.key(file): (file, refs) for file, refs in order}
         return self._chains[key]
 
     def origin(self, path: str, keys: tuple) -> Origin | None:
