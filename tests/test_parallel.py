@@ -4,7 +4,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from stage2_lint.checking.engine import PARALLEL_FROM
+from stage2_lint.core.records import WorkerDied
 
 from conftest import REPO, write_tree
 
@@ -73,7 +76,8 @@ def test_workers_report_the_same_ungoverned_files_and_violations_as_one_process(
     monkeypatch.chdir(tmp_path)
     forks = []
     real_fork = workers.fork_worker
-    monkeypatch.setattr(workers, "fork_worker", lambda work, task: forks.append(task[0]) or real_fork(work, task))
+    monkeypatch.setattr(workers, "fork_worker",
+                        lambda work, task, **how: forks.append(task[0]) or real_fork(work, task, **how))
     parallel = engine.lint_paths(["configs"], settings, jobs=2)
     serial = engine.lint_paths(["configs"], settings, jobs=1)
     # two contiguous halves, here one directory each: a shared parent would be parsed by one worker
@@ -90,3 +94,122 @@ def test_shares_are_contiguous_runs_in_path_order_that_cover_every_file():
     shares = _shares(files, 3)
     assert [len(share) for share in shares] == [4, 3, 3]
     assert sum(shares, []) == sorted(files)
+
+
+# -- the exchange: workers pool what each found in its own share
+
+def _offer_then_answer(task, exchange):
+    return exchange(task * 10) + [task]
+
+
+def test_each_worker_gets_every_workers_value_combined_in_task_order():
+    from stage2_lint.checking import workers
+
+    answers = workers.answers([1, 2, 3], _offer_then_answer, combine=lambda values: list(values))
+    assert answers == [[10, 20, 30, 1], [10, 20, 30, 2], [10, 20, 30, 3]]
+
+
+def _fails_before_offering(task, exchange):
+    if task == 2:
+        raise ValueError("share 2 is unreadable")
+    return exchange(task)
+
+
+def _dies_before_offering(task, exchange):
+    if task == 2:
+        os._exit(3)
+    return exchange(task)
+
+
+def _never_offers(task, exchange):
+    return task
+
+
+def _offers_twice(task, exchange):
+    exchange(task)
+    return exchange(task)
+
+
+@pytest.mark.parametrize("work, error, words", [
+    (_fails_before_offering, RuntimeError, "in a worker process: ValueError: share 2 is unreadable"),
+    (_dies_before_offering, WorkerDied, "a worker process died before it finished"),
+    (_never_offers, RuntimeError, "in a worker process: RuntimeError: the worker returned without taking part "
+                                  "in the exchange"),
+    (_offers_twice, RuntimeError, "in a worker process: RuntimeError: a worker takes part in the exchange once"),
+])
+def test_a_worker_that_breaks_the_exchange_ends_the_run_with_its_reason_and_leaves_no_worker(work, error, words):
+    from stage2_lint.checking import workers
+
+    started = []
+    real_fork = workers.fork_worker
+
+    def recorded(*args, **how):
+        child = real_fork(*args, **how)
+        started.append(child.pid)
+        return child
+
+    workers.fork_worker, saved = recorded, workers.fork_worker
+    try:
+        with pytest.raises(error) as raised:
+            workers.answers([1, 2, 3], work, combine=list)
+    finally:
+        workers.fork_worker = saved
+    assert words in str(raised.value)
+    for pid in started:  # reaped: none is left running or a zombie
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def _surface_tree(root):
+    """A contract whose surface spans both workers' shares: an intermediate parent in the first
+    half, the leaf that extends it in the second, and enough plain leaves around them."""
+    files = {"setup.cfg": "[stage2_lint.contract.fam]\nscope = configs/**/*.yaml\n"
+                          "canonical = configs/*/prod/*.yaml\nrequired_parent = ../base.yaml\n",
+             "configs/a/base.yaml": "a: 1\n", "configs/z/base.yaml": "a: 1\n",
+             "configs/a/variants/h.yaml": "extends: ../base.yaml\n",
+             "configs/a/prod/mid.yaml": "extends: ../variants/h.yaml\n",
+             "configs/z/prod/on_mid.yaml": "extends: ../../a/prod/mid.yaml\n"}
+    for index in range(PARALLEL_FROM // 2):
+        files[f"configs/a/prod/l{index:03d}.yaml"] = "extends: ../base.yaml\n"
+        files[f"configs/z/prod/l{index:03d}.yaml"] = "extends: ../base.yaml\n"
+    write_tree(root, files, contract=False)
+
+
+def test_workers_pool_the_canonical_surface_and_report_what_one_process_reports(tmp_path, monkeypatch):
+    from stage2_lint.checking import engine
+    from stage2_lint.contracts.settings import read_settings_file
+
+    _surface_tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    settings = read_settings_file(str(tmp_path / "setup.cfg"))
+    files = engine.discover(["configs"], settings, [], [])
+    shares = engine._shares(files, 2)
+    whole, parts = engine._surface_parts(shares, settings, engine.YAML_RULES)
+    # each worker reads the surface files of its own share, and only those
+    assert [sorted(part["fam"]) for part in parts] == [sorted(set(share) & set(whole["fam"])) for share in shares]
+    assert "configs/a/prod/mid.yaml" in parts[0]["fam"] and "configs/z/prod/on_mid.yaml" in parts[1]["fam"]
+    parallel = engine.lint_paths(["configs"], settings, jobs=2)
+    assert parallel == engine.lint_paths(["configs"], settings, jobs=1)
+    assert [v.format() for v in parallel.violations if v.code == "S2L050"] == [
+        "configs/a/prod/mid.yaml:1:1: S2L050 intermediate parent on the canonical surface (extended by "
+        "configs/z/prod/on_mid.yaml); only one-hop leaves live here"]
+
+
+def test_a_run_over_part_of_the_surface_leaves_each_worker_to_read_the_rest(tmp_path, monkeypatch):
+    from stage2_lint.checking import engine
+    from stage2_lint.contracts.settings import read_settings_file
+
+    _surface_tree(tmp_path)
+    write_tree(tmp_path, {f"configs/a/prod/more{index:03d}.yaml": "extends: ../base.yaml\n"
+                          for index in range(PARALLEL_FROM)}, contract=False)
+    monkeypatch.chdir(tmp_path)
+    settings = read_settings_file(str(tmp_path / "setup.cfg"))
+    files = engine.discover(["configs/a"], settings, [], [])
+    assert engine._surface_parts(engine._shares(files, 2), settings, engine.YAML_RULES) is None
+    rules = tuple(rule for rule in engine.YAML_RULES if not rule.asks_surface)
+    assert engine._surface_parts(engine._shares(files, 2), settings, rules) is None
+    parallel = engine.lint_paths(["configs/a"], settings, jobs=2)
+    assert parallel == engine.lint_paths(["configs/a"], settings, jobs=1)
+    assert [v.format() for v in parallel.violations if v.code == "S2L050"] == [
+        "configs/a/prod/mid.yaml:1:1: S2L050 intermediate parent on the canonical surface (extended by "
+        "configs/z/prod/on_mid.yaml); only one-hop leaves live here"]

@@ -322,9 +322,13 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
     codes = tuple(rule.code for rule in rules)
     _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
     violations = []
-    tasks = [(share, settings, codes, cache) for share in _shares(files, workers)]
-    for found, governed, made, made_extends, seen in processes.answers(tasks, _lint_share):
-        violations += found
+    shares = _shares(files, workers)
+    surface = _surface_parts(shares, settings, rules)
+    tasks = [(share, settings, codes, cache, None if surface is None else (surface[0], surface[1][index]))
+             for index, share in enumerate(shares)]
+    combine = _pooled if surface else None
+    for found, governed, made, made_extends, seen in processes.answers(tasks, _lint_share, combine):
+        violations += map(Violation._make, found)
         if placed is not None:
             placed.update(governed)
         if cache is not None:
@@ -332,6 +336,43 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
         if witness.current() is not None:
             witness.current().paths.update(seen)
     return violations
+
+
+def _surface_parts(shares: list[list[str]], settings: Settings, rules) -> tuple[dict, list[dict]] | None:
+    """For a rule that asks which surface files extend a file: each contract's whole canonical
+    surface, and each worker's part of it (the surface files in its own share, which it
+    parses anyway), for the workers to pool. Else every worker would parse the other shares'
+    surface files too. None when no rule asks, or when a surface file is in no share (a run
+    over part of a tree: there a worker reads the surface only if one of its files asks)."""
+    if not any(rule.asks_surface for rule in rules):
+        return None
+    surfaces = {contract.name: canonical_files(settings, contract.canonical)
+                for contract in settings.contracts if contract.canonical}
+    if not surfaces:
+        return None
+    owner = {path: index for index, share in enumerate(shares) for path in share}
+    by_identity = None  # the shares' files by canonical path, built if a spelling differs
+    parts: list[dict[str, list[str]]] = [{name: [] for name in surfaces} for _ in shares]
+    for name, leaves in surfaces.items():
+        for leaf in leaves:
+            index = owner.get(leaf)
+            if index is None:
+                if by_identity is None:
+                    by_identity = {paths.canonical(path): index for path, index in owner.items()}
+                index = by_identity.get(paths.canonical(leaf))
+            if index is None:
+                return None
+            parts[index][name].append(leaf)
+    return surfaces, parts
+
+
+def _pooled(parts: list[dict[str, dict[str, list[str]]]]) -> dict[str, dict[str, list[str]]]:
+    """The workers' surface links, one map per contract."""
+    pooled: dict[str, dict[str, list[str]]] = {}
+    for part in parts:
+        for name, links in part.items():
+            pooled.setdefault(name, {}).update(links)
+    return pooled
 
 
 def _shares(files: Sequence[str], workers: int) -> list[list[str]]:
@@ -357,17 +398,25 @@ def _load_schemas(settings: Settings) -> None:
             schema.load(contract.schema, settings.project_dir)
 
 
-def _lint_share(task):
+def _lint_share(task, exchange=None):
     """A worker's answer: its violations, whether each of its files is governed, the cache
-    entries it made (the parent saves them) and what it looked at on disk (for the run memo)."""
-    files, settings, codes, cache = task
+    entries it made (the parent saves them) and what it looked at on disk (for the run memo).
+    With a surface part, it first pools its share's surface links with the other workers."""
+    files, settings, codes, cache, surface = task
     rules = tuple(rule for rule in YAML_RULES if rule.code in codes)
     resolver = Resolver(settings)
+    if surface is not None:
+        whole, mine = surface
+        pooled = exchange({name: resolver.extends.surface_links(leaves) for name, leaves in mine.items()})
+        for name, leaves in whole.items():
+            resolver.extends.know_surface(name, leaves, pooled[name])
     violations = _lint_files(files, resolver, rules, cache)
     governed = {path: resolver.layout.of(path).contract is not None for path in files}
     seen = witness.current()
-    return violations, governed, (cache.made if cache else {}), (cache.made_extends if cache else {}), \
-        (seen.paths if seen is not None else {})
+    # Violations travel as plain tuples: pickle writes a namedtuple through a Python-level
+    # __reduce__ each, and a report full of findings spent 20 ms of the run's tail on that.
+    return [tuple(v) for v in violations], governed, (cache.made if cache else {}), \
+        (cache.made_extends if cache else {}), (seen.paths if seen is not None else {})
 
 
 def _contract_severity(violations: list[Violation], contract) -> list[Violation]:

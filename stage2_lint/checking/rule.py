@@ -67,6 +67,7 @@ class Rule:
     target: Target = Target.PROFILE
     settings: tuple[str, ...] = ()  # the settings that say what it looks for (``stage2-lint explain`` shows them)
     reports: Kind | None = None  # the kind of problem this rule turns into its violations
+    asks_surface: bool = False  # asks which canonical-surface files extend a file (parallel workers pool that)
 
     def run(self, ctx) -> Iterable[Violation]:
         """This rule's violations in one file: the reported problems first, then its own."""

@@ -16,25 +16,60 @@ import signal
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 
-from stage2_lint.core.records import Terminated, WorkerDied
+from stage2_lint.core.records import Terminated, WorkerDied, record
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def answers(tasks: Sequence, work: Callable) -> list:
+def answers(tasks: Sequence, work: Callable, combine: Callable | None = None) -> list:
     """``work(task)`` for each task, each in a worker process of its own, in task order. A
     worker that dies raises ``WorkerDied``; an exception in ``work`` raises RuntimeError
-    here, naming it."""
-    children: list[tuple[int, int]] = []
+    here, naming it.
+
+    With ``combine``, ``work(task, exchange)`` calls ``exchange(value)`` exactly once, before
+    its main work: the parent hands every worker's value (in task order) to ``combine`` and
+    each worker's call returns what ``combine`` made of them. It is how workers share what
+    each found in its own share that all of them need, instead of each finding all of it."""
+    children: list[_Child] = []
     with _terminate_raises():
         try:
             for task in tasks:
                 with _signals_blocked():
-                    children.append(fork_worker(work, task))
-            return [_collect(*child) for child in children]
+                    children.append(fork_worker(work, task, exchanging=combine is not None))
+            if combine is not None:
+                _exchange_values(children, combine)
+            return [_collect(child) for child in children]
         finally:
-            for pid, read_end in children:
-                _end_worker(pid, read_end)
+            for child in children:
+                _end_worker(child)
+
+
+@record
+class _Child:
+    pid: int
+    answer: int  # read end: the worker's answer
+    value: int | None = None  # read end: its value for the exchange
+    combined: int | None = None  # write end: what the exchange made of every worker's value
+
+
+def _exchange_values(children: list[_Child], combine: Callable) -> None:
+    """Every worker's exchange value, combined and sent back to each. A worker that ended
+    without one (it failed, or was killed) is reported as its answer says; the others die
+    with the run."""
+    values = []
+    for child in children:
+        message = _read_message(child.value)
+        if message is None:
+            _collect(child)  # raises: the worker's own error, or that it died
+            raise RuntimeError("in a worker process: it returned without taking part in the exchange")
+        values.append(pickle.loads(message))
+    combined = pickle.dumps(combine(values), protocol=pickle.HIGHEST_PROTOCOL)
+    for child in children:
+        try:
+            _write_message(child.combined, combined)
+        except BrokenPipeError:  # it died after sending its value
+            _collect(child)
+            raise
 
 
 @contextmanager
@@ -66,27 +101,58 @@ def _terminate_raises():
         signal.signal(signal.SIGTERM, previous)
 
 
-def fork_worker(work: Callable, task) -> tuple[int, int]:
-    """Start one worker on ``task``: its pid and the read end of the pipe it answers on."""
-    read_end, write_end = os.pipe()
+def fork_worker(work: Callable, task, exchanging: bool = False) -> _Child:
+    """Start one worker on ``task``: its pid and its ends of the pipes it talks on."""
+    answer_read, answer_write = os.pipe()
+    value_read, value_write = os.pipe() if exchanging else (None, None)
+    combined_read, combined_write = os.pipe() if exchanging else (None, None)
     parent = os.getpid()
     pid = os.fork()
     if pid:
-        os.close(write_end)
-        return pid, read_end
-    os.close(read_end)  # the worker, from here on: answer through the pipe, then _exit
+        for end in (answer_write, value_write, combined_read):
+            if end is not None:
+                os.close(end)
+        return _Child(pid, answer_read, value_read, combined_write)
+    for end in (answer_read, value_read, combined_write):  # the worker, from here on: answer, then _exit
+        if end is not None:
+            os.close(end)
     status = 1
     try:
         for stop in _STOP_SIGNALS:  # the parent alone handles them; it kills its workers
             signal.signal(stop, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
         _die_with(parent)
-        _send(write_end, ("ok", work(task)))
+        if exchanging:
+            exchange = _Exchange(value_write, combined_read)
+            answer = work(task, exchange)
+            if not exchange.done:
+                raise RuntimeError("the worker returned without taking part in the exchange")
+        else:
+            answer = work(task)
+        _send(answer_write, ("ok", answer))
         status = 0
     except Exception as error:  # reported by the parent as an internal error
-        _send(write_end, ("error", f"{type(error).__name__}: {error}"))
+        _send(answer_write, ("error", f"{type(error).__name__}: {error}"))
     finally:
         os._exit(status)
+
+
+class _Exchange:
+    """A worker's one call to share a value with the others (see ``answers``)."""
+
+    def __init__(self, value_write: int, combined_read: int):
+        self.value_write, self.combined_read, self.done = value_write, combined_read, False
+
+    def __call__(self, value):
+        if self.done:
+            raise RuntimeError("a worker takes part in the exchange once")
+        self.done = True
+        _write_message(self.value_write, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        os.close(self.value_write)
+        combined = _read_message(self.combined_read)
+        if combined is None:
+            raise RuntimeError("the exchange ended before every worker took part")
+        return pickle.loads(combined)
 
 
 def _die_with(parent: int) -> None:
@@ -103,16 +169,48 @@ def _die_with(parent: int) -> None:
 
 
 def _send(fd: int, message) -> None:
-    view = memoryview(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-    while view:
-        view = view[os.write(fd, view):]
+    _write_all(fd, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
     os.close(fd)
 
 
-def _collect(pid: int, read_end: int):
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# An exchange message is length-prefixed: a later worker inherits the write ends of the earlier
+# workers' pipes, so a reader cannot wait for the end of the file.
+_LENGTH = 8
+
+
+def _write_message(fd: int, data: bytes) -> None:
+    _write_all(fd, len(data).to_bytes(_LENGTH, "big") + data)
+
+
+def _read_message(fd: int) -> bytes | None:
+    """One length-prefixed message, or None if the writer ended before it was whole."""
+    head = _read_exactly(fd, _LENGTH)
+    if head is None:
+        return None
+    return _read_exactly(fd, int.from_bytes(head, "big"))
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _collect(child: _Child):
     chunks = []
     while True:
-        chunk = os.read(read_end, 1 << 20)
+        chunk = os.read(child.answer, 1 << 20)
         if not chunk:
             break
         chunks.append(chunk)
@@ -126,10 +224,12 @@ def _collect(pid: int, read_end: int):
     return payload
 
 
-def _end_worker(pid: int, read_end: int) -> None:
+def _end_worker(child: _Child) -> None:
     try:
-        os.kill(pid, signal.SIGKILL)  # a no-op for a worker that has already exited
+        os.kill(child.pid, signal.SIGKILL)  # a no-op for a worker that has already exited
     except ProcessLookupError:
         pass
-    os.waitpid(pid, 0)
-    os.close(read_end)
+    os.waitpid(child.pid, 0)
+    for end in (child.answer, child.value, child.combined):
+        if end is not None:
+            os.close(end)

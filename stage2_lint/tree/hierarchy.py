@@ -176,18 +176,32 @@ class ExtendsGraph:
         children = self._surface_children.get(contract.name)
         store = self.store
         if children is None:
-            recording, store.recording = store.recording, None  # the answer is the input, not every leaf read
-            try:
-                children = self._surface_children[contract.name] = {}
-                for leaf in canonical_files(self.layout.settings, contract.canonical):
-                    for target in self._link_targets(leaf):
-                        children.setdefault(target, []).append(leaf)
-            finally:
-                store.recording = recording
+            leaves = canonical_files(self.layout.settings, contract.canonical)
+            self.know_surface(contract.name, leaves, self.surface_links(leaves))
+            children = self._surface_children[contract.name]
         answer = children.get(store.key(path), [])
         if store.recording is not None:
             store.recording.children[store.key(path)] = list(answer)
         return answer
+
+    def surface_links(self, leaves: list[str]) -> dict[str, list[str]]:
+        """The canonical files each of ``leaves`` names as parents. A parallel run's workers
+        each ask for the surface files of their own share and pool the answers."""
+        store = self.store
+        recording, store.recording = store.recording, None  # the answer is the input, not every leaf read
+        try:
+            return {leaf: self._link_targets(leaf) for leaf in leaves}
+        finally:
+            store.recording = recording
+
+    def know_surface(self, contract_name: str, leaves: list[str], links: dict[str, list[str]]) -> None:
+        """Take ``links`` (``surface_links`` of every one of ``leaves``, the contract's whole
+        canonical surface in ``canonical_files`` order) as the surface of ``contract_name``."""
+        children: dict[str, list[str]] = {}
+        for leaf in leaves:
+            for target in links[leaf]:
+                children.setdefault(target, []).append(leaf)
+        self._surface_children[contract_name] = children
 
     def _link_targets(self, path: str) -> list[str]:
         """The canonical files ``path``'s extends names: from the entries the result cache

@@ -45,6 +45,7 @@ RULE = Rule(
         "and extend the required parent.",
     settings=('canonical', 'retired_parents'),
     check=check,
+    asks_surface=True,
     # A conforming leaf that another file chains onto is not the culprit (S2L012 reports the child).
     passing=(Example(LEAF, path=LEAF_PATH, files=TREE),
              Example(LEAF, path=LEAF_PATH, files={**TREE, CHILD: "extends: leaf.yaml\n"})),
