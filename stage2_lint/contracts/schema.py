@@ -451,7 +451,7 @@ class _Evaluation:
         if node is False:
             out.append(Finding(TYPE, keys, f"no value is allowed here, got {describe(value)}"))
             return _nothing()
-        seen_props, seen_items = set(), set()
+        seen_props = seen_items = _NONE  # frozen: ``|=`` makes a new set, so none is shared and changed
         if "$ref" in node:
             props, items = self._ref(value, node["$ref"], keys, depth, out)
             seen_props |= props
@@ -634,8 +634,12 @@ class _Evaluation:
         return seen
 
 
+_NONE: frozenset = frozenset()
+
+
 def _nothing():
-    return set(), set()
+    """Evaluated nothing: no property names, no item indexes (shared, so frozen)."""
+    return _NONE, _NONE
 
 
 def _alternatives(keys: tuple, keyword: str, failures: list[list[Finding]]) -> Finding:
@@ -658,18 +662,32 @@ def _types(schema: dict) -> tuple[str, ...]:
 
 def _scalar_problem(value, schema: dict, keys: tuple) -> str | None:
     """What is wrong with ``value`` by the keywords that look at one value, or None."""
-    types = _types(schema)
     if "enum" in schema and not any(json_equal(value, option) for option in schema["enum"]):
         return _enum_problem(value, schema["enum"])  # names the choices, which says more than the type
-    if types and not any(_is(value, name) for name in types):
-        return _type_problem(value, [name for name in types if name != "null"] or ["null"], keys)
+    declared = schema.get("type")
+    if declared is not None:
+        if isinstance(declared, str):
+            if not _is(value, declared):
+                return _type_problem(value, [declared], keys)
+        elif declared and not any(_is(value, name) for name in declared):
+            return _type_problem(value, [name for name in declared if name != "null"] or ["null"], keys)
     if "const" in schema and not json_equal(value, schema["const"]):
         return f"expected {_json_text(schema['const'])}, got {describe(value)}"
-    if _is_number(value) or (isinstance(value, float) and not isinstance(value, bool)):
-        return _number_problem(value, schema, types)
+    kind = value.__class__
+    if kind is str:  # the exact classes a YAML load makes, first: most values of a profile
+        return _string_problem(value, schema)
+    if kind is int or kind is float:
+        return _number_problem(value, schema, _types(schema))
+    if kind is bool or value is None or isinstance(value, (dict, list)):
+        return None
+    if _is_number(value) or isinstance(value, float):  # a caller's own subclass of int, float or str
+        return _number_problem(value, schema, _types(schema))
     if isinstance(value, str):
         return _string_problem(value, schema)
     return None
+
+
+_PYTHON_TYPES = {"string": str, "boolean": bool, "object": dict, "array": list, "null": type(None)}
 
 
 def _is(value, type_name: str) -> bool:
@@ -677,8 +695,7 @@ def _is(value, type_name: str) -> bool:
         return _is_integer(value)
     if type_name == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, {"string": str, "boolean": bool, "object": dict, "array": list,
-                              "null": type(None)}[type_name])
+    return isinstance(value, _PYTHON_TYPES[type_name])
 
 
 def _is_integer(value) -> bool:
@@ -698,20 +715,21 @@ def _number_problem(value, schema: dict, types) -> str | None:
         if "number" in types or "integer" in types or any(keyword in schema for keyword in _NUMERIC):
             return f"expected a finite number, got {value}"
         return None
-    noun = "an integer" if "integer" in types and "number" not in types else "a number"
     low, high = schema.get("minimum"), schema.get("maximum")
+    above, below, step = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum"), schema.get("multipleOf")
+    if low is None and high is None and above is None and below is None and step is None:
+        return None
+    noun = "an integer" if "integer" in types and "number" not in types else "a number"
     if (low is not None and value < low) or (high is not None and value > high):
         if high is None:
             return f"expected {noun} >= {low}, got {value}"
         if low is None:
             return f"expected {noun} <= {high}, got {value}"
         return f"expected {noun} in [{low}, {high}], got {value}"
-    above, below = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
     if above is not None and not value > above:
         return f"expected {noun} > {above}, got {value}"
     if below is not None and not value < below:
         return f"expected {noun} < {below}, got {value}"
-    step = schema.get("multipleOf")
     if step is not None and not _multiple(value, step):
         return f"expected a multiple of {step}, got {value}"
     return None
