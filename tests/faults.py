@@ -11,7 +11,9 @@ SPEC is ``CALL:WHEN:ACTION``:
   (append a line to PATH, then make the call: someone edits meanwhile);
 - CALL ``lint_file``: WHEN is a file name suffix; ACTION ``kill`` (the process linting it
   SIGKILLs itself: a worker killed by the OOM killer) or ``sigint-parent`` (it sends SIGINT
-  to its parent, as Ctrl-C in a terminal would, and waits to be stopped).
+  to its parent, as Ctrl-C in a terminal would, and waits to be stopped);
+- CALL ``surface_links``: as ``lint_file``, when a worker reads the surface links of its
+  share for the exchange and one of them has that suffix (before any worker lints a file).
 """
 import errno
 import os
@@ -73,10 +75,25 @@ def _patch_lint_file(suffix: str, action: str) -> None:
     engine.lint_file = faulty
 
 
+def _patch_surface_links(suffix: str, action: str) -> None:
+    from stage2_lint.tree.hierarchy import ExtendsGraph
+
+    original = ExtendsGraph.surface_links
+
+    def faulty(self, leaves):
+        if any(leaf.endswith(suffix) for leaf in leaves):
+            _act(action)
+        return original(self, leaves)
+
+    ExtendsGraph.surface_links = faulty
+
+
 def main() -> int:
     call, when, action = sys.argv[1].split(":", 2)
     if call == "lint_file":
         _patch_lint_file(when, action)
+    elif call == "surface_links":
+        _patch_surface_links(when, action)
     else:
         _patch_os(call.split(".", 1)[1], int(when), action)
     from stage2_lint.cli import main as cli_main

@@ -213,3 +213,16 @@ def test_a_run_over_part_of_the_surface_leaves_each_worker_to_read_the_rest(tmp_
     assert [v.format() for v in parallel.violations if v.code == "S2L050"] == [
         "configs/a/prod/mid.yaml:1:1: S2L050 intermediate parent on the canonical surface (extended by "
         "configs/z/prod/on_mid.yaml); only one-hop leaves live here"]
+
+
+@pytest.mark.parametrize("action, code, said", [
+    ("kill", 2, "stage2-lint: error: a worker process died before it finished"),
+    ("sigint-parent", 130, "stage2-lint: interrupted"),
+])
+def test_a_worker_killed_or_a_ctrl_c_during_the_exchange_ends_the_run_and_every_worker(tmp_path, action, code, said):
+    _surface_tree(tmp_path)
+    process, out, err = _run(f"surface_links:z/prod/on_mid.yaml:{action}", tmp_path)
+    assert process.returncode == code
+    assert said in err and "Traceback" not in err
+    assert out == ""
+    assert _group_is_gone(process.pid)
