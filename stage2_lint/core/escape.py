@@ -81,6 +81,15 @@ def shown(value) -> str:
 
 def dotted(keys: Iterable) -> str:
     """A key path as ``a.b.c``, each name escaped and bounded."""
+    keys = tuple(keys)
+    try:
+        text = ".".join(keys)
+    except TypeError:  # a name that is not a string (an integer key, a list index)
+        text = None
+    # Short printable ASCII, the usual path (a report of unknown keys spells thousands): no
+    # name in it is long enough to clip, and nothing in it needs escaping.
+    if text is not None and len(text) <= QUOTE_LIMIT and text.isascii() and text.isprintable():
+        return text
     return ".".join(printable(clip(str(key))) for key in keys)
 
 
