@@ -69,7 +69,7 @@ def test_each_reporting_rule_stands_for_its_module_rule_until_more_is_needed():
             assert real.check is not None or real.reports is None, f"{module} only reports: list it"
             continue
         stand_in = next(rule for rule in stand_ins if rule.module == module)
-        shape = ("code", "name", "reports", "check", "after_suppressions", "target")
+        shape = ("code", "name", "reports", "check", "after_suppressions", "asks_surface", "target")
         assert [getattr(stand_in, field) for field in shape] == [getattr(real, field) for field in shape], module
         assert (stand_in.summary, stand_in.severity, stand_in.fix, stand_in.failing) == \
             (real.summary, real.severity, real.fix, real.failing)
@@ -90,3 +90,18 @@ def test_a_clean_run_imports_no_reporting_rule_and_a_problem_imports_its_own(tmp
     assert "rules: []" in clean.stderr, clean.stderr
     assert twice.stdout.startswith("configs/twice.yaml:2:1: S2L002") and "rules: ['s2l002_duplicate_key']" in \
         twice.stderr, twice.stdout + twice.stderr
+
+
+def test_a_clean_parallel_run_imports_no_reporting_rule_either(tmp_path):
+    import subprocess
+    import sys
+
+    from stage2_lint.checking.engine import PARALLEL_FROM
+
+    write_tree(tmp_path, {f"configs/f{index:04d}.yaml": "a: 1\n" for index in range(PARALLEL_FROM + 10)})
+    script = ("import sys\nfrom stage2_lint import cli\nfrom stage2_lint.checking import rules\n"
+              "code = cli.main(['--no-cache', '-j', '2', 'configs'])\n"
+              "imported = {m.rpartition('.')[2] for m in sys.modules}\n"
+              "print('rules:', sorted(rules._REPORTING_ONLY & imported), file=sys.stderr)\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "rules: []" in run.stderr and f"{PARALLEL_FROM + 10} files checked" in run.stderr, run.stderr

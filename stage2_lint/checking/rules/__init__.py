@@ -56,6 +56,7 @@ class ReportingRule:
 
     check = None
     after_suppressions = False
+    asks_surface = False  # no check of its own, so nothing to ask
     target = Target.PROFILE
 
     def __init__(self, module: str):
