@@ -226,3 +226,30 @@ def test_a_worker_killed_or_a_ctrl_c_during_the_exchange_ends_the_run_and_every_
     assert said in err and "Traceback" not in err
     assert out == ""
     assert _group_is_gone(process.pid)
+
+
+def test_pooling_gives_one_process_verdict_from_another_directory_and_through_a_symlinked_leaf(tmp_path, monkeypatch):
+    from stage2_lint.checking import engine
+    from stage2_lint.contracts.settings import read_settings_file
+
+    project = tmp_path / "project"
+    _surface_tree(project)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # the shares are absolute, the surface relative to here
+    settings = read_settings_file(str(project / "setup.cfg"))
+    configs = str(project / "configs")
+    whole, parts = engine._surface_parts(engine._shares(engine.discover([configs], settings, [], []), 2), settings,
+                                         engine.YAML_RULES)
+    assert sum(len(part["fam"]) for part in parts) == len(whole["fam"])  # each surface file has its worker
+    for step in ("as it is", "with a symlinked leaf"):
+        if step == "with a symlinked leaf":  # one file, two names on the surface, one of them walked
+            os.symlink("on_mid.yaml", project / "configs/z/prod/alias.yaml")
+        parallel = engine.lint_paths([configs], settings, jobs=2)
+        assert parallel == engine.lint_paths([configs], settings, jobs=1), step
+        intermediate = [v.message for v in parallel.violations if v.code == "S2L050"]
+        assert len(intermediate) == 1 and "on_mid.yaml" in intermediate[0], step
+        assert ("alias.yaml" in intermediate[0]) is (step == "with a symlinked leaf")
+        # a chain asked about by its absolute path is shown absolute all the way (its first hop
+        # used to keep the spelling of whichever asked about that file first)
+        chains = [v.message.rpartition(": ")[2] for v in parallel.violations if v.code == "S2L012"]
+        assert chains and all(os.path.isabs(hop) for chain in chains for hop in chain.split(" -> ")), chains

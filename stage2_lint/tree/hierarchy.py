@@ -47,8 +47,10 @@ class ExtendsGraph:
     def __init__(self, store: DocumentStore):
         self.store = store
         self.layout = store.layout
-        self._links: dict[str, tuple[list[ParentRef], list[Problem]]] = {}
-        self._chain_failure: dict[str, str] = {}
+        # Both memos are keyed by (canonical path, asked with an absolute path): a parent is
+        # shown absolute to an absolute asker and relative to the others, whichever asked first.
+        self._links: dict[tuple[str, bool], tuple[list[ParentRef], list[Problem]]] = {}
+        self._chain_failure: dict[tuple[str, bool], str] = {}
         self._surface_children: dict[str, dict[str, list[str]]] = {}
         self._reachability: dict[tuple[str, str], tuple[Unusable | None, str | None]] = {}
         # path -> the entries its extends writes, from the result cache (None: parse it)
@@ -62,10 +64,11 @@ class ExtendsGraph:
     def links(self, path: str) -> tuple[list[ParentRef], list[Problem]]:
         """Every parent a file names, in order, usable or not (``failure`` says), and the
         problems of the entries that are not paths at all."""
-        key = self.store.key(path)
-        if key not in self._links:
-            self._links[key] = self._read_parents(path)
-        return self._links[key]
+        key = self.store.key(path), path[:1] == os.sep
+        links = self._links.get(key)
+        if links is None:
+            links = self._links[key] = self._read_parents(path)
+        return links
 
     def _read_parents(self, path: str) -> tuple[list[ParentRef], list[Problem]]:
         doc = self.store.get(path)
@@ -125,11 +128,12 @@ class ExtendsGraph:
         if key in stack_keys:
             cycle = stack_names[stack_keys.index(key):] + [path]
             return "extends cycle: " + " -> ".join(cycle)
-        memo = self._chain_failure.get(key)
+        memo_key = key, path[:1] == os.sep
+        memo = self._chain_failure.get(memo_key)
         if memo is not None:
             return None if memo is _OK else memo
         failure = self._failure_uncached(path, stack_keys + [key], stack_names + [path])
-        self._chain_failure[key] = failure or _OK
+        self._chain_failure[memo_key] = failure or _OK
         return failure
 
     def _failure_uncached(self, path, stack_keys, stack_names) -> str | None:
@@ -219,7 +223,8 @@ class ExtendsGraph:
 
     def parsed_links(self):
         """(canonical path, its ``extends`` entries as written) of every file parsed so far."""
-        return [(key, [link.raw for link in links]) for key, (links, _) in self._links.items()]
+        written = {key: [link.raw for link in links] for (key, _), (links, _) in self._links.items()}
+        return list(written.items())
 
     def chain_files(self, path: str) -> list[str]:
         """Every file ``path`` names directly or through its parents (cycles stop the walk)."""
