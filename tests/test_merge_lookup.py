@@ -106,3 +106,28 @@ def test_a_diamond_is_asked_once_per_file(tree, monkeypatch):
     asked.clear()
     assert merge.origin("configs/d19.yaml", ("a", "z")) is None  # set nowhere: every file asked
     assert sorted(asked) == sorted(files)
+
+
+def test_an_origin_names_its_file_in_the_spelling_its_chain_was_asked_by(tmp_path, monkeypatch):
+    """Asked by a relative and by an absolute path in one run, in either order, each answer names
+    the files in its own spelling (the memo used to keep the first asker's); a parent named once
+    relatively and once absolutely is still merged once."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, {"configs/base.yaml": "a: 1\n",
+                          "configs/leaf.yaml": f"extends: [base.yaml, {tmp_path}/configs/base.yaml]\nb: 2\n"},
+               contract=False)
+    monkeypatch.chdir(tmp_path)
+    relative, absolute = "configs/leaf.yaml", str(tmp_path / "configs/leaf.yaml")
+    for first, second in ((relative, absolute), (absolute, relative)):
+        resolver = Resolver(repo_settings(tmp_path))
+        answers = {path: (resolver.merge.origin(path, ("b",)).path, resolver.merge.resolve(path))
+                   for path in (first, second)}
+        for path, (leaf, resolved) in answers.items():
+            assert leaf == path and resolved.origin(("b",)).path == path
+            assert resolved.config == {"a": 1, "b": 2}
+        # base.yaml is merged once, in the spelling its chain first reached it by
+        assert answers[relative][1].files == ("configs/base.yaml", relative)
+        assert answers[relative][1].origin(("a",)).path == "configs/base.yaml"
+        assert answers[absolute][1].files == (str(tmp_path / "configs/base.yaml"), absolute)
+        assert answers[absolute][1].origin(("a",)).path == str(tmp_path / "configs/base.yaml")

@@ -4,6 +4,7 @@ replaced whole; each file of a diamond is merged once.
 """
 from __future__ import annotations
 
+import os
 
 from stage2_lint.core.records import record
 from stage2_lint.documents.keypath import deep_merge, plain
@@ -72,23 +73,31 @@ class Merge:
     def __init__(self, graph: ExtendsGraph):
         self.graph = graph
         self.store = graph.store
-        self._resolved: dict[str, Resolved] = {}
-        self._chains: dict[str, dict | None] = {}
+        # Keyed as the extends memos are, by (canonical path, asked with an absolute path): an
+        # origin names its file in the spelling of the chain that reached it.
+        self._resolved: dict[tuple[str, bool], Resolved] = {}
+        self._chains: dict[tuple[str, bool], dict | None] = {}
+
+    def _memo_key(self, path: str) -> tuple[str, bool]:
+        return self.store.key(path), path[:1] == os.sep
 
     def resolve(self, path: str) -> Resolved | None:
         """The merged config with provenance, or None when the file or its chain is broken
         (``ExtendsGraph.problems`` says why)."""
-        key = self.store.key(path)
+        key = self._memo_key(path)
         done = self._resolved.get(key)
         if done is not None:
             return done
         order = self.graph.merge_order(path) if self.store.get(path).usable else None
         if order is None:
             return None
+        # each file of the chain once, in the spelling the chain first reached it by
+        visited = {self.store.key(file): self._memo_key(file) for file, _ in order}
         for file, refs in order:  # parents first: each finds its own already merged
-            file_key = self.store.key(file)
+            file_key = visited[self.store.key(file)]
             if file_key not in self._resolved:
-                self._resolved[file_key] = self._merged(file, refs)
+                parents = [(ref, self._resolved[visited[ref.key]]) for ref in refs]
+                self._resolved[file_key] = self._merged(file, parents)
         return self._resolved[key]
 
     def resolvable(self, path: str) -> bool:
@@ -97,7 +106,7 @@ class Merge:
     def _files(self, path: str) -> dict | None:
         """canonical path -> (file, its usable parents) of every file ``path``'s chain visits,
         or None when the chain is broken (asked once per file: a leaf asks of several keys)."""
-        key = self.store.key(path)
+        key = self._memo_key(path)
         if key not in self._chains:
             order = self.graph.merge_order(path) if self.store.get(path).usable else None
             self._chains[key] = None if order is None else {
@@ -108,7 +117,7 @@ class Merge:
         """``resolve(path).origin(keys)``, found by following ``keys`` alone through the chain,
         most derived file first, instead of merging every key of every file (a leaf asks this
         of a few required keys). None when no file sets them, or the chain is broken."""
-        done = self._resolved.get(self.store.key(path))
+        done = self._resolved.get(self._memo_key(path))
         if done is not None:
             return done.origin(keys)
         files = self._files(path)
@@ -143,16 +152,16 @@ class Merge:
             break  # a newer mapping replaced that value, and with it every older file's keys
         return _Absent(shield)
 
-    def _merged(self, path: str, refs) -> Resolved:
-        """``path``'s own keys over its parents' resolved configs (later parents win)."""
+    def _merged(self, path: str, parents: list) -> Resolved:
+        """``path``'s own keys over its parents' resolved configs (later parents win);
+        ``parents`` pairs each reference with that parent's resolved config."""
         config: dict = {}
         provenance: dict[tuple, tuple[Origin, ...]] = {}
         files: list[str] = []
-        last = {ref.key: index for index, ref in enumerate(refs)}
-        for index, ref in enumerate(refs):
+        last = {ref.key: index for index, (ref, _) in enumerate(parents)}
+        for index, (ref, parent) in enumerate(parents):
             if last[ref.key] != index:
                 continue  # listed again later, where it wins anyway: each parent is merged once
-            parent = self._resolved[ref.key]
             config = deep_merge(config, parent.config)
             _merge_provenance(provenance, parent.provenance)
             files.extend(f for f in parent.files if f not in files)
