@@ -47,8 +47,8 @@ class ExtendsGraph:
     def __init__(self, store: DocumentStore):
         self.store = store
         self.layout = store.layout
-        # Both memos are keyed by (canonical path, asked with an absolute path): a parent is
-        # shown absolute to an absolute asker and relative to the others, whichever asked first.
+        # Both memos are keyed by ``store.memo_key``: a parent is shown absolute to an absolute
+        # asker and relative to the others, whichever asked first.
         self._links: dict[tuple[str, bool], tuple[list[ParentRef], list[Problem]]] = {}
         self._chain_failure: dict[tuple[str, bool], str] = {}
         self._surface_children: dict[str, dict[str, list[str]]] = {}
@@ -64,7 +64,7 @@ class ExtendsGraph:
     def links(self, path: str) -> tuple[list[ParentRef], list[Problem]]:
         """Every parent a file names, in order, usable or not (``failure`` says), and the
         problems of the entries that are not paths at all."""
-        key = self.store.key(path), path[:1] == os.sep
+        key = self.store.memo_key(path)
         links = self._links.get(key)
         if links is None:
             links = self._links[key] = self._read_parents(path)
@@ -128,7 +128,7 @@ class ExtendsGraph:
         if key in stack_keys:
             cycle = stack_names[stack_keys.index(key):] + [path]
             return "extends cycle: " + " -> ".join(cycle)
-        memo_key = key, path[:1] == os.sep
+        memo_key = self.store.memo_key(path)
         memo = self._chain_failure.get(memo_key)
         if memo is not None:
             return None if memo is _OK else memo

@@ -4,7 +4,6 @@ replaced whole; each file of a diamond is merged once.
 """
 from __future__ import annotations
 
-import os
 
 from stage2_lint.core.records import record
 from stage2_lint.documents.keypath import deep_merge, plain
@@ -73,18 +72,15 @@ class Merge:
     def __init__(self, graph: ExtendsGraph):
         self.graph = graph
         self.store = graph.store
-        # Keyed as the extends memos are, by (canonical path, asked with an absolute path): an
-        # origin names its file in the spelling of the chain that reached it.
+        # Keyed by ``store.memo_key``, as the extends memos are: an origin names its file in the
+        # spelling of the chain that reached it.
         self._resolved: dict[tuple[str, bool], Resolved] = {}
         self._chains: dict[tuple[str, bool], dict | None] = {}
-
-    def _memo_key(self, path: str) -> tuple[str, bool]:
-        return self.store.key(path), path[:1] == os.sep
 
     def resolve(self, path: str) -> Resolved | None:
         """The merged config with provenance, or None when the file or its chain is broken
         (``ExtendsGraph.problems`` says why)."""
-        key = self._memo_key(path)
+        key = self.store.memo_key(path)
         done = self._resolved.get(key)
         if done is not None:
             return done
@@ -92,7 +88,7 @@ class Merge:
         if order is None:
             return None
         # each file of the chain once, in the spelling the chain first reached it by
-        visited = {self.store.key(file): self._memo_key(file) for file, _ in order}
+        visited = {self.store.key(file): self.store.memo_key(file) for file, _ in order}
         for file, refs in order:  # parents first: each finds its own already merged
             file_key = visited[self.store.key(file)]
             if file_key not in self._resolved:
@@ -106,7 +102,7 @@ class Merge:
     def _files(self, path: str) -> dict | None:
         """canonical path -> (file, its usable parents) of every file ``path``'s chain visits,
         or None when the chain is broken (asked once per file: a leaf asks of several keys)."""
-        key = self._memo_key(path)
+        key = self.store.memo_key(path)
         if key not in self._chains:
             order = self.graph.merge_order(path) if self.store.get(path).usable else None
             self._chains[key] = None if order is None else {
@@ -117,7 +113,7 @@ class Merge:
         """``resolve(path).origin(keys)``, found by following ``keys`` alone through the chain,
         most derived file first, instead of merging every key of every file (a leaf asks this
         of a few required keys). None when no file sets them, or the chain is broken."""
-        done = self._resolved.get(self._memo_key(path))
+        done = self._resolved.get(self.store.memo_key(path))
         if done is not None:
             return done.origin(keys)
         files = self._files(path)

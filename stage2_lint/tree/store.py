@@ -27,6 +27,12 @@ class DocumentStore:
         """The store's key of a path: its canonical form (the layout's, computed once per spelling)."""
         return self.layout.of(path).canonical
 
+    def memo_key(self, path: str) -> tuple[str, bool]:
+        """The key of an answer that names files (a parent, a chain, an origin): the store's
+        key and whether ``path`` is absolute. Such an answer spells files as its asker does
+        (absolute to an absolute asker, relative to the others), so each style keeps its own."""
+        return self.key(path), path[:1] == os.sep
+
     def preload(self, path: str, doc: Document) -> None:
         """Use ``doc`` as the content of ``path``: bytes a writer already read, or a candidate
         checked in memory before it is written (flatten resolves it where it will live). A
