@@ -11,7 +11,8 @@ SPEC is ``CALL:WHEN:ACTION``:
   (append a line to PATH, then make the call: someone edits meanwhile);
 - CALL ``lint_file``: WHEN is a file name suffix; ACTION ``kill`` (the process linting it
   SIGKILLs itself: a worker killed by the OOM killer) or ``sigint-parent`` (it sends SIGINT
-  to its parent, as Ctrl-C in a terminal would, and waits to be stopped);
+  to its parent, as Ctrl-C in a terminal would, and waits to be stopped) or ``kill-parent``
+  (it SIGKILLs the run's process, if that is still its parent, and waits to be stopped);
 - CALL ``surface_links``: as ``lint_file``, when a worker reads the surface links of its
   share for the exchange and one of them has that suffix (before any worker lints a file).
 """
@@ -21,6 +22,7 @@ import signal
 import sys
 import time
 
+RUN = os.getpid()  # the stage2-lint process; a worker's parent until it dies
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -40,6 +42,10 @@ def _act(action: str) -> None:
             handle.write("# edited meanwhile\n")
     elif action == "sigint-parent":
         os.kill(os.getppid(), signal.SIGINT)
+        time.sleep(60)
+    elif action == "kill-parent":
+        if os.getppid() == RUN:  # once: after it, the worker's parent is whoever adopted it
+            os.kill(RUN, signal.SIGKILL)
         time.sleep(60)
 
 

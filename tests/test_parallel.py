@@ -1,6 +1,7 @@
 """Parallel mode (from 200 files): a worker that dies ends the run with exit 2 instead of
 a wait that never returns; Ctrl-C exits 130 with no traceback; no worker is left behind."""
 import os
+import signal
 import subprocess
 import sys
 
@@ -25,7 +26,12 @@ def _run(fault, root, *args):
     process = subprocess.Popen([sys.executable, str(FAULTS), fault, *args, "configs"], cwd=root, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                                env={**os.environ, "PYTHONPATH": str(REPO)})
-    out, err = process.communicate(timeout=30)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:  # a worker outlived what it should not: end the group, then fail
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
     return process, out, err
 
 
@@ -54,6 +60,32 @@ def test_a_killed_worker_ends_the_run_with_exit_2(tmp_path):
     assert "stage2-lint: error: a worker process died before it finished" in err
     assert out == ""
     assert _group_is_gone(process.pid)
+
+
+def _live_members(pgid: int) -> list:
+    """The processes of group ``pgid`` that still run (a zombie has ended; it waits for
+    whoever adopted it to reap it)."""
+    live = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except (OSError, ValueError):  # not a process, or one that ended meanwhile
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(entry))
+    return live
+
+
+def test_workers_die_with_a_parent_that_is_killed_outright(tmp_path):
+    """SIGKILL leaves the parent no clean-up: each worker must notice on its own. Both
+    workers wait 60 s once the parent is dead, so communicate() returning (every holder of
+    the run's stdout is gone) within its 30 s is the workers dying with their parent."""
+    _big_tree(tmp_path)
+    process, out, err = _run("lint_file:.yaml:kill-parent", tmp_path)
+    assert process.returncode == -signal.SIGKILL
+    assert (out, err) == ("", "")
+    assert _live_members(process.pid) == []
 
 
 def test_ctrl_c_in_parallel_mode_exits_130_without_a_traceback(tmp_path):
