@@ -4,7 +4,7 @@ the answer back, pickled through a pipe. Imported only when a run is big enough 
 No worker outlives the run, whatever instant a signal arrives: Ctrl-C and SIGTERM are blocked
 from just before each fork until its worker is recorded, so the parent's clean-up (kill and
 reap every recorded worker) always knows them all; a worker ignores both and dies with its
-parent (PR_SET_PDEATHSIG) even if the parent is SIGKILLed. A hand-written pool rather than
+parent even if the parent is SIGKILLed (see ``_die_with``). A hand-written pool rather than
 ``multiprocessing``: this is the whole of what is needed, it starts in a millisecond, and
 nothing a pool adds (queues, threads, a manager) can hang or print a worker's traceback on
 the way out."""
@@ -35,7 +35,7 @@ def answers(tasks: Sequence, work: Callable, combine: Callable | None = None) ->
         try:
             for task in tasks:
                 with _signals_blocked():
-                    children.append(fork_worker(work, task, exchanging=combine is not None))
+                    children.append(fork_worker(work, task, exchanging=combine is not None, others=children))
             if combine is not None:
                 _exchange_values(children, combine)
             return [_collect(child) for child in children]
@@ -50,6 +50,11 @@ class _Child:
     answer: int  # read end: the worker's answer
     value: int | None = None  # read end: its value for the exchange
     combined: int | None = None  # write end: what the exchange made of every worker's value
+    lifeline: int | None = None  # write end: held, never written, until the worker is reaped
+
+    def ends(self) -> list:
+        """The parent's ends of this worker's pipes."""
+        return [end for end in (self.answer, self.value, self.combined, self.lifeline) if end is not None]
 
 
 def _exchange_values(children: list[_Child], combine: Callable) -> None:
@@ -101,27 +106,31 @@ def _terminate_raises():
         signal.signal(signal.SIGTERM, previous)
 
 
-def fork_worker(work: Callable, task, exchanging: bool = False) -> _Child:
-    """Start one worker on ``task``: its pid and its ends of the pipes it talks on."""
+def fork_worker(work: Callable, task, exchanging: bool = False, others: Sequence[_Child] = ()) -> _Child:
+    """Start one worker on ``task``: its pid and its ends of the pipes it talks on. The
+    worker closes what it inherits of the parent's ends for ``others`` (the workers started
+    before it), so that each pipe's far end is its one worker and its parent."""
+    lifeline_read, lifeline_write = os.pipe()
     answer_read, answer_write = os.pipe()
     value_read, value_write = os.pipe() if exchanging else (None, None)
     combined_read, combined_write = os.pipe() if exchanging else (None, None)
     parent = os.getpid()
     pid = os.fork()
     if pid:
-        for end in (answer_write, value_write, combined_read):
+        for end in (lifeline_read, answer_write, value_write, combined_read):
             if end is not None:
                 os.close(end)
-        return _Child(pid, answer_read, value_read, combined_write)
-    for end in (answer_read, value_read, combined_write):  # the worker, from here on: answer, then _exit
-        if end is not None:
-            os.close(end)
+        return _Child(pid, answer_read, value_read, combined_write, lifeline_write)
     status = 1
-    try:
+    try:  # the worker, from here on: answer, then _exit
+        inherited = [end for other in others for end in other.ends()]
+        for end in (lifeline_write, answer_read, value_read, combined_write, *inherited):
+            if end is not None:
+                os.close(end)
         for stop in _STOP_SIGNALS:  # the parent alone handles them; it kills its workers
             signal.signal(stop, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
-        _die_with(parent)
+        _die_with(parent, lifeline_read)
         if exchanging:
             exchange = _Exchange(value_write, combined_read)
             answer = work(task, exchange)
@@ -155,16 +164,21 @@ class _Exchange:
         return pickle.loads(combined)
 
 
-def _die_with(parent: int) -> None:
-    """Ask Linux to SIGKILL this worker when its parent dies, however it dies."""
+def _die_with(parent: int, lifeline: int) -> None:
+    """End this worker when its parent dies, however it dies. The parent holds the only
+    write end of ``lifeline`` and never writes to it; when that end closes, the kernel sends
+    SIGIO to the reader that asked for it (O_ASYNC), and SIGIO's default action ends the
+    process. (PR_SET_PDEATHSIG says the same, but reaching prctl takes ctypes, whose import
+    cost each worker 3 to 7 ms.)"""
     try:
-        import ctypes
+        import fcntl
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
-    except (OSError, AttributeError):  # not Linux: the parent's clean-up still covers every way but SIGKILL
+        signal.signal(signal.SIGIO, signal.SIG_DFL)
+        fcntl.fcntl(lifeline, fcntl.F_SETOWN, os.getpid())
+        fcntl.fcntl(lifeline, fcntl.F_SETFL, fcntl.fcntl(lifeline, fcntl.F_GETFL) | os.O_ASYNC)
+    except (OSError, AttributeError):  # no O_ASYNC here: the parent's clean-up still covers all but SIGKILL
         pass
-    if os.getppid() != parent:  # the parent died before the request took effect
+    if os.getppid() != parent:  # the parent died before the lifeline was armed
         os._exit(1)
 
 
@@ -179,8 +193,8 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-# An exchange message is length-prefixed: a later worker inherits the write ends of the earlier
-# workers' pipes, so a reader cannot wait for the end of the file.
+# An exchange message is length-prefixed, so that its reader tells a whole message from one cut
+# short by its writer's death, and the writer can go on using the pipe's other direction.
 _LENGTH = 8
 
 
@@ -230,6 +244,5 @@ def _end_worker(child: _Child) -> None:
     except ProcessLookupError:
         pass
     os.waitpid(child.pid, 0)
-    for end in (child.answer, child.value, child.combined):
-        if end is not None:
-            os.close(end)
+    for end in child.ends():  # the lifeline last of all: the worker is reaped, nothing is left to signal
+        os.close(end)
