@@ -329,6 +329,35 @@ def test_a_renamed_family_is_not_a_pass(tmp_path):
     assert "its scope glob 'configs/base.yaml'" not in result.stderr
 
 
+@pytest.mark.parametrize("jobs", [[], ["-j", "1"]])
+def test_a_renamed_family_big_enough_for_workers_is_not_a_pass_either(tmp_path, jobs):
+    """In a parallel run the workers place the files; the parent asks them, not the settings
+    again, whether any is governed. Two directories, so the answer is asked of each."""
+    from stage2_lint.checking.engine import PARALLEL_FROM
+
+    tree = dict(RENAMED_FAMILY)
+    tree.update({f"configs/newfam/{kind}/f{index:03d}.yaml": "a: 1\n"
+                 for kind in ("prod", "smoke") for index in range(PARALLEL_FROM // 2 + 5)})
+    write_tree(tmp_path, tree, contract=False)
+    (tmp_path / ".git").mkdir()
+    result = run_cli_process(["-q", *jobs, "configs/newfam"], cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == ("stage2-lint: configs/newfam: no contract (fam) governs any of its "
+                             f"{PARALLEL_FROM + 12} profile(s): was the family renamed or moved? update the contracts' "
+                             f"scope in {tmp_path}/setup.cfg\n")
+
+
+@pytest.mark.parametrize("ci_yaml, said", [(False, True), (True, False)])
+def test_a_walk_that_also_holds_yaml_outside_the_config_tree_is_not_called_a_renamed_family(tmp_path, ci_yaml, said):
+    """Every file of the walk must be a profile (under ``configs/``) for the walk to be a
+    renamed family: CI or hook YAML beside them is another story."""
+    tree = {name: text for name, text in RENAMED_FAMILY.items() if name != "configs/base.yaml"}  # base is governed
+    write_tree(tmp_path, {**tree, **({"ci/lint.yaml": "a: 1\n"} if ci_yaml else {})}, contract=False)
+    (tmp_path / ".git").mkdir()
+    result = run_cli_process(["-q", "."], cwd=tmp_path)
+    assert ("stage2-lint: .: no contract (fam) governs any of its" in result.stderr) is said, result.stderr
+
+
 LATER_CONTRACT = """\
 [stage2_lint.contract.relaxed]
 scope = configs/relaxed/**/*.yaml

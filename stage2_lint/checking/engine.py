@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from stage2_lint.core import globs, paths, witness
 from stage2_lint.documents import suppressions
@@ -38,7 +38,7 @@ def select_rules(settings: Settings, select: Sequence[str] = (), ignore: Sequenc
 
 
 def discover(named: Sequence[str], settings: Settings, skipped: list[str] | None = None,
-             empty: list[str] | None = None) -> list[str]:
+             empty: list[str] | None = None, walked: list | None = None) -> list[str]:
     """Files to lint: given files as they are, directories walked for YAML, no path = the
     canonical surface. Every file is put in its canonical form (``paths``) before anything
     is decided about it, so a symlinked checkout gets the verdict of the real path; one file
@@ -46,7 +46,9 @@ def discover(named: Sequence[str], settings: Settings, skipped: list[str] | None
     skips excluded names and does not follow symlinked directories; it appends what it did
     not enter to ``skipped``. Symlinked files are kept: the resolver judges where they lead.
     A directory without profiles, or a contract whose canonical surface matches nothing, is
-    appended to ``empty``: a run that checked nothing must not pass."""
+    appended to ``empty``: a run that checked nothing must not pass. Each walked directory
+    is appended to ``walked`` with its files (as shown, canonical), for the run to ask once
+    it has placed them whether any contract governs one (``_ungoverned_directories``)."""
     empty = empty if empty is not None else []
     if not named:
         return _canonical_surface(settings, empty)
@@ -58,7 +60,8 @@ def discover(named: Sequence[str], settings: Settings, skipped: list[str] | None
                                     skipped if skipped is not None else [])
             if not found:
                 empty.append(f"{path}: no YAML profile in this directory; nothing was checked")
-            empty.extend(_ungoverned_directory(path, [file for file, _ in found], settings))
+            if walked is not None:
+                walked.append((path, [(paths.display(file, path), file) for file, _ in found]))
             # a walked path is already canonical, and the walk saw which names are links
             files.extend((paths.display(file, path), os.path.realpath(file) if is_link else file)
                          for file, is_link in found)
@@ -98,16 +101,25 @@ def _stale_globs(settings: Settings, contract) -> list[str]:
     return stale
 
 
-def _ungoverned_directory(named: str, found: Sequence[str], settings: Settings) -> list[str]:
-    """A directory of profiles (in a config tree) of which no contract governs a single one,
-    where the repository declares contracts: most likely a family renamed without its
-    settings. Not a pass."""
-    if not settings.contracts or not found or any(layout.contract_for(settings, path) for path in found) \
-            or not all(layout.in_config_tree(settings, path) for path in found):
-        return []  # (governed first: it is the cheap answer, and the usual one)
+def _ungoverned_directories(walked: list, settings: Settings, governed: Callable[[str], bool]) -> list[str]:
+    """Each walked directory of profiles (in a config tree) of which no contract governs a
+    single one, where the repository declares contracts: most likely a family renamed
+    without its settings. Not a pass. Asked after the run placed its files (``governed``),
+    so that the parent of a parallel run does not place every file a second time."""
+    if not settings.contracts:
+        return []
     names = ", ".join(contract.name for contract in settings.contracts)
-    return [f"{named}: no contract ({names}) governs any of its {len(found)} profile(s): was the family renamed "
-            f"or moved? update the contracts' scope in {settings.source}"]
+    found_ungoverned = []
+    for named, found in walked:
+        if not found or any(governed(shown) for shown, _ in found):
+            continue  # (governed first: it is the cheap answer, and the usual one)
+        # being in a config tree is a property of a file's directory (its own name is kept)
+        one_per_directory = {os.path.dirname(file): file for _, file in found}.values()
+        if all(layout.in_config_tree(settings, file) for file in one_per_directory):
+            found_ungoverned.append(f"{named}: no contract ({names}) governs any of its {len(found)} profile(s): "
+                                    f"was the family renamed or moved? update the contracts' scope in "
+                                    f"{settings.source}")
+    return found_ungoverned
 
 
 def _unique_files(files: Iterable[str]) -> list[str]:
@@ -218,7 +230,8 @@ def lint_run(paths: Sequence[str], settings: Settings, rules: tuple[Rule, ...] =
 def _checked(paths, settings, rules, with_dependents, jobs, resolver, with_surface, cache) -> Report:
     skipped: list[str] = []
     empty: list[str] = []
-    files = discover(paths, settings, skipped, empty)
+    walked: list = []
+    files = discover(paths, settings, skipped, empty, walked)
     if cache is not None:  # the extends of files whose bytes it knows, before anything follows them
         resolver.extends.stored_links = cache.extends_of
     if with_dependents:
@@ -237,8 +250,12 @@ def _checked(paths, settings, rules, with_dependents, jobs, resolver, with_surfa
         violations += _lint_files(files_left, resolver, rules, cache)
     if cache is not None:
         cache.save()
-    ungoverned = tuple(path for path in files
-                       if not (placed[path] if path in placed else resolver.layout.of(path).contract is not None))
+
+    def governed(path: str) -> bool:
+        return placed[path] if path in placed else resolver.layout.of(path).contract is not None
+
+    ungoverned = tuple(path for path in files if not governed(path))
+    empty += _ungoverned_directories(walked, settings, governed)
     return Report(tuple(sorted(violations, key=Violation.sort_key)), tuple(files), tuple(skipped), tuple(empty),
                   ungoverned, len(files) - len(files_left))
 
