@@ -172,17 +172,18 @@ def _own_answer(tree: dict, keys: tuple, path: str) -> Origin | _Hidden | _Absen
     """What one file's own keys hold at ``keys`` (``Merge._answer``)."""
     if not keys or keys[0] == EXTENDS:
         return _Absent(-1)  # the top-level extends is never part of a resolved config
-    for depth, key in enumerate(keys):
+    *path_to, last = keys
+    for depth, key in enumerate(path_to):
         if key not in tree:
             return _Absent(depth - 1)
-        value = tree[key]
-        if depth == len(keys) - 1:
-            line, col = tree.key_marks[key]
-            return Origin(path, line, col, SECTION if isinstance(value, dict) else plain(value))
-        if not isinstance(value, dict):
+        tree = tree[key]
+        if not isinstance(tree, dict):
             return _Hidden(depth)
-        tree = value
-    return _Absent(len(keys) - 1)
+    if last not in tree:
+        return _Absent(len(path_to) - 1)
+    value = tree[last]
+    line, col = tree.key_marks[last]
+    return Origin(path, line, col, SECTION if isinstance(value, dict) else plain(value))
 
 
 def _merge_provenance(into: dict[tuple, tuple[Origin, ...]], parent: dict[tuple, tuple[Origin, ...]]) -> None:
