@@ -26,9 +26,10 @@ BIN = VENV / "bin"
 LEAF = "configs/stage2_ab/prod/ab_mixed.yaml"
 
 
-def build_venv() -> None:
-    """A fresh environment with stage2-lint installed like a hook's (pip byte-compiles it)."""
-    if VENV != WORK / "venv":  # an existing environment, measured as it is
+def build_venv(existing: bool) -> None:
+    """A fresh environment with stage2-lint installed like a hook's (pip byte-compiles it);
+    ``existing``: the environment --venv named, measured as it is (even bench/work/venv)."""
+    if existing:
         subprocess.run([str(BIN / "pip"), "install", "-q", "yamllint", "check-jsonschema"], check=True)
         return
     if VENV.exists():
@@ -137,7 +138,7 @@ def main() -> int:
         global VENV, BIN
         VENV = Path(args.venv).resolve()
         BIN = VENV / "bin"
-    build_venv()
+    build_venv(existing=bool(args.venv))
     python = str(BIN / "python")
     lint = [str(BIN / "stage2-lint"), "-q", "--no-cache"]  # cold: every file checked afresh
     cached_lint = [str(BIN / "stage2-lint"), "-q"]
