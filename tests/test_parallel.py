@@ -106,32 +106,58 @@ def test_workers_report_the_same_ungoverned_files_and_violations_as_one_process(
     write_tree(tmp_path, files)
     settings = read_settings_file(str(tmp_path / "setup.cfg"))
     monkeypatch.chdir(tmp_path)
-    forks = []
-    real_fork = workers.fork_worker
-    monkeypatch.setattr(workers, "fork_worker",
-                        lambda work, task, **how: forks.append(task[0]) or real_fork(work, task, **how))
     parallel = engine.lint_paths(["configs"], settings, jobs=2)
     serial = engine.lint_paths(["configs"], settings, jobs=1)
-    # two contiguous halves, here one directory each: a shared parent would be parsed by one worker
-    assert [{os.path.dirname(path) for path in share} for share in forks] == [{"configs/fam"}, {"configs/other"}]
     assert parallel == serial
     assert set(parallel.ungoverned) == {path for path in parallel.files if "/other/" in path}
     assert len(parallel.violations) == PARALLEL_FROM // 2 + 5
+    # whoever lints a file, the answer is the same: here one worker is handed every portion, last first
+    monkeypatch.setattr(workers, "_next_portion", _everything_to_the_last_worker_backwards)
+    assert engine.lint_paths(["configs"], settings, jobs=2) == serial
 
 
-def test_shares_are_contiguous_runs_in_path_order_that_cover_every_file():
-    from stage2_lint.checking.engine import _shares
+def _everything_to_the_last_worker_backwards(left, index):
+    """A schedule no core would make: the last worker is handed every portion, the last
+    first (``left[-1][1]`` counts down to the first portion); the others get none."""
+    if index < len(left) - 1 or left[-1][1] == left[0][0]:
+        return None
+    left[-1][1] -= 1
+    return left[-1][1]
 
-    files = [f"d{index % 3}/f{index}" for index in range(10)]
-    shares = _shares(files, 3)
-    assert [len(share) for share in shares] == [4, 3, 3]
-    assert sum(shares, []) == sorted(files)
+
+def _first_two_shares(files):
+    from stage2_lint.checking import engine
+
+    return engine._first_shares(*engine._portions(files, 2), 2)
+
+
+def test_portions_are_runs_of_at_least_16_files_in_path_order_that_cover_every_file():
+    from stage2_lint.checking.engine import _first_shares, _portions
+
+    files = [f"d{index % 3}/f{index:04d}" for index in range(1000)]
+    ordered, bounds = _portions(files, 2)
+    assert ordered == sorted(files) and bounds[0] == 0 and bounds[-1] == len(files)
+    assert all(end - start >= 16 for start, end in zip(bounds[:-2], bounds[1:-1]))  # the last one may be short
+    assert len(bounds) - 1 == 63  # about 32 a worker
+    shares = _first_shares(ordered, bounds, 2)
+    assert sum(shares, []) == ordered and abs(len(shares[0]) - len(shares[1])) <= 16
+
+
+def test_a_worker_takes_its_own_region_front_to_back_then_the_back_of_the_fullest():
+    from stage2_lint.checking.workers import _next_portion, regions
+
+    left = regions(10, 3)
+    assert left == [[0, 3], [3, 6], [6, 10]]
+    taken = [_next_portion(left, 0) for _ in range(3)] + [_next_portion(left, 0) for _ in range(4)]
+    assert taken == [0, 1, 2, 9, 5, 8, 4]  # its own region, then the back of whichever holds the most
+    assert [_next_portion(left, 2) for _ in range(3)] == [6, 7, 3]
+    assert [_next_portion(left, 1) for _ in range(2)] == [None, None]
 
 
 # -- the exchange: workers pool what each found in its own share
 
-def _offer_then_answer(task, exchange):
-    return exchange(task * 10) + [task]
+def _offer_then_answer(task, parent):
+    return parent.exchange(task * 10) + [task]
 
 
 def test_each_worker_gets_every_workers_value_combined_in_task_order():
@@ -141,25 +167,25 @@ def test_each_worker_gets_every_workers_value_combined_in_task_order():
     assert answers == [[10, 20, 30, 1], [10, 20, 30, 2], [10, 20, 30, 3]]
 
 
-def _fails_before_offering(task, exchange):
+def _fails_before_offering(task, parent):
     if task == 2:
         raise ValueError("share 2 is unreadable")
-    return exchange(task)
+    return parent.exchange(task)
 
 
-def _dies_before_offering(task, exchange):
+def _dies_before_offering(task, parent):
     if task == 2:
         os._exit(3)
-    return exchange(task)
+    return parent.exchange(task)
 
 
-def _never_offers(task, exchange):
+def _never_offers(task, parent):
     return task
 
 
-def _offers_twice(task, exchange):
-    exchange(task)
-    return exchange(task)
+def _offers_twice(task, parent):
+    parent.exchange(task)
+    return parent.exchange(task)
 
 
 @pytest.mark.parametrize("work, error, words", [
@@ -192,6 +218,64 @@ def test_a_worker_that_breaks_the_exchange_ends_the_run_with_its_reason_and_leav
             os.waitpid(pid, os.WNOHANG)
 
 
+# -- portions: a worker that is held up leaves the rest of its region to the others
+
+def _held_up_first_worker(task, parent):
+    index, first_claimed, go = task
+    claims = []
+    if index == 0:
+        claims.append(parent.claim())
+        os.write(first_claimed[1], b"x")
+        os.read(go[0], 1)  # held up until the other worker has been told that nothing is left
+    else:
+        os.read(first_claimed[0], 1)
+    while True:
+        portion = parent.claim()
+        if portion is None:
+            break
+        claims.append(portion)
+    if index == 1:
+        os.write(go[1], b"x")
+    return claims
+
+
+def test_a_worker_held_up_leaves_the_rest_of_its_region_to_the_other_from_its_back():
+    from stage2_lint.checking import workers
+
+    first_claimed, go = os.pipe(), os.pipe()
+    try:
+        answers = workers.answers([(0, first_claimed, go), (1, first_claimed, go)], _held_up_first_worker, portions=10)
+    finally:
+        for end in first_claimed + go:
+            os.close(end)
+    assert answers == [[0], [5, 6, 7, 8, 9, 4, 3, 2, 1]]
+
+
+def _stops_claiming_early(task, parent):
+    return parent.claim()
+
+
+def _dies_while_claiming(task, parent):
+    parent.claim()
+    if task == 2:
+        os._exit(3)
+    while parent.claim() is not None:
+        pass
+
+
+@pytest.mark.parametrize("work, error, words", [
+    (_stops_claiming_early, RuntimeError, "in a worker process: RuntimeError: the worker returned before it was "
+                                          "told that no work is left"),
+    (_dies_while_claiming, WorkerDied, "a worker process died before it finished"),
+])
+def test_a_worker_that_stops_claiming_early_ends_the_run_with_its_reason(work, error, words):
+    from stage2_lint.checking import workers
+
+    with pytest.raises(error) as raised:
+        workers.answers([1, 2, 3], work, portions=12)
+    assert words in str(raised.value)
+
+
 def _surface_tree(root):
     """A contract whose surface spans both workers' shares: an intermediate parent in the first
     half, the leaf that extends it in the second, and enough plain leaves around them."""
@@ -201,8 +285,9 @@ def _surface_tree(root):
              "configs/a/variants/h.yaml": "extends: ../base.yaml\n",
              "configs/a/prod/mid.yaml": "extends: ../variants/h.yaml\n",
              "configs/z/prod/on_mid.yaml": "extends: ../../a/prod/mid.yaml\n"}
-    for index in range(PARALLEL_FROM // 2):
+    for index in range(40):  # few enough that mid.yaml is in the first worker's region
         files[f"configs/a/prod/l{index:03d}.yaml"] = "extends: ../base.yaml\n"
+    for index in range(PARALLEL_FROM - 40):
         files[f"configs/z/prod/l{index:03d}.yaml"] = "extends: ../base.yaml\n"
     write_tree(root, files, contract=False)
 
@@ -215,7 +300,7 @@ def test_workers_pool_the_canonical_surface_and_report_what_one_process_reports(
     monkeypatch.chdir(tmp_path)
     settings = read_settings_file(str(tmp_path / "setup.cfg"))
     files = engine.discover(["configs"], settings, [], [])
-    shares = engine._shares(files, 2)
+    shares = _first_two_shares(files)
     whole, parts = engine._surface_parts(shares, settings, engine.YAML_RULES)
     # each worker reads the surface files of its own share, and only those
     assert [sorted(part["fam"]) for part in parts] == [sorted(set(share) & set(whole["fam"])) for share in shares]
@@ -237,9 +322,9 @@ def test_a_run_over_part_of_the_surface_leaves_each_worker_to_read_the_rest(tmp_
     monkeypatch.chdir(tmp_path)
     settings = read_settings_file(str(tmp_path / "setup.cfg"))
     files = engine.discover(["configs/a"], settings, [], [])
-    assert engine._surface_parts(engine._shares(files, 2), settings, engine.YAML_RULES) is None
+    assert engine._surface_parts(_first_two_shares(files), settings, engine.YAML_RULES) is None
     rules = tuple(rule for rule in engine.YAML_RULES if not rule.asks_surface)
-    assert engine._surface_parts(engine._shares(files, 2), settings, rules) is None
+    assert engine._surface_parts(_first_two_shares(files), settings, rules) is None
     parallel = engine.lint_paths(["configs/a"], settings, jobs=2)
     assert parallel == engine.lint_paths(["configs/a"], settings, jobs=1)
     assert [v.format() for v in parallel.violations if v.code == "S2L050"] == [
@@ -270,7 +355,7 @@ def test_pooling_gives_one_process_verdict_from_another_directory_and_through_a_
     monkeypatch.chdir(tmp_path / "elsewhere")  # the shares are absolute, the surface relative to here
     settings = read_settings_file(str(project / "setup.cfg"))
     configs = str(project / "configs")
-    whole, parts = engine._surface_parts(engine._shares(engine.discover([configs], settings, [], []), 2), settings,
+    whole, parts = engine._surface_parts(_first_two_shares(engine.discover([configs], settings, [], [])), settings,
                                          engine.YAML_RULES)
     assert sum(len(part["fam"]) for part in parts) == len(whole["fam"])  # each surface file has its worker
     for step in ("as it is", "with a symlinked leaf"):

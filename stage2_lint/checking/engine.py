@@ -283,7 +283,7 @@ def lint_text(path: str, data: bytes, settings: Settings, rules: tuple[Rule, ...
 PARALLEL_FROM = 200
 
 
-def _lint_files(files: Sequence[str], resolver: Resolver, rules: tuple[Rule, ...], cache=None) -> list[Violation]:
+def _lint_files(files: Iterable[str], resolver: Resolver, rules: tuple[Rule, ...], cache=None) -> list[Violation]:
     violations: list[Violation] = []
     # A run keeps every parsed file for reuse: many long-lived objects and no reference cycles.
     # The cyclic collector would rescan them again and again (measured: 6.7 s instead of 3.5 s
@@ -339,12 +339,13 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
     codes = tuple(rule.code for rule in rules)
     _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
     violations = []
-    shares = _shares(files, workers)
-    surface = _surface_parts(shares, settings, rules)
-    tasks = [(share, settings, codes, cache, None if surface is None else (surface[0], surface[1][index]))
-             for index, share in enumerate(shares)]
+    ordered, bounds = _portions(files, workers)
+    surface = _surface_parts(_first_shares(ordered, bounds, workers), settings, rules)
+    tasks = [(ordered, bounds, settings, codes, cache, None if surface is None else (surface[0], surface[1][index]))
+             for index in range(workers)]
     combine = _pooled if surface else None
-    for found, governed, made, made_extends, seen in processes.answers(tasks, _lint_share, combine):
+    replies = processes.answers(tasks, _lint_share, combine, portions=len(bounds) - 1)
+    for found, governed, made, made_extends, seen in replies:
         violations += map(Violation._make, found)
         if placed is not None:
             placed.update(governed)
@@ -392,19 +393,24 @@ def _pooled(parts: list[dict[str, dict[str, list[str]]]]) -> dict[str, dict[str,
     return pooled
 
 
-def _shares(files: Sequence[str], workers: int) -> list[list[str]]:
-    """``workers`` contiguous runs of the files in path order, of equal length: files of one
-    directory tree share their parents, so each worker parses a shared parent once and the
-    trees split between workers (an interleaved split made every worker parse nearly every
-    parent of the tree)."""
+def _portions(files: Sequence[str], workers: int) -> tuple[list[str], list[int]]:
+    """The files in path order, and where each portion of them starts (and the last ends),
+    for the workers to claim (``workers.answers``): about 32 portions a worker, so that one
+    on a slower core hands the others its last few, of at least 16 files each, so that a
+    claim costs next to nothing. Path order: files of one directory tree share their
+    parents, and each worker lints runs of neighbours (an interleaved split made every
+    worker parse nearly every parent of the tree)."""
     ordered = sorted(files)
-    size, extra = divmod(len(ordered), workers)
-    shares, start = [], 0
-    for index in range(workers):
-        end = start + size + (1 if index < extra else 0)
-        shares.append(ordered[start:end])
-        start = end
-    return shares
+    size = max(16, len(ordered) // (workers * 32))
+    return ordered, list(range(0, len(ordered), size)) + [len(ordered)]
+
+
+def _first_shares(ordered: list[str], bounds: list[int], workers: int) -> list[list[str]]:
+    """The files of each worker's own region of the portions: what it lints first, and all
+    it lints unless it runs faster than another worker."""
+    from stage2_lint.checking.workers import regions
+
+    return [ordered[bounds[first]:bounds[end]] for first, end in regions(len(bounds) - 1, workers)]
 
 
 def _load_schemas(settings: Settings) -> None:
@@ -415,25 +421,40 @@ def _load_schemas(settings: Settings) -> None:
             schema.load(contract.schema, settings.project_dir)
 
 
-def _lint_share(task, exchange=None):
-    """A worker's answer: its violations, whether each of its files is governed, the cache
-    entries it made (the parent saves them) and what it looked at on disk (for the run memo).
-    With a surface part, it first pools its share's surface links with the other workers."""
-    files, settings, codes, cache, surface = task
+def _lint_share(task, parent):
+    """A worker's answer for the portions of the files it claims from ``parent``: its
+    violations, whether each of its files is governed, the cache entries it made (the parent
+    saves them) and what it looked at on disk (for the run memo). With a surface part (of
+    its first share: the region it starts with), it first pools those surface links with the
+    other workers."""
+    files, bounds, settings, codes, cache, surface = task
     rules = tuple(rule for rule in YAML_RULES if rule.code in codes)
     resolver = Resolver(settings)
     if surface is not None:
         whole, mine = surface
-        pooled = exchange({name: resolver.extends.surface_links(leaves) for name, leaves in mine.items()})
+        pooled = parent.exchange({name: resolver.extends.surface_links(leaves) for name, leaves in mine.items()})
         for name, leaves in whole.items():
             resolver.extends.know_surface(name, leaves, pooled[name])
-    violations = _lint_files(files, resolver, rules, cache)
-    governed = {path: resolver.layout.of(path).contract is not None for path in files}
+    linted: list[str] = []
+    violations = _lint_files(_claimed(files, bounds, parent, linted), resolver, rules, cache)
+    governed = {path: resolver.layout.of(path).contract is not None for path in linted}
     seen = witness.current()
     # Violations travel as plain tuples: pickle writes a namedtuple through a Python-level
     # __reduce__ each, and a report full of findings spent 20 ms of the run's tail on that.
     return [tuple(v) for v in violations], governed, (cache.made if cache else {}), \
         (cache.made_extends if cache else {}), (seen.paths if seen is not None else {})
+
+
+def _claimed(files: list[str], bounds: list[int], parent, linted: list[str]) -> Iterable[str]:
+    """The files of each portion ``parent`` hands this worker, as it claims them (each also
+    added to ``linted``)."""
+    while True:
+        portion = parent.claim()
+        if portion is None:
+            return
+        share = files[bounds[portion]:bounds[portion + 1]]
+        linted.extend(share)
+        yield from share
 
 
 def _contract_severity(violations: list[Violation], contract) -> list[Violation]:

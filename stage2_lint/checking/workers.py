@@ -21,40 +21,56 @@ from stage2_lint.core.records import Terminated, WorkerDied, record
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def answers(tasks: Sequence, work: Callable, combine: Callable | None = None) -> list:
+def answers(tasks: Sequence, work: Callable, combine: Callable | None = None, portions: int = 0) -> list:
     """``work(task)`` for each task, each in a worker process of its own, in task order. A
     worker that dies raises ``WorkerDied``; an exception in ``work`` raises RuntimeError
     here, naming it.
 
-    With ``combine``, ``work(task, exchange)`` calls ``exchange(value)`` exactly once, before
-    its main work: the parent hands every worker's value (in task order) to ``combine`` and
-    each worker's call returns what ``combine`` made of them. It is how workers share what
-    each found in its own share that all of them need, instead of each finding all of it."""
+    With ``combine`` or ``portions``, ``work(task, parent)`` gets its line to the parent:
+    - ``parent.exchange(value)``, with ``combine``: exactly once, before its main work. The
+      parent hands every worker's value (in task order) to ``combine`` and each worker's call
+      returns what ``combine`` made of them. It is how workers share what each found in its
+      own share that all of them need, instead of each finding all of it.
+    - ``parent.claim()``, with ``portions``: the number of the next portion of the work to do
+      (0 to ``portions - 1``), until it returns None. The portions are split into one
+      contiguous region per task (``regions``); a worker is given its own region front to
+      back, then the back of the region with the most left. So each worker's portions are
+      runs of neighbours, and a worker on a slower core does less instead of holding up the
+      run."""
     children: list[_Child] = []
     with _terminate_raises():
         try:
             for task in tasks:
                 with _signals_blocked():
-                    children.append(fork_worker(work, task, exchanging=combine is not None, others=children))
+                    children.append(fork_worker(work, task, exchanging=combine is not None, claiming=portions > 0,
+                                                others=children))
             if combine is not None:
                 _exchange_values(children, combine)
+            if portions:
+                _hand_out(children, regions(portions, len(children)))
             return [_collect(child) for child in children]
         finally:
             for child in children:
                 _end_worker(child)
 
 
+def regions(count: int, parts: int) -> list[list[int]]:
+    """``count`` numbered things in ``parts`` contiguous runs of near-equal length, each as
+    [first, end)."""
+    return [[index * count // parts, (index + 1) * count // parts] for index in range(parts)]
+
+
 @record
 class _Child:
     pid: int
     answer: int  # read end: the worker's answer
-    value: int | None = None  # read end: its value for the exchange
-    combined: int | None = None  # write end: what the exchange made of every worker's value
+    asks: int | None = None  # read end: its exchange value, then its claims
+    replies: int | None = None  # write end: what the exchange made of every value, then each claim's portion
     lifeline: int | None = None  # write end: held, never written, until the worker is reaped
 
     def ends(self) -> list:
         """The parent's ends of this worker's pipes."""
-        return [end for end in (self.answer, self.value, self.combined, self.lifeline) if end is not None]
+        return [end for end in (self.answer, self.asks, self.replies, self.lifeline) if end is not None]
 
 
 def _exchange_values(children: list[_Child], combine: Callable) -> None:
@@ -63,18 +79,58 @@ def _exchange_values(children: list[_Child], combine: Callable) -> None:
     with the run."""
     values = []
     for child in children:
-        message = _read_message(child.value)
+        message = _read_message(child.asks)
         if message is None:
-            _collect(child)  # raises: the worker's own error, or that it died
-            raise RuntimeError("in a worker process: it returned without taking part in the exchange")
+            _ended_early(child)
         values.append(pickle.loads(message))
     combined = pickle.dumps(combine(values), protocol=pickle.HIGHEST_PROTOCOL)
     for child in children:
-        try:
-            _write_message(child.combined, combined)
-        except BrokenPipeError:  # it died after sending its value
-            _collect(child)
-            raise
+        _reply(child, combined)
+
+
+def _hand_out(children: list[_Child], left: list[list[int]]) -> None:
+    """Answer every worker's claims from ``left`` (each worker's region, [next, end)) until
+    each has been told that nothing is left."""
+    import select
+
+    asking = {child.asks: (index, child) for index, child in enumerate(children)}
+    while asking:
+        ready, _, _ = select.select(list(asking), [], [])
+        for fd in ready:
+            index, child = asking[fd]
+            if _read_message(fd) is None:
+                _ended_early(child)
+            portion = _next_portion(left, index)
+            _reply(child, pickle.dumps(portion, protocol=pickle.HIGHEST_PROTOCOL))
+            if portion is None:
+                del asking[fd]
+
+
+def _next_portion(left: list[list[int]], index: int) -> int | None:
+    """The front of worker ``index``'s own region, else the back of the region with the
+    most left: far from where that region's worker is, next to what this one took last."""
+    own = left[index]
+    if own[0] < own[1]:
+        own[0] += 1
+        return own[0] - 1
+    fullest = max(left, key=lambda region: region[1] - region[0])
+    if fullest[0] == fullest[1]:
+        return None
+    fullest[1] -= 1
+    return fullest[1]
+
+
+def _ended_early(child: _Child) -> None:
+    """A worker's talk ended before it should: it failed or died, and its answer says which."""
+    _collect(child)  # raises: the worker's own error, or that it died
+    raise RuntimeError("in a worker process: it returned before the talk with its parent ended")
+
+
+def _reply(child: _Child, message: bytes) -> None:
+    try:
+        _write_message(child.replies, message)
+    except BrokenPipeError:  # it died after asking
+        _ended_early(child)
 
 
 @contextmanager
@@ -106,36 +162,37 @@ def _terminate_raises():
         signal.signal(signal.SIGTERM, previous)
 
 
-def fork_worker(work: Callable, task, exchanging: bool = False, others: Sequence[_Child] = ()) -> _Child:
+def fork_worker(work: Callable, task, exchanging: bool = False, claiming: bool = False,
+                others: Sequence[_Child] = ()) -> _Child:
     """Start one worker on ``task``: its pid and its ends of the pipes it talks on. The
     worker closes what it inherits of the parent's ends for ``others`` (the workers started
     before it), so that each pipe's far end is its one worker and its parent."""
+    talking = exchanging or claiming
     lifeline_read, lifeline_write = os.pipe()
     answer_read, answer_write = os.pipe()
-    value_read, value_write = os.pipe() if exchanging else (None, None)
-    combined_read, combined_write = os.pipe() if exchanging else (None, None)
+    asks_read, asks_write = os.pipe() if talking else (None, None)
+    replies_read, replies_write = os.pipe() if talking else (None, None)
     parent = os.getpid()
     pid = os.fork()
     if pid:
-        for end in (lifeline_read, answer_write, value_write, combined_read):
+        for end in (lifeline_read, answer_write, asks_write, replies_read):
             if end is not None:
                 os.close(end)
-        return _Child(pid, answer_read, value_read, combined_write, lifeline_write)
+        return _Child(pid, answer_read, asks_read, replies_write, lifeline_write)
     status = 1
     try:  # the worker, from here on: answer, then _exit
         inherited = [end for other in others for end in other.ends()]
-        for end in (lifeline_write, answer_read, value_read, combined_write, *inherited):
+        for end in (lifeline_write, answer_read, asks_read, replies_write, *inherited):
             if end is not None:
                 os.close(end)
         for stop in _STOP_SIGNALS:  # the parent alone handles them; it kills its workers
             signal.signal(stop, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
         _die_with(parent, lifeline_read)
-        if exchanging:
-            exchange = _Exchange(value_write, combined_read)
-            answer = work(task, exchange)
-            if not exchange.done:
-                raise RuntimeError("the worker returned without taking part in the exchange")
+        if talking:
+            line = _Parent(asks_write, replies_read, exchanging, claiming)
+            answer = work(task, line)
+            line.check_finished()
         else:
             answer = work(task)
         _send(answer_write, ("ok", answer))
@@ -146,22 +203,41 @@ def fork_worker(work: Callable, task, exchanging: bool = False, others: Sequence
         os._exit(status)
 
 
-class _Exchange:
-    """A worker's one call to share a value with the others (see ``answers``)."""
+class _Parent:
+    """A worker's line to its parent (see ``answers``): the exchange, then its claims."""
 
-    def __init__(self, value_write: int, combined_read: int):
-        self.value_write, self.combined_read, self.done = value_write, combined_read, False
+    def __init__(self, asks: int, replies: int, exchanging: bool, claiming: bool):
+        self.asks, self.replies = asks, replies
+        self.exchanging, self.claiming = exchanging, claiming
+        self.exchanged = self.told_nothing_left = False
 
-    def __call__(self, value):
-        if self.done:
+    def exchange(self, value):
+        if not self.exchanging or self.exchanged:
             raise RuntimeError("a worker takes part in the exchange once")
-        self.done = True
-        _write_message(self.value_write, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        os.close(self.value_write)
-        combined = _read_message(self.combined_read)
-        if combined is None:
-            raise RuntimeError("the exchange ended before every worker took part")
-        return pickle.loads(combined)
+        self.exchanged = True
+        return pickle.loads(self._ask(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def claim(self) -> int | None:
+        if not self.claiming or self.exchanging and not self.exchanged:
+            raise RuntimeError("a worker claims work only where portions are handed out, after the exchange")
+        if self.told_nothing_left:
+            return None
+        portion = pickle.loads(self._ask(b""))
+        self.told_nothing_left = portion is None
+        return portion
+
+    def check_finished(self) -> None:
+        if self.exchanging and not self.exchanged:
+            raise RuntimeError("the worker returned without taking part in the exchange")
+        if self.claiming and not self.told_nothing_left:
+            raise RuntimeError("the worker returned before it was told that no work is left")
+
+    def _ask(self, message: bytes) -> bytes:
+        _write_message(self.asks, message)
+        reply = _read_message(self.replies)
+        if reply is None:
+            raise RuntimeError("the parent ended the talk before it replied")
+        return reply
 
 
 def _die_with(parent: int, lifeline: int) -> None:
