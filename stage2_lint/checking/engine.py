@@ -60,11 +60,11 @@ def discover(named: Sequence[str], settings: Settings, skipped: list[str] | None
                                     skipped if skipped is not None else [])
             if not found:
                 empty.append(f"{path}: no YAML profile in this directory; nothing was checked")
+            shown = [(paths.display(file, path), file, is_link) for file, is_link in found]
             if walked is not None:
-                walked.append((path, [(paths.display(file, path), file) for file, _ in found]))
+                walked.append((path, [(spelling, file) for spelling, file, _ in shown]))
             # a walked path is already canonical, and the walk saw which names are links
-            files.extend((paths.display(file, path), os.path.realpath(file) if is_link else file)
-                         for file, is_link in found)
+            files.extend((spelling, os.path.realpath(file) if is_link else file) for spelling, file, is_link in shown)
         elif os.path.lexists(path):
             files.append((paths.spelled(path), _identity(path)))
         else:
