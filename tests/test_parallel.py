@@ -53,6 +53,36 @@ def test_parallel_run_matches_the_serial_run(tmp_path):
     assert runs[0].returncode == runs[1].returncode == 1
 
 
+def _with_open_files(limit):
+    def apply():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    return apply
+
+
+@pytest.mark.parametrize("files, jobs, limit", [
+    (4200, "300", 4096),  # 263 workers: the parent's pipe ends go past descriptor 1023 (select.select's limit)
+    (PARALLEL_FROM + 10, "50", 80),  # room for 4 workers only: the run starts that many, not a crash
+])
+def test_many_workers_or_few_file_descriptors_give_the_serial_verdict(tmp_path, files, jobs, limit):
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < limit:
+        pytest.skip(f"this machine allows fewer than {limit} open files")
+    write_tree(tmp_path, {f"configs/many/f{index:04d}.yaml": "a: 1\na: 2\n" if index == 7 else f"a: {index}\n"
+                          for index in range(files)})
+    runs = [subprocess.run([sys.executable, "-m", "stage2_lint", "--no-cache", "-j", how, "configs"], cwd=tmp_path, text=True,
+                           capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)},
+                           preexec_fn=_with_open_files(limit))
+            for how in (jobs, "1")]
+    assert runs[0].stderr == runs[1].stderr  # the summary: no "internal error"
+    assert runs[0].stdout == runs[1].stdout == ("configs/many/f0007.yaml:2:1: S2L002 duplicate key 'a' (first set "
+                                                "at line 1); YAML keeps only the last value\n")
+    assert runs[0].returncode == runs[1].returncode == 1
+
+
 def test_a_killed_worker_ends_the_run_with_exit_2(tmp_path):
     _big_tree(tmp_path)
     process, out, err = _run("lint_file:f0007.yaml:kill", tmp_path)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 
 from stage2_lint.core import globs, paths, witness
@@ -332,6 +333,8 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
     violations, whether each file is governed, the cache entries made and what was looked at
     travel back."""
     workers = min(jobs if jobs > 1 else (os.cpu_count() or 1), len(files))
+    if workers > 1 and hasattr(os, "fork"):
+        workers = min(workers, _workers_the_file_limit_allows())
     if workers < 2 or not hasattr(os, "fork"):
         return _lint_files(files, Resolver(settings), rules, cache)
     from stage2_lint.checking import workers as processes
@@ -340,6 +343,7 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
     _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
     violations = []
     ordered, bounds = _portions(files, workers)
+    workers = min(workers, len(bounds) - 1)  # a worker more than there are portions would have nothing to do
     surface = _surface_parts(_first_shares(ordered, bounds, workers), settings, rules)
     tasks = [(ordered, bounds, settings, codes, cache, None if surface is None else (surface[0], surface[1][index]))
              for index in range(workers)]
@@ -391,6 +395,16 @@ def _pooled(parts: list[dict[str, dict[str, list[str]]]]) -> dict[str, dict[str,
         for name, links in part.items():
             pooled.setdefault(name, {}).update(links)
     return pooled
+
+
+def _workers_the_file_limit_allows() -> int:
+    """How many workers this process may start before it runs out of file descriptors: the
+    parent keeps four pipe ends a worker, and a worker starts holding all of them (a big -j,
+    or one worker per core of a big machine under ``ulimit -n 1024``, is not a crash)."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return sys.maxsize if soft == resource.RLIM_INFINITY else max(1, (soft - 64) // 4)
 
 
 def _portions(files: Sequence[str], workers: int) -> tuple[list[str], list[int]]:

@@ -94,9 +94,11 @@ def _hand_out(children: list[_Child], left: list[list[int]]) -> None:
     import select
 
     asking = {child.asks: (index, child) for index, child in enumerate(children)}
+    poll = select.poll()  # not select.select: it refuses a descriptor above 1023, and -j is the user's
+    for fd in asking:
+        poll.register(fd, select.POLLIN)
     while asking:
-        ready, _, _ = select.select(list(asking), [], [])
-        for fd in ready:
+        for fd, _ in poll.poll():
             index, child = asking[fd]
             if _read_message(fd) is None:
                 _ended_early(child)
@@ -104,6 +106,7 @@ def _hand_out(children: list[_Child], left: list[list[int]]) -> None:
             _reply(child, pickle.dumps(portion, protocol=pickle.HIGHEST_PROTOCOL))
             if portion is None:
                 del asking[fd]
+                poll.unregister(fd)
 
 
 def _next_portion(left: list[list[int]], index: int) -> int | None:
@@ -269,8 +272,8 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-# An exchange message is length-prefixed, so that its reader tells a whole message from one cut
-# short by its writer's death, and the writer can go on using the pipe's other direction.
+# A message between a worker and its parent is length-prefixed: its reader tells a whole message
+# from one cut short by its writer's death, and the pipe stays open for the next message.
 _LENGTH = 8
 
 
