@@ -332,10 +332,10 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
     contiguous share of the files (a shared parent is parsed once per worker); only
     violations, whether each file is governed, the cache entries made and what was looked at
     travel back."""
-    workers = min(jobs if jobs > 1 else (os.cpu_count() or 1), len(files))
-    if workers > 1 and hasattr(os, "fork"):
+    workers = min(jobs if jobs > 1 else (os.cpu_count() or 1), len(files)) if hasattr(os, "fork") else 1
+    if workers > 1:
         workers = min(workers, _workers_the_file_limit_allows())
-    if workers < 2 or not hasattr(os, "fork"):
+    if workers < 2:
         return _lint_files(files, Resolver(settings), rules, cache)
     from stage2_lint.checking import workers as processes
 
@@ -409,11 +409,11 @@ def _workers_the_file_limit_allows() -> int:
 
 def _portions(files: Sequence[str], workers: int) -> tuple[list[str], list[int]]:
     """The files in path order, and where each portion of them starts (and the last ends),
-    for the workers to claim (``workers.answers``): about 32 portions a worker, so that one
-    on a slower core hands the others its last few, of at least 16 files each, so that a
-    claim costs next to nothing. Path order: files of one directory tree share their
-    parents, and each worker lints runs of neighbours (an interleaved split made every
-    worker parse nearly every parent of the tree)."""
+    for the workers to claim (``workers.answers``): about 32 portions a worker (so that a
+    worker on a slower core leaves its last few to the others), each of at least 16 files
+    (so that claiming one costs next to nothing). Path order: files of one directory tree
+    share their parents, and each worker lints runs of neighbours (an interleaved split made
+    every worker parse nearly every parent of the tree)."""
     ordered = sorted(files)
     size = max(16, len(ordered) // (workers * 32))
     return ordered, list(range(0, len(ordered), size)) + [len(ordered)]
