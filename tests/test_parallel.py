@@ -92,9 +92,13 @@ def test_a_killed_worker_ends_the_run_with_exit_2(tmp_path):
     assert _group_is_gone(process.pid)
 
 
+_PF_EXITING = 0x4  # in /proc/PID/stat's flags: the process is dying (set before it closes its files)
+
+
 def _live_members(pgid: int) -> list:
-    """The processes of group ``pgid`` that still run (a zombie has ended; it waits for
-    whoever adopted it to reap it)."""
+    """The processes of group ``pgid`` that still run. A zombie has ended (it waits for
+    whoever adopted it to reap it), and so has one that is exiting: it closed the run's
+    stdout on its way out, and may not be a zombie yet on a busy machine."""
     live = []
     for entry in os.listdir("/proc"):
         try:
@@ -102,7 +106,8 @@ def _live_members(pgid: int) -> list:
                 fields = handle.read().rpartition(")")[2].split()
         except (OSError, ValueError):  # not a process, or one that ended meanwhile
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
+        state, group, flags = fields[0], int(fields[2]), int(fields[6])
+        if group == pgid and state != "Z" and not flags & _PF_EXITING:
             live.append(int(entry))
     return live
 
