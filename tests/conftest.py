@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,14 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 LEGACY = SHARED / "corpus" / "legacy-stage2-ab"
 REAL = SHARED / "corpus" / "real-configs"
+
+
+def pytest_configure(config):
+    """Give the tools these tests start the Ctrl-C a terminal user has. A suite started in the
+    background (``nohup``, ``&`` in a script) inherits SIGINT ignored, every child would too,
+    and the interrupt tests would test nothing; a caught signal resets to its default on exec."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def copy_writable(source: Path, target: Path) -> None:
