@@ -1,10 +1,14 @@
 """The CLI as a user meets it: exact lines, exit codes, formats, selection, suppressions."""
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from stage2_lint.checking.rules import REGISTRY, YAML_RULES
+from conftest import REPO, run_cli_process
 from stage2_tree import BASE, LEAF
 
 CANONICAL = {"configs/stage2_ab/base.yaml": BASE, "configs/stage2_ab/prod/leaf.yaml": LEAF}
@@ -227,11 +231,94 @@ def test_the_console_command_pauses_the_collector_for_its_process_and_main_leave
     seen = []
     monkeypatch.setattr(cli, "main", lambda: seen.append(("main", gc.isenabled())) or 0)
     monkeypatch.setattr(gc, "freeze", lambda: seen.append(("freeze", gc.isenabled())))
+    monkeypatch.setattr(cli, "_exit_is_watched", lambda: True)  # pytest's own exit must run
     try:
         assert cli.console_main() == 0
     finally:
         gc.enable()
     assert seen == [("main", False), ("freeze", False)]
+
+
+class _Ended(Exception):
+    pass
+
+
+def test_the_console_command_ends_its_process_without_teardown_once_its_output_is_out(monkeypatch):
+    """Nobody watching the exit: stdout and stderr are flushed, then ``os._exit`` with main's
+    code. A stream that cannot be flushed leaves the exit to the interpreter, which reports it."""
+    import gc
+
+    from stage2_lint import cli
+
+    events = []
+
+    class Stream:
+        def __init__(self, name, fails=False):
+            self.name, self.fails = name, fails
+
+        def flush(self):
+            events.append(("flush", self.name))
+            if self.fails:
+                raise BrokenPipeError(32, "Broken pipe")
+
+    def end(code):
+        events.append(("_exit", code))
+        raise _Ended
+
+    monkeypatch.setattr(cli, "main", lambda: events.append(("main",)) or 1)
+    monkeypatch.setattr(cli, "_exit_is_watched", lambda: False)
+    monkeypatch.setattr(cli.os, "_exit", end)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    monkeypatch.setattr(sys, "stdout", Stream("stdout"))
+    monkeypatch.setattr(sys, "stderr", Stream("stderr"))
+    try:
+        with pytest.raises(_Ended):
+            cli.console_main()
+        assert events == [("main",), ("flush", "stdout"), ("flush", "stderr"), ("_exit", 1)]
+
+        events.clear()
+        monkeypatch.setattr(sys, "stdout", Stream("stdout", fails=True))
+        assert cli.console_main() == 1
+        assert events == [("main",), ("flush", "stdout")]
+    finally:
+        gc.enable()
+
+
+def test_a_profiler_a_tracer_or_an_atexit_callback_gets_the_normal_exit():
+    """cProfile and coverage write their data as the interpreter exits, and so does whatever a
+    caller registered with atexit: the hard exit would lose it. Asked in fresh interpreters
+    (pytest registers callbacks of its own)."""
+    setups = {"nothing": "", "a profiler": "sys.setprofile(lambda *a: None)",
+              "a tracer": "sys.settrace(lambda *a: None)", "atexit": "import atexit; atexit.register(print)"}
+    answers = {}
+    for name, setup in setups.items():
+        script = f"import sys\n{setup}\nfrom stage2_lint import cli\nprint(cli._exit_is_watched())\n"
+        answers[name] = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                                       env={**os.environ, "PYTHONPATH": str(REPO)}).stdout.strip()
+    assert answers == {"nothing": "False", "a profiler": "True", "a tracer": "True", "atexit": "True"}
+
+
+def test_the_whole_report_reaches_a_pipe_and_atexit_callbacks_still_run(tree):
+    """A real process: a report far larger than a pipe's buffer arrives whole through the
+    hard exit, and a process that registered an atexit callback gets it called."""
+    text = "".join(f"k{index}: 1\nk{index}: 2\n" for index in range(3000))  # 3,000 S2L002 lines
+    root = tree({"configs/dup.yaml": text})
+    result = run_cli_process(["--no-cache", "configs/dup.yaml"], cwd=root)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3000 and len(result.stdout) > 65536
+    assert lines[-1].startswith("configs/dup.yaml:6000:1: S2L002 duplicate key 'k2999'"), lines[-1]
+
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+              "from stage2_lint.cli import console_main\n"
+              "sys.argv = ['stage2-lint', '--no-cache', 'configs/dup.yaml']\n"
+              "sys.exit(console_main())\n")
+    watched = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
+                             timeout=30, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert watched.returncode == 1
+    assert watched.stderr.rstrip().endswith("atexit ran")
+    assert watched.stdout == result.stdout
 
 
 def test_a_yaml_run_does_not_import_what_it_does_not_use(tree):
