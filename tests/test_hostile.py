@@ -211,6 +211,28 @@ def test_a_checkout_below_a_directory_named_configs_keeps_its_root(tmp_path):
                for line in lines), lines
 
 
+def test_a_project_marker_made_between_two_runs_of_one_process_moves_the_root(tmp_path, monkeypatch, capsys):
+    """Outside the settings' project, a tree's root stops at the nearest project marker. A
+    run remembers the markers it asked about; the next run of the same process (the flake8
+    plugin, an editor) asks the disk again, so a ``.git`` made in between counts."""
+    from stage2_lint import cli
+
+    write_tree(tmp_path / "project", {"setup.cfg": "[stage2_lint]\n"}, contract=False)
+    outer = tmp_path / "outer"
+    write_tree(outer, {"configs/x.yaml": "a: 1\n", "configs/inner/configs/leaf.yaml": "extends: ../../x.yaml\n"},
+               contract=False)
+    monkeypatch.chdir(outer / "configs" / "inner")
+    argv = ["--no-cache", "--config", str(tmp_path / "project" / "setup.cfg"), "configs/leaf.yaml"]
+    assert cli.main(argv) == 0, capsys.readouterr()
+    capsys.readouterr()
+    (outer / "configs" / "inner" / ".git").mkdir()
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().out == ("configs/leaf.yaml:1:10: S2L011 parent '../../x.yaml' resolves outside the "
+                                       "config root configs\n")
+    (outer / "configs" / "inner" / ".git").rmdir()
+    assert cli.main(argv) == 0, capsys.readouterr()
+
+
 def test_a_directory_walk_skips_hidden_and_excluded_names(tmp_path):
     write_tree(tmp_path, {".venv/lib/x.yaml": "a: [\n", ".pre-commit-hooks.yaml": "a: [\n",
                           "node_modules/p/x.yaml": "a: [\n", "build/x.yaml": "a: [\n", "configs/.hidden.yaml": "a: [\n",

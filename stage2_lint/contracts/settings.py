@@ -326,14 +326,27 @@ def project_top(directory: str, project_dir: str) -> str:
     nearest ancestor holding a project marker (a file linted from elsewhere), else ``/``."""
     if directory == project_dir or directory.startswith(project_dir.rstrip(os.sep) + os.sep):
         return project_dir
-    probe = directory
-    while True:
-        if any(os.path.exists(os.path.join(probe, marker)) for marker in PROJECT_MARKERS):
-            return probe
+    walked, probe = [], directory
+    while probe not in _MARKED:
+        walked.append(probe)
         parent = os.path.dirname(probe)
-        if parent == probe:
-            return probe
+        if parent == probe or any(os.path.exists(os.path.join(probe, marker)) for marker in PROJECT_MARKERS):
+            _MARKED[probe] = probe
+            break
         probe = parent
+    top = _MARKED[probe]
+    _MARKED.update(dict.fromkeys(walked, top))
+    return top
+
+
+# directory -> the nearest directory at or above it holding a project marker (else "/"): every
+# directory of a tree outside the project asks, and siblings share their ancestors' answers.
+# One run's view of the disk (``forget_project_tops``).
+_MARKED: dict[str, str] = {}
+
+
+def forget_project_tops() -> None:
+    _MARKED.clear()
 
 
 # -- reading settings files
@@ -468,7 +481,12 @@ def find_settings(start: str = ".") -> Settings:
     directory = paths.real_directory(os.path.abspath(start))
     top = paths.repository_top(directory)
     found = _find_upwards(directory, top)
-    return found if found is not None else Settings(project_dir=top or project_top(directory, "\0"))
+    if found is not None:
+        return found
+    if top:
+        return Settings(project_dir=top)
+    forget_project_tops()  # asked before a run starts (a long-lived caller): the disk's answer now
+    return Settings(project_dir=project_top(directory, "\0"))
 
 
 def settings_for(path: str) -> Settings:

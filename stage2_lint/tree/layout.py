@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from stage2_lint.core.records import record
 from stage2_lint.core import globs, paths
-from stage2_lint.contracts.settings import Contract, Settings, SettingsError, project_top
+from stage2_lint.contracts.settings import Contract, Settings, SettingsError, forget_project_tops, project_top
 
 # Roles a file can have. A canonical leaf is on the surface and not retired; a retired parent
 # is named by ``retired_parents``; a governed file is in a scope and neither; an ungoverned
@@ -140,6 +140,7 @@ def forget() -> None:
     """Start a new run: a ``configs`` directory's real path and a project's markers are the
     disk's answers, which may have changed since the last run (``paths.forget``)."""
     paths.forget()
+    forget_project_tops()
     _outermost_configs_dir.cache_clear()
 
 
