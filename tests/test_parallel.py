@@ -189,6 +189,41 @@ def test_a_worker_takes_its_own_region_front_to_back_then_the_back_of_the_fulles
     assert [_next_portion(left, 1) for _ in range(2)] == [None, None]
 
 
+# -- what travels between a worker and its parent
+
+def _answer_of_every_kind(task):
+    from stage2_lint.core.records import Violation
+
+    plain = {"violations": [("configs/a.yaml", 1, 2, "S2L002", "duplicate key", None, "error", None)],
+             "governed": {"configs/a.yaml": True}, "seen": {"configs": (1.5, 2, frozenset({"x"}), b"\x00")}}
+    return plain if task == "plain" else (plain, Violation("configs/a.yaml", 1, 2, "S2L002", "duplicate key"))
+
+
+def test_answers_arrive_as_they_were_sent_whichever_way_they_were_written():
+    """Plain data (what the engine's workers send) is marshalled; a value marshal cannot
+    write (a record, a subclass) is pickled instead: both arrive equal and of the same types."""
+    from stage2_lint.checking import workers
+    from stage2_lint.core.records import Violation
+
+    plain, recorded = workers.answers(["plain", "record"], _answer_of_every_kind)
+    assert plain == _answer_of_every_kind("plain") and type(plain["seen"]["configs"][2]) is frozenset
+    assert recorded == _answer_of_every_kind("record") and type(recorded[1]) is Violation
+    assert workers._encoded(plain)[:1] == b"m" and workers._encoded(recorded)[:1] == b"p"
+
+
+@pytest.mark.parametrize("answer", [("ok", [("configs/a.yaml", 1)] * 50), ("ok", {"a": "/" * 99, "b": 2.5})])
+def test_an_answer_cut_short_is_never_read_as_a_shorter_one(answer):
+    """A worker killed mid-write leaves part of its answer: every cut of either encoding
+    raises (the parent then reports the worker as died), none decodes to a value."""
+    from stage2_lint.checking import workers
+    from stage2_lint.core.records import Violation
+
+    for data in (workers._encoded(answer), workers._encoded((answer, Violation("a", 1, 1, "C", "m")))):
+        for cut in range(len(data)):
+            with pytest.raises(Exception):
+                workers._decoded(data[:cut])
+
+
 # -- the exchange: workers pool what each found in its own share
 
 def _offer_then_answer(task, parent):
