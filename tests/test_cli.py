@@ -1,6 +1,7 @@
 """The CLI as a user meets it: exact lines, exit codes, formats, selection, suppressions."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -227,11 +228,13 @@ def test_the_console_command_pauses_the_collector_for_its_process_and_main_leave
     assert gc.isenabled()
     assert cli.main(["--no-cache", "configs/x.yaml"]) == 0
     assert gc.isenabled()
+    assert not hasattr(re.compile, "deferred")  # a library leaves its host's re alone
 
     seen = []
     monkeypatch.setattr(cli, "main", lambda: seen.append(("main", gc.isenabled())) or 0)
     monkeypatch.setattr(gc, "freeze", lambda: seen.append(("freeze", gc.isenabled())))
     monkeypatch.setattr(cli, "_exit_is_watched", lambda: True)  # pytest's own exit must run
+    monkeypatch.setattr(re, "compile", re.compile)  # console_main defers a pattern for its process
     try:
         assert cli.console_main() == 0
     finally:
@@ -267,6 +270,7 @@ def test_the_console_command_ends_its_process_without_teardown_once_its_output_i
 
     monkeypatch.setattr(cli, "main", lambda: events.append(("main",)) or 1)
     monkeypatch.setattr(cli, "_exit_is_watched", lambda: False)
+    monkeypatch.setattr(re, "compile", re.compile)
     monkeypatch.setattr(cli.os, "_exit", end)
     monkeypatch.setattr(gc, "freeze", lambda: None)
     monkeypatch.setattr(sys, "stdout", Stream("stdout"))
@@ -349,6 +353,54 @@ def test_a_yaml_run_does_not_import_what_it_does_not_use(tree):
                             text=True, timeout=60)
     assert result.returncode == 1 and result.stdout.startswith("configs/x.yaml:2:1: S2L002"), result.stderr
     assert "imported: []" in result.stderr
+
+
+def test_the_console_command_never_compiles_pyyamls_unused_reader_pattern(tree):
+    """PyYAML's pure-Python reader compiles a class over all of Unicode as it is imported (4.5
+    to 6 ms of every commit's hook), and the C parser never uses it: the console command
+    defers it. Where the pure parser does run, the deferred pattern still refuses what PyYAML
+    refuses, compiled on first use."""
+    root = tree({"configs/x.yaml": "a: 1\na: 2\n"})
+    script = ("import atexit, sys\n"
+              "def report():\n"
+              "    import yaml\n"
+              "    pattern = yaml.reader.Reader.NON_PRINTABLE\n"
+              "    try:\n"
+              "        yaml.load('a: \\x07', Loader=yaml.SafeLoader)\n"
+              "        refused = False\n"
+              "    except yaml.YAMLError:\n"
+              "        refused = True\n"
+              "    print(type(pattern).__name__, refused, yaml.load('a: [1]', Loader=yaml.SafeLoader), file=sys.stderr)\n"
+              "atexit.register(report)\n"
+              "from stage2_lint.cli import console_main\n"
+              "sys.argv = ['stage2-lint', '--no-cache', 'configs/x.yaml']\n"
+              "sys.exit(console_main())\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=30,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 1 and result.stdout.startswith("configs/x.yaml:2:1: S2L002"), result.stderr
+    assert result.stderr.rstrip().endswith("LazyPattern True {'a': [1]}"), result.stderr
+
+
+def test_a_deferred_pattern_finds_what_re_finds_and_other_compiles_are_res_own(monkeypatch):
+    """The oracle is ``re`` itself: the same first match over text with controls, astral
+    characters, surrogates and the BOM; a pattern with flags, or another source, is re's."""
+    from stage2_lint.core import lazy
+
+    monkeypatch.setattr(re, "compile", re.compile)
+    source = lazy.YAML_READER_NON_PRINTABLE
+    expected = re.compile(source)
+    lazy.defer_compiling(source)
+    deferred = re.compile(source)
+    assert isinstance(deferred, lazy.LazyPattern) and deferred.pattern == source
+    for text in ("plain", "tab\tok\n", "bell\x07", "\x85\xa0ok", "\ud800", "\ufeff\ufffe", "\U0001f600\x00",
+                 "\x7f", ""):
+        found, wanted = deferred.search(text), expected.search(text)
+        assert (found and (found.start(), found.group())) == (wanted and (wanted.start(), wanted.group())), text
+    assert isinstance(re.compile(source, re.IGNORECASE), re.Pattern)
+    assert isinstance(re.compile("a+"), re.Pattern)
+    wrapper = re.compile
+    lazy.defer_compiling(source, "b+")  # asked again: the one wrapper defers one more source
+    assert re.compile is wrapper and isinstance(re.compile("b+"), lazy.LazyPattern)
 
 
 def test_a_cached_run_after_an_edit_does_not_import_what_it_does_not_use(tree, tmp_path):
