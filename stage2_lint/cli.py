@@ -209,11 +209,15 @@ def console_main() -> int:
 
 
 def _exit_is_watched() -> bool:
-    """A profiler or tracer (cProfile, coverage) writes its data at exit, and so does an
-    ``atexit`` callback somebody registered: then the interpreter must end the normal way."""
+    """A profiler or tracer (cProfile, coverage) writes its data at exit, an ``atexit``
+    callback somebody registered runs then, and the interpreter waits for a thread that code
+    imported by ``schema export`` started: then the process must end the normal way."""
     import atexit
 
     if sys.getprofile() is not None or sys.gettrace() is not None or atexit._ncallbacks():
+        return True
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
         return True
     monitoring = getattr(sys, "monitoring", None)  # 3.12+: coverage's way of tracing
     return monitoring is not None and any(monitoring.get_tool(tool) for tool in range(6))

@@ -289,17 +289,19 @@ def test_the_console_command_ends_its_process_without_teardown_once_its_output_i
 
 
 def test_a_profiler_a_tracer_or_an_atexit_callback_gets_the_normal_exit():
-    """cProfile and coverage write their data as the interpreter exits, and so does whatever a
-    caller registered with atexit: the hard exit would lose it. Asked in fresh interpreters
-    (pytest registers callbacks of its own)."""
+    """cProfile and coverage write their data as the interpreter exits, whatever a caller
+    registered with atexit runs then, and the interpreter waits for a running thread: the hard
+    exit would lose them. Asked in fresh interpreters (pytest registers callbacks of its own)."""
     setups = {"nothing": "", "a profiler": "sys.setprofile(lambda *a: None)",
-              "a tracer": "sys.settrace(lambda *a: None)", "atexit": "import atexit; atexit.register(print)"}
+              "a tracer": "sys.settrace(lambda *a: None)", "atexit": "import atexit; atexit.register(print)",
+              "a thread": "import threading; threading.Thread(target=__import__('time').sleep, args=(1,)).start()"}
     answers = {}
     for name, setup in setups.items():
         script = f"import sys\n{setup}\nfrom stage2_lint import cli\nprint(cli._exit_is_watched())\n"
         answers[name] = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
                                        env={**os.environ, "PYTHONPATH": str(REPO)}).stdout.strip()
-    assert answers == {"nothing": "False", "a profiler": "True", "a tracer": "True", "atexit": "True"}
+    assert answers == {"nothing": "False", "a profiler": "True", "a tracer": "True", "atexit": "True",
+                       "a thread": "True"}
 
 
 def test_the_whole_report_reaches_a_pipe_and_atexit_callbacks_still_run(tree):
