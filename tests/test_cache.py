@@ -291,6 +291,29 @@ def test_a_change_in_a_schema_file_reached_by_ref_rechecks_everything(project):
     assert cached == 0 and "configs/fam/prod/leaf0.yaml:S2L040" in found
 
 
+def test_a_mark_the_disk_cannot_take_is_left_absent_not_torn_and_made_by_the_next_run(project, monkeypatch):
+    """The marks are created whole or not at all: when the disk refuses (full, at the sync),
+    no ``.gitignore`` is left empty or cut short (which would let the cache be committed),
+    no temp file stays, nothing is cached, and the run's verdict is the same."""
+    import errno
+    import os
+
+    real_fsync = os.fsync
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    first = _run()
+    directory = project / ".stage2_lint_cache"
+    assert sorted(path.name for path in directory.iterdir()) == []
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert _run() == first
+    assert (directory / ".gitignore").read_text() == "# stage2-lint's result cache: never commit it\n*\n"
+    assert (directory / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55\n")
+    assert _run()[1] == 5
+
+
 def test_planted_symlinks_inside_the_cache_directory_lead_no_write_outside(project, tmp_path):
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me\n")

@@ -383,19 +383,28 @@ def _file_digest(path: str, secret: bytes) -> str:
 
 
 def _mark_directory(directory: str) -> None:
-    """A cache directory says what it is: git ignores it, backup tools may skip it."""
+    """A cache directory says what it is: git ignores it, backup tools may skip it. Each mark
+    is created whole or not at all (``safe_write``: a synced temp file linked into place), so
+    a crash never leaves a torn ``.gitignore`` that lets the cache be committed; one another
+    run made meanwhile is kept."""
+    from stage2_lint.core import safe_write
+
     for name, text in ((".gitignore", "# stage2-lint's result cache: never commit it\n*\n"),
                        ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
                                         "# stage2-lint's result cache (https://bford.info/cachedir/)\n")):
         target = os.path.join(directory, name)
         if not os.path.lexists(target):
-            _write_new(target, text)
+            try:
+                safe_write.replace(safe_write.Snapshot(target, None), text.encode("utf-8"))
+            except safe_write.WriteRefused:
+                if not os.path.lexists(target):
+                    raise
 
 
 def _write_new(path: str, text: str) -> None:
-    """Create ``path`` (never an existing file, never through a symlink planted there). The
-    cache file is written under a temporary name and renamed over the old one (``save``); it is
-    not synced, because a file a crash left torn fails the load's checks and costs one cold run."""
+    """Create the temp file ``path`` (never an existing file, never through a symlink planted
+    there), which ``_replace`` renames over the old one. Not synced: a cache file a crash left
+    torn fails the load's checks and costs one cold run, and the sync would cost every run."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
