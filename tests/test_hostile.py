@@ -233,6 +233,32 @@ def test_a_project_marker_made_between_two_runs_of_one_process_moves_the_root(tm
     assert cli.main(argv) == 0, capsys.readouterr()
 
 
+def test_the_remembered_project_tops_are_what_walking_up_finds_through_any_spelling(tmp_path):
+    """The memo's answers, asked in an order where siblings and children reuse their
+    ancestors', against a plain walk up (the oracle), for real and symlinked spellings."""
+    from stage2_lint.contracts import settings
+
+    def walked_up(directory):
+        while True:
+            if any(os.path.exists(os.path.join(directory, marker)) for marker in settings.PROJECT_MARKERS):
+                return directory
+            if os.path.dirname(directory) == directory:
+                return directory
+            directory = os.path.dirname(directory)
+
+    write_tree(tmp_path, {"outer/a/b/c/x.yaml": "a: 1\n", "outer/a/m/setup.cfg": "", "outer/a/m/n/o/x.yaml": "a: 1\n",
+                          "outer/p/.git/HEAD": "", "outer/p/q/x.yaml": "a: 1\n"}, contract=False)
+    os.symlink(tmp_path / "outer" / "a" / "m" / "n", tmp_path / "outer" / "p" / "q" / "via")
+    os.symlink(tmp_path / "outer", tmp_path / "linked")
+    spellings = [str(tmp_path / part) for part in (
+        "outer/a/b/c", "outer/a/b", "outer/a/m/n/o", "outer/a/m/n", "outer/a/m", "outer/p/q", "outer/p/q/via",
+        "outer/p/q/via/o", "linked/a/b/c", "linked/p/q/via/o", "linked/a/m/n/o", "outer")]
+    for order in (spellings, spellings[::-1]):
+        settings.forget_project_tops()
+        assert {d: settings.project_top(d, "\0") for d in order} == {d: walked_up(d) for d in order}
+    settings.forget_project_tops()
+
+
 def test_a_directory_walk_skips_hidden_and_excluded_names(tmp_path):
     write_tree(tmp_path, {".venv/lib/x.yaml": "a: [\n", ".pre-commit-hooks.yaml": "a: [\n",
                           "node_modules/p/x.yaml": "a: [\n", "build/x.yaml": "a: [\n", "configs/.hidden.yaml": "a: [\n",
