@@ -10,8 +10,7 @@ import sys
 
 from stage2_lint import __version__
 from stage2_lint.core import argv as plain_argv
-from stage2_lint.core import lazy
-from stage2_lint.core.lazy import LazyModule
+from stage2_lint.core.lazy import YAML_READER_NON_PRINTABLE, LazyModule, defer_compiling
 from stage2_lint.core.escape import printable
 from stage2_lint.core.records import (SchemaError, SettingsError, Terminated, UnreadableDirectory, UsageError,
                                       WorkerDied)
@@ -198,7 +197,7 @@ def console_main() -> int:
     ``main`` itself leaves the collector and the exit alone, as a caller in a long-lived process
     (a test, the flake8 plugin) needs it."""
     gc.disable()
-    lazy.defer_compiling(lazy.YAML_READER_NON_PRINTABLE)
+    defer_compiling(YAML_READER_NON_PRINTABLE)
     try:
         code = main()
     finally:
