@@ -278,6 +278,53 @@ def test_a_bad_schema_in_a_parallel_run_is_exit_2_naming_it(tmp_path):
         engine._lint_in_processes([str(tmp_path / name) for name in files], settings, engine.YAML_RULES, 2)
 
 
+def _two_families(tmp_path, count: int) -> list[str]:
+    """``count`` files of family ``good`` (a sound schema) and none of family ``bad`` (a
+    malformed one)."""
+    files = {f"configs/good/x{index:04d}.yaml": f"a: {index % 2}\n" for index in range(count)}
+    write_tree(tmp_path, {"setup.cfg": "[stage2_lint.contract.good]\nscope = configs/good/*.yaml\n"
+                                       "schema = schemas/good.json\n"
+                                       "[stage2_lint.contract.bad]\nscope = configs/bad/*.yaml\nschema = schemas/bad.json\n",
+                          "schemas/good.json": json.dumps({"type": "object", "properties": {"a": {"minimum": 1}}}),
+                          "schemas/bad.json": json.dumps(MALFORMED["pattern"]), **files})
+    return sorted(files)
+
+
+def test_a_parallel_run_reads_only_the_schemas_of_contracts_governing_its_files(tmp_path):
+    """The parallel parent loads a schema before the fork only if a file of the run needs
+    it, as one process does: the same verdict either way (one process is the oracle), and a
+    run that reaches the malformed schema's family still stops on it."""
+    from stage2_lint.checking.engine import PARALLEL_FROM
+
+    names = _two_families(tmp_path, PARALLEL_FROM + 10)
+    parallel = run_cli_process(["-j", "2", "configs/good"], cwd=tmp_path)
+    alone = run_cli_process(["-j", "1", "configs/good"], cwd=tmp_path)
+    assert (parallel.returncode, parallel.stdout) == (alone.returncode, alone.stdout) == (1, parallel.stdout)
+    assert parallel.stdout.splitlines()[0] == f"{names[0]}:1:4: S2L040 a: expected a number >= 1, got 0"
+    assert len(parallel.stdout.splitlines()) == (PARALLEL_FROM + 10) // 2
+    (tmp_path / "configs/bad").mkdir()
+    (tmp_path / "configs/bad/y.yaml").write_text("a: 1\n")
+    for jobs in ("1", "2"):
+        reached = run_cli_process(["-j", jobs, "configs"], cwd=tmp_path)
+        assert reached.returncode == 2 and "schemas/bad.json" in reached.stderr, reached.stderr
+        assert "Traceback" not in reached.stderr
+
+
+def test_the_parallel_parent_loads_the_schema_its_files_need_before_the_fork(tmp_path, monkeypatch):
+    from stage2_lint.checking import engine
+    from stage2_lint.contracts.settings import find_settings
+
+    names = _two_families(tmp_path, 12)
+    settings = find_settings(str(tmp_path))
+    loaded = []
+    monkeypatch.setattr(walker, "load", lambda path, project_dir=None: loaded.append(os.path.basename(path)))
+    engine._load_schemas(settings, [str(tmp_path / name) for name in names])
+    assert loaded == ["good.json"]
+    loaded.clear()
+    engine._load_schemas(settings, [str(tmp_path / "configs/elsewhere.yaml")])
+    assert loaded == []
+
+
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])
 def test_a_schema_file_is_read_like_a_profile(kind, tmp_path):
     """Never a hang, never unbounded memory: a FIFO, a device or an oversized file is refused."""

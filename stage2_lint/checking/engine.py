@@ -340,7 +340,7 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
     from stage2_lint.checking import workers as processes
 
     codes = tuple(rule.code for rule in rules)
-    _load_schemas(settings)  # once, here: a bad schema is the parent's error, and workers inherit it
+    _load_schemas(settings, files)
     violations = []
     ordered, bounds = _portions(files, workers)
     workers = min(workers, len(bounds) - 1)  # a worker more than there are portions would have nothing to do
@@ -427,12 +427,23 @@ def _first_shares(ordered: list[str], bounds: list[int], workers: int) -> list[l
     return [ordered[bounds[first]:bounds[end]] for first, end in regions(len(bounds) - 1, workers)]
 
 
-def _load_schemas(settings: Settings) -> None:
+def _load_schemas(settings: Settings, files: Sequence[str]) -> None:
+    """Before the fork, the schema of each contract that governs one of ``files``: a bad
+    schema is then the parent's error (exit 2, naming it), and every worker inherits it
+    parsed. A schema no file of the run needs is not read, as in one process, which reads a
+    schema when it checks the first file the schema governs."""
+    unread = {contract.name for contract in settings.contracts if contract.schema is not None}
+    if not unread:
+        return
     from stage2_lint.contracts import schema
 
-    for contract in settings.contracts:
-        if contract.schema is not None:
+    for path in files:
+        contract = layout.contract_for(settings, path)
+        if contract is not None and contract.name in unread:
+            unread.discard(contract.name)
             schema.load(contract.schema, settings.project_dir)
+            if not unread:
+                return
 
 
 def _lint_share(task, parent):
