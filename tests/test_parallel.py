@@ -237,6 +237,32 @@ def test_each_worker_gets_every_workers_value_combined_in_task_order():
     assert answers == [[10, 20, 30, 1], [10, 20, 30, 2], [10, 20, 30, 3]]
 
 
+def test_workers_started_from_a_thread_answer_and_leave_sigterm_as_it_was():
+    """Only the main thread may install a signal handler: from another one the run goes on
+    without its SIGTERM handler; from the main one the handler is there during the run only."""
+    import threading
+
+    from stage2_lint.checking import workers
+
+    got = {}
+
+    def run():
+        try:
+            got["answers"] = workers.answers([1, 2], _offer_then_answer, combine=list)
+        except BaseException as error:  # the assertion below shows it
+            got["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert got == {"answers": [[10, 20, 1], [10, 20, 2]]}
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    during = []
+    workers.answers([1], lambda task, parent: parent.exchange(task), combine=lambda values: during.append(
+        signal.getsignal(signal.SIGTERM)) or values)
+    assert during[0] is not signal.SIG_DFL and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
 def _fails_before_offering(task, parent):
     if task == 2:
         raise ValueError("share 2 is unreadable")

@@ -149,20 +149,23 @@ def _signals_blocked():
 def _terminate_raises():
     """SIGTERM raises ``Terminated`` in the parent while workers run (unless the caller
     installed its own handler), so the clean-up runs instead of the process vanishing."""
-    import threading
 
     def terminated(signum, frame):
         raise Terminated()
 
     previous = signal.getsignal(signal.SIGTERM)
-    if previous is not signal.SIG_DFL or threading.current_thread() is not threading.main_thread():
-        yield  # a caller's own handler, or a thread that may not install one (signal.signal would raise)
-        return
-    signal.signal(signal.SIGTERM, terminated)
+    installed = False
+    if previous is signal.SIG_DFL:  # else the caller's own handler stays
+        try:
+            signal.signal(signal.SIGTERM, terminated)
+            installed = True
+        except ValueError:  # not the main thread, the one that may install a handler (no threading import to ask)
+            pass
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if installed:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def fork_worker(work: Callable, task, exchanging: bool = False, claiming: bool = False,
