@@ -37,3 +37,24 @@ def test_the_ascii_check_of_a_document_refuses_exactly_the_full_checks_ascii_cha
 def test_text_escaping_through_the_lazy_pattern_still_escapes_each_kind_of_character():
     assert escape.printable("a\u202eb\x1bc\ud800") == "a\\u202eb\\x1bc\\ud800"
     assert escape.printable("plain") == "plain" and escape.printable("caf\u00e9") == "caf\u00e9"
+
+
+# The characters the YAML reader refuses, as PyYAML's pure reader writes them (its
+# ``NON_PRINTABLE``, written out here so that the test does not read the code under test).
+_YAML_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
+
+
+def test_the_byte_check_of_a_file_refuses_exactly_the_characters_yaml_refuses():
+    """A file read from disk is checked on its UTF-8 bytes; over every code point UTF-8 can
+    hold, it must find exactly the characters the YAML reader refuses, each whole."""
+    every = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
+    found = [match.group().decode("utf-8") for match in document._FORBIDDEN_UTF8.finditer(every.encode("utf-8"))]
+    assert found == _YAML_NON_PRINTABLE.findall(every)
+
+
+def test_a_file_and_its_text_are_refused_at_the_same_place_with_the_same_words():
+    for text in ("a: caf\u00e9\nb: \u00e9\u00e9\x1b\n", "a: \u4e2d\u6587\nb: x\u0086y\n", "k: \U0001f600 \ufffe\n",
+                 "a: 1\nb: x\x00y\n", "\u00e9: 1\n\u00e9\u00e9: \uffff\n"):
+        for data in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
+            from_file = document.load_bytes(data, "x.yaml").problems
+            assert from_file == document.load_text(text, "x.yaml").problems and len(from_file) == 1, text
