@@ -263,6 +263,33 @@ def test_workers_started_from_a_thread_answer_and_leave_sigterm_as_it_was():
     assert during[0] is not signal.SIG_DFL and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
+def _refuses_its_schema(task, parent):
+    from stage2_lint.core.records import SchemaError
+
+    if task == 2:
+        raise SchemaError("schema file s.json: \x1b[31m not a schema")
+    if task == 3:
+        raise KeyError("k")
+    while parent.claim() is not None:
+        pass
+    return task
+
+
+def test_an_error_a_worker_passes_on_is_raised_in_the_parent_as_it_was_there():
+    from stage2_lint.checking import workers
+    from stage2_lint.core.records import SchemaError, SettingsError
+
+    with pytest.raises(SchemaError) as raised:
+        workers.answers([1, 2], _refuses_its_schema, portions=4, passed_on=(SettingsError, SchemaError))
+    assert type(raised.value) is SchemaError and str(raised.value) == "schema file s.json: \x1b[31m not a schema"
+    with pytest.raises(RuntimeError, match="in a worker process: KeyError: 'k'") as raised:
+        workers.answers([1, 3], _refuses_its_schema, portions=4, passed_on=(SchemaError,))
+    assert type(raised.value) is RuntimeError
+    with pytest.raises(RuntimeError, match="SchemaError: schema file s.json"):
+        workers.answers([2], _refuses_its_schema, portions=4)  # not passed on: an internal error
+    assert workers.answers([1, 4], _refuses_its_schema, portions=4, passed_on=(SchemaError,)) == [1, 4]
+
+
 def _fails_before_offering(task, parent):
     if task == 2:
         raise ValueError("share 2 is unreadable")

@@ -291,9 +291,9 @@ def _two_families(tmp_path, count: int) -> list[str]:
 
 
 def test_a_parallel_run_reads_only_the_schemas_of_contracts_governing_its_files(tmp_path):
-    """The parallel parent loads a schema before the fork only if a file of the run needs
-    it, as one process does: the same verdict either way (one process is the oracle), and a
-    run that reaches the malformed schema's family still stops on it."""
+    """A parallel run reads a schema only once a file of the run needs it, as one process
+    does: the same verdict either way (one process is the oracle), and a run that reaches the
+    malformed schema's family stops on it with exit 2, naming it, in either mode."""
     from stage2_lint.checking.engine import PARALLEL_FROM
 
     names = _two_families(tmp_path, PARALLEL_FROM + 10)
@@ -308,21 +308,6 @@ def test_a_parallel_run_reads_only_the_schemas_of_contracts_governing_its_files(
         reached = run_cli_process(["-j", jobs, "configs"], cwd=tmp_path)
         assert reached.returncode == 2 and "schemas/bad.json" in reached.stderr, reached.stderr
         assert "Traceback" not in reached.stderr
-
-
-def test_the_parallel_parent_loads_the_schema_its_files_need_before_the_fork(tmp_path, monkeypatch):
-    from stage2_lint.checking import engine
-    from stage2_lint.contracts.settings import find_settings
-
-    names = _two_families(tmp_path, 12)
-    settings = find_settings(str(tmp_path))
-    loaded = []
-    monkeypatch.setattr(walker, "load", lambda path, project_dir=None: loaded.append(os.path.basename(path)))
-    engine._load_schemas(settings, [str(tmp_path / name) for name in names])
-    assert loaded == ["good.json"]
-    loaded.clear()
-    engine._load_schemas(settings, [str(tmp_path / "configs/elsewhere.yaml")])
-    assert loaded == []
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])

@@ -12,7 +12,7 @@ from stage2_lint.documents.document import load_bytes
 from stage2_lint.tree.hierarchy import canonical_files
 from stage2_lint.tree.resolver import Resolver
 from stage2_lint.core.records import (  # noqa: F401 - the errors and Run are the engine's API too
-    Report, Run, Terminated, UnreadableDirectory, UsageError, Violation, WorkerDied)
+    Report, Run, SchemaError, SettingsError, Terminated, UnreadableDirectory, UsageError, Violation, WorkerDied)
 from stage2_lint.checking.rule import FileContext, Rule
 from stage2_lint.checking.rules import YAML_RULES
 from stage2_lint.contracts.settings import Settings
@@ -340,7 +340,6 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
     from stage2_lint.checking import workers as processes
 
     codes = tuple(rule.code for rule in rules)
-    _load_schemas(settings, files)
     violations = []
     ordered, bounds = _portions(files, workers)
     workers = min(workers, len(bounds) - 1)  # a worker more than there are portions would have nothing to do
@@ -348,7 +347,11 @@ def _lint_in_processes(files, settings: Settings, rules, jobs: int, cache=None,
     tasks = [(ordered, bounds, settings, codes, cache, None if surface is None else (surface[0], surface[1][index]))
              for index in range(workers)]
     combine = _pooled if surface else None
-    replies = processes.answers(tasks, _lint_share, combine, portions=len(bounds) - 1)
+    # A worker reads a schema when it first checks a file the schema governs, as one process
+    # does (so a schema no file of the run needs costs nothing); a bad one, or settings that a
+    # file shows wrong, are the parent's error (exit 2), raised here as they were there.
+    replies = processes.answers(tasks, _lint_share, combine, portions=len(bounds) - 1,
+                                passed_on=(SchemaError, SettingsError))
     for found, governed, made, made_extends, seen in replies:
         violations += map(Violation._make, found)
         if placed is not None:
@@ -425,25 +428,6 @@ def _first_shares(ordered: list[str], bounds: list[int], workers: int) -> list[l
     from stage2_lint.checking.workers import regions
 
     return [ordered[bounds[first]:bounds[end]] for first, end in regions(len(bounds) - 1, workers)]
-
-
-def _load_schemas(settings: Settings, files: Sequence[str]) -> None:
-    """Before the fork, the schema of each contract that governs one of ``files``: a bad
-    schema is then the parent's error (exit 2, naming it), and every worker inherits it
-    parsed. A schema no file of the run needs is not read, as in one process, which reads a
-    schema when it checks the first file the schema governs."""
-    unread = {contract.name for contract in settings.contracts if contract.schema is not None}
-    if not unread:
-        return
-    from stage2_lint.contracts import schema
-
-    for path in files:
-        contract = layout.contract_for(settings, path)
-        if contract is not None and contract.name in unread:
-            unread.discard(contract.name)
-            schema.load(contract.schema, settings.project_dir)
-            if not unread:
-                return
 
 
 def _lint_share(task, parent):

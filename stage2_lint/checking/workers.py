@@ -21,10 +21,12 @@ from stage2_lint.core.records import Terminated, WorkerDied, record
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def answers(tasks: Sequence, work: Callable, combine: Callable | None = None, portions: int = 0) -> list:
+def answers(tasks: Sequence, work: Callable, combine: Callable | None = None, portions: int = 0,
+            passed_on: tuple[type[Exception], ...] = ()) -> list:
     """``work(task)`` for each task, each in a worker process of its own, in task order. A
     worker that dies raises ``WorkerDied``; an exception in ``work`` raises RuntimeError
-    here, naming it.
+    here, naming it, except one of the ``passed_on`` classes (each made from its message
+    alone), which is raised here as it was there.
 
     With ``combine`` or ``portions``, ``work(task, parent)`` gets its line to the parent:
     - ``parent.exchange(value)``, with ``combine``: exactly once, before its main work. The
@@ -43,7 +45,7 @@ def answers(tasks: Sequence, work: Callable, combine: Callable | None = None, po
             for task in tasks:
                 with _signals_blocked():
                     children.append(fork_worker(work, task, exchanging=combine is not None, claiming=portions > 0,
-                                                others=children))
+                                                others=children, passed_on=passed_on))
             if combine is not None:
                 _exchange_values(children, combine)
             if portions:
@@ -67,6 +69,7 @@ class _Child:
     asks: int | None = None  # read end: its exchange value, then its claims
     replies: int | None = None  # write end: what the exchange made of every value, then each claim's portion
     lifeline: int | None = None  # write end: held, never written, until the worker is reaped
+    passed_on: tuple = ()  # the exception classes its failure is raised as (``answers``)
 
     def ends(self) -> list:
         """The parent's ends of this worker's pipes."""
@@ -169,7 +172,7 @@ def _terminate_raises():
 
 
 def fork_worker(work: Callable, task, exchanging: bool = False, claiming: bool = False,
-                others: Sequence[_Child] = ()) -> _Child:
+                others: Sequence[_Child] = (), passed_on: tuple[type[Exception], ...] = ()) -> _Child:
     """Start one worker on ``task``: its pid and its ends of the pipes it talks on. The
     worker closes what it inherits of the parent's ends for ``others`` (the workers started
     before it), so that each pipe's far end is its one worker and its parent."""
@@ -184,7 +187,7 @@ def fork_worker(work: Callable, task, exchanging: bool = False, claiming: bool =
         for end in (lifeline_read, answer_write, asks_write, replies_read):
             if end is not None:
                 os.close(end)
-        return _Child(pid, answer_read, asks_read, replies_write, lifeline_write)
+        return _Child(pid, answer_read, asks_read, replies_write, lifeline_write, passed_on)
     status = 1
     try:  # the worker, from here on: answer, then _exit
         inherited = [end for other in others for end in other.ends()]
@@ -203,8 +206,9 @@ def fork_worker(work: Callable, task, exchanging: bool = False, claiming: bool =
             answer = work(task)
         _send(answer_write, ("ok", answer))
         status = 0
-    except Exception as error:  # reported by the parent as an internal error
-        _send(answer_write, ("error", f"{type(error).__name__}: {error}"))
+    except Exception as error:  # raised again by the parent if passed on, else an internal error
+        kinds = [index for index, kind in enumerate(passed_on) if isinstance(error, kind)]
+        _send(answer_write, ("raise", kinds[0], str(error)) if kinds else ("error", f"{type(error).__name__}: {error}"))
     finally:
         os._exit(status)
 
@@ -335,10 +339,14 @@ def _collect(child: _Child):
             break
         chunks.append(chunk)
     try:
-        outcome, payload = _decoded(b"".join(chunks))
+        outcome, *payloads = _decoded(b"".join(chunks))
+        payload = payloads[-1]
+        kind = child.passed_on[payloads[0]] if outcome == "raise" else None
     except Exception:
         raise WorkerDied("a worker process died before it finished (out of memory, or killed?); "
                          "run again with -j 1 to lint in one process") from None
+    if kind is not None:
+        raise kind(payload)
     if outcome != "ok":
         raise RuntimeError(f"in a worker process: {payload}")
     return payload
