@@ -1,4 +1,8 @@
 """extends resolution: merge semantics, provenance, and the shape of chain failures."""
+import os
+
+from hypothesis import given, strategies as st
+
 from stage2_lint.tree.resolver import Resolver
 from stage2_lint.core.records import Kind
 from stage2_lint.checking.rules import as_violations
@@ -120,3 +124,33 @@ def test_pure_python_parser_fallback_builds_the_same_trees(monkeypatch):
         assert found == [(v.line, v.col, v.kind) for v in fast[path].problems], path
         if slow.root is not None:
             assert slow.root.key_marks == fast[path].root.key_marks
+
+
+def _configs_walked_up(directory: str, top: str):
+    """The oracle: the outermost directory named ``configs`` walking up from ``directory``
+    to ``top`` (or ``/``), one directory at a time, nothing remembered."""
+    found, probe = None, directory
+    while True:
+        if os.path.basename(probe) == "configs":
+            found = probe
+        if probe == top or os.path.dirname(probe) == probe:
+            return found
+        probe = os.path.dirname(probe)
+
+
+_SEGMENTS = st.lists(st.sampled_from(["configs", "a", "b", "configs.d"]), max_size=6)
+
+
+@given(st.lists(st.tuples(_SEGMENTS, st.integers(0, 7)), min_size=1, max_size=25))
+def test_the_remembered_configs_directories_are_what_walking_up_finds_in_any_order(asked):
+    """Directories and their tops (an ancestor, the directory itself, or none: up to ``/``),
+    asked in any order with one memo, against a walk that remembers nothing."""
+    from stage2_lint.tree import layout
+
+    layout.forget()
+    for segments, cut in asked:
+        directory = "/" + "/".join(segments) if segments else "/"
+        parts = directory.rstrip("/").split("/")
+        top = "/".join(parts[:cut + 1]) or "/" if cut < len(parts) else "/nowhere/else"
+        assert layout._configs_up_to(directory, top) == _configs_walked_up(directory, top), (directory, top)
+    layout.forget()

@@ -142,18 +142,38 @@ def forget() -> None:
     paths.forget()
     forget_project_tops()
     _outermost_configs_dir.cache_clear()
+    _UP_TO.clear()
 
 
 @lru_cache(maxsize=4096)
 def _outermost_configs_dir(directory: str, project_dir: str, resolve: bool = True) -> str:
     """The outermost directory named ``configs`` from ``directory`` up to the top of its
     project (else ``directory`` itself): where a checkout sits never widens the root."""
-    top = project_top(directory, project_dir)
-    found, probe = None, directory
+    found = _configs_up_to(directory, project_top(directory, project_dir))
+    return os.path.realpath(found or directory) if resolve else found or directory
+
+
+_UP_TO: dict[tuple[str, str], str | None] = {}  # (directory, its project top) -> what _configs_up_to says
+_UNKNOWN = object()
+
+
+def _configs_up_to(directory: str, top: str) -> str | None:
+    """The outermost directory named ``configs`` from ``directory`` up to ``top`` (or up to
+    ``/``), else None. Remembered for each directory on the way: a tree's directories share
+    their ancestors, so each is looked at once a run, not once for every directory below it."""
+    on_the_way, probe = [], directory
     while True:
-        if os.path.basename(probe) == "configs":
-            found = probe
+        found = _UP_TO.get((probe, top), _UNKNOWN)
+        if found is not _UNKNOWN:
+            break
+        on_the_way.append(probe)
         parent = os.path.dirname(probe)
         if probe == top or parent == probe:
-            return os.path.realpath(found or directory) if resolve else found or directory
+            found = None
+            break
         probe = parent
+    for probe in reversed(on_the_way):  # down from the top: the first configs met is the outermost
+        if found is None and os.path.basename(probe) == "configs":
+            found = probe
+        _UP_TO[(probe, top)] = found
+    return found
