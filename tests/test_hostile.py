@@ -235,8 +235,12 @@ def test_a_project_marker_made_between_two_runs_of_one_process_moves_the_root(tm
 
 def test_the_remembered_project_tops_are_what_walking_up_finds_through_any_spelling(tmp_path):
     """The memo's answers, asked in an order where siblings and children reuse their
-    ancestors', against a plain walk up (the oracle), for real and symlinked spellings."""
+    ancestors', against a plain walk up (the oracle), for real and symlinked spellings, with
+    and without a directory walk's listings (a marker that is a dangling link still counts
+    as missing, as the walk up says)."""
+    from stage2_lint.checking import engine
     from stage2_lint.contracts import settings
+    from stage2_lint.contracts.settings import Settings
 
     def walked_up(directory):
         while True:
@@ -250,12 +254,16 @@ def test_the_remembered_project_tops_are_what_walking_up_finds_through_any_spell
                           "outer/p/.git/HEAD": "", "outer/p/q/x.yaml": "a: 1\n"}, contract=False)
     os.symlink(tmp_path / "outer" / "a" / "m" / "n", tmp_path / "outer" / "p" / "q" / "via")
     os.symlink(tmp_path / "outer", tmp_path / "linked")
+    os.symlink(tmp_path / "nowhere", tmp_path / "outer" / "a" / "b" / ".git")
     spellings = [str(tmp_path / part) for part in (
         "outer/a/b/c", "outer/a/b", "outer/a/m/n/o", "outer/a/m/n", "outer/a/m", "outer/p/q", "outer/p/q/via",
         "outer/p/q/via/o", "linked/a/b/c", "linked/p/q/via/o", "linked/a/m/n/o", "outer")]
     for order in (spellings, spellings[::-1]):
-        settings.forget_project_tops()
-        assert {d: settings.project_top(d, "\0") for d in order} == {d: walked_up(d) for d in order}
+        for listed_by_a_walk in (False, True):  # the walk's listings spare the probes of unmarked directories
+            settings.forget_project_tops()
+            if listed_by_a_walk:
+                engine.discover([str(tmp_path / "outer")], Settings(project_dir="\0"))
+            assert {d: settings.project_top(d, "\0") for d in order} == {d: walked_up(d) for d in order}
     settings.forget_project_tops()
 
 

@@ -15,7 +15,7 @@ from stage2_lint.core.records import (  # noqa: F401 - the errors and Run are th
     Report, Run, SchemaError, SettingsError, Terminated, UnreadableDirectory, UsageError, Violation, WorkerDied)
 from stage2_lint.checking.rule import FileContext, Rule
 from stage2_lint.checking.rules import YAML_RULES
-from stage2_lint.contracts.settings import Settings
+from stage2_lint.contracts.settings import Settings, saw_listing
 from stage2_lint.tree import layout
 from stage2_lint.core.lazy import LazyModule
 
@@ -167,6 +167,7 @@ def _walk_directory(top: str, named: str, exclude: tuple[str, ...], skipped: lis
                 entries = sorted(listing, key=_entry_name)
         except OSError as error:
             _unreadable(error)
+        saw_listing(directory, map(_entry_name, entries))  # spares project_top a stat a marker
         subdirectories = []
         for entry in entries:
             name = entry.name

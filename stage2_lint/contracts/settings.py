@@ -330,7 +330,7 @@ def project_top(directory: str, project_dir: str) -> str:
     while probe not in _MARKED:
         walked.append(probe)
         parent = os.path.dirname(probe)
-        if parent == probe or any(os.path.exists(os.path.join(probe, marker)) for marker in PROJECT_MARKERS):
+        if parent == probe or _has_marker(probe):
             _MARKED[probe] = probe
             break
         probe = parent
@@ -343,10 +343,28 @@ def project_top(directory: str, project_dir: str) -> str:
 # directory of a tree outside the project asks, and siblings share their ancestors' answers.
 # One run's view of the disk (``forget_project_tops``).
 _MARKED: dict[str, str] = {}
+# Directories a walk listed with no marker among their names: none to probe for (every
+# directory of a tree outside the project would cost a stat a marker otherwise).
+_UNMARKED: set[str] = set()
+
+
+def _has_marker(directory: str) -> bool:
+    return directory not in _UNMARKED and any(os.path.exists(os.path.join(directory, marker))
+                                              for marker in PROJECT_MARKERS)
+
+
+def saw_listing(directory: str, names) -> None:
+    """A walk's listing of ``directory``: without a marker's name, it has no marker."""
+    if _MARKER_NAMES.isdisjoint(names):
+        _UNMARKED.add(directory)
+
+
+_MARKER_NAMES = frozenset(PROJECT_MARKERS)
 
 
 def forget_project_tops() -> None:
     _MARKED.clear()
+    _UNMARKED.clear()
 
 
 # -- reading settings files
