@@ -48,13 +48,16 @@ def test_the_byte_check_of_a_file_refuses_exactly_the_characters_yaml_refuses():
     """A file read from disk is checked on its UTF-8 bytes; over every code point UTF-8 can
     hold, it must find exactly the characters the YAML reader refuses, each whole."""
     every = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
-    found = [match.group().decode("utf-8") for match in document._FORBIDDEN_UTF8.finditer(every.encode("utf-8"))]
-    assert found == _YAML_NON_PRINTABLE.findall(every)
+    data = every.encode("utf-8")
+    found = sorted((match.start(), match.group().decode("utf-8")) for pattern in (
+        document._FORBIDDEN_ASCII_BYTES, document._FORBIDDEN_WIDE_UTF8) for match in pattern.finditer(data))
+    assert [char for _, char in found] == _YAML_NON_PRINTABLE.findall(every)
 
 
 def test_a_file_and_its_text_are_refused_at_the_same_place_with_the_same_words():
     for text in ("a: caf\u00e9\nb: \u00e9\u00e9\x1b\n", "a: \u4e2d\u6587\nb: x\u0086y\n", "k: \U0001f600 \ufffe\n",
-                 "a: 1\nb: x\x00y\n", "\u00e9: 1\n\u00e9\u00e9: \uffff\n"):
+                 "a: 1\nb: x\x00y\n", "\u00e9: 1\n\u00e9\u00e9: \uffff\n", "a: \u0085\u00a0\x1b \u0086\n",
+                 "a: \u00b0\u0086 \x1b\n", "a: \uffbf\uffbe \uffff\n"):
         for data in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
             from_file = document.load_bytes(data, "x.yaml").problems
             assert from_file == document.load_text(text, "x.yaml").problems and len(from_file) == 1, text

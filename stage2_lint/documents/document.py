@@ -47,10 +47,22 @@ _SCALARS = {
 # and the ASCII ones alone: most configs are ASCII, and the whole class costs 0.4 ms to compile.
 _FORBIDDEN = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _FORBIDDEN_ASCII = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# The same characters in a file's UTF-8 bytes, for what is read from disk: every byte is below
-# 256, so the class compiles in a third of the time, and a strict UTF-8 decode has already
-# refused the surrogates.
-_FORBIDDEN_UTF8 = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x84\x86-\x9f]|\xef\xbf[\xbe\xbf]")
+# The same characters in a file's UTF-8 bytes, for what is read from disk: the C0 ones with the
+# ASCII class (a byte of a wider character is never below 0x80), the C1 ones and U+FFFE/U+FFFF
+# by their lead bytes, looked for only where those bytes occur (rare, and the search is slow);
+# a strict UTF-8 decode has already refused the surrogates. No class over the surrogates is
+# compiled for a file read from disk.
+_FORBIDDEN_ASCII_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FORBIDDEN_WIDE_UTF8 = re.compile(b"\xc2[\x80-\x84\x86-\x9f]|\xef\xbf[\xbe\xbf]")
+
+
+def _first_forbidden(data: bytes):
+    """The first forbidden character in UTF-8 ``data`` (a match), or None."""
+    bad = _FORBIDDEN_ASCII_BYTES.search(data)
+    if b"\xc2" in data or b"\xef\xbf" in data:
+        wide = _FORBIDDEN_WIDE_UTF8.search(data, 0, len(data) if bad is None else bad.start())
+        bad = wide or bad
+    return bad
 
 
 class YMap(dict):
@@ -124,7 +136,7 @@ def load_bytes(data: bytes, path: str, limits: Limits = Limits()) -> Document:
         data, text = _decode(data)
     except _Refused as refused:
         return _refused(Document(path=path), refused)
-    bad = _FORBIDDEN_UTF8.search(data)
+    bad = _first_forbidden(data)
     if bad:
         where = len(data[:bad.start()].decode("utf-8"))
         return _refused(Document(path=path, text=text), _forbidden(text, where, bad.group().decode("utf-8")))
