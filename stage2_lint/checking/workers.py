@@ -339,14 +339,14 @@ def _collect(child: _Child):
             break
         chunks.append(chunk)
     try:
-        outcome, *payloads = _decoded(b"".join(chunks))
-        payload = payloads[-1]
-        kind = child.passed_on[payloads[0]] if outcome == "raise" else None
+        message = _decoded(b"".join(chunks))  # ("ok", answer), ("error", text) or ("raise", class index, text)
+        outcome, payload = message[0], message[-1]
+        passed = child.passed_on[message[1]] if outcome == "raise" else None
     except Exception:
         raise WorkerDied("a worker process died before it finished (out of memory, or killed?); "
                          "run again with -j 1 to lint in one process") from None
-    if kind is not None:
-        raise kind(payload)
+    if passed is not None:
+        raise passed(payload)
     if outcome != "ok":
         raise RuntimeError(f"in a worker process: {payload}")
     return payload
